@@ -1,0 +1,350 @@
+// DDSPNode: an AudioWorkletNode running the 'ddsp-stream' processor (worklet/processor.ts), with typed
+// AudioParams, the engine's latency, and a promise-based port protocol (src/web/protocol.ts).
+//
+// Works with the browser's own contexts (AudioContext, OfflineAudioContext) and with standardized-audio-context's.
+// The node returned by DDSPNode.create IS the AudioWorkletNode (of the matching flavour) with the members below
+// added, so it connects like any other node.
+import {
+  AudioWorkletNode as SacAudioWorkletNode,
+  type IAudioParam,
+  type IAudioWorkletNode,
+  type TContext,
+} from 'standardized-audio-context';
+import type { DDSPModel } from '../model/model-file';
+import { DDSPError } from './errors';
+import {
+  PROCESSOR_NAME,
+  type DDSPMode,
+  type DDSPProcessorOptions,
+  type DDSPReply,
+  type DDSPRequest,
+  type LoadResult,
+  type ModelPayload,
+} from './protocol';
+import { isNativeContext, registerWorklet, type AnyAudioContext } from './register-worklet';
+
+/** Where a model comes from: a URL (fetched), the model file's bytes, or an already-read model. */
+export type DDSPModelSource = string | URL | ArrayBuffer | Uint8Array | DDSPModel;
+
+/**
+ * Options of DDSPNode.create. The node's channel layout is fixed (one mono input, one mono output:
+ * numberOfInputs 1, numberOfOutputs 1, outputChannelCount [1], channelCount 1, channelCountMode 'explicit')
+ * and therefore not among the options.
+ */
+export interface DDSPNodeOptions {
+  /** The model: URL, model file bytes (copied, never detached), or a DDSPModel. */
+  model: DDSPModelSource;
+  /** 'audio' (default): f0 and loudness analysed from the input; 'control': from the f0/loudness params. */
+  mode?: DDSPMode;
+  /** Initial pitch shift in semitones, −24..24; default 0. */
+  pitchShift?: number;
+  /** Initial harmonic gain, 0..2; default 1. */
+  harmonicMix?: number;
+  /** Initial noise gain, 0..2; default 1. */
+  noiseMix?: number;
+  /** Initial reverb wet share m, 0..1 (2·m·wet + 2·(1−m)·dry); default 0.5. */
+  reverbMix?: number;
+  /** Initial f0 in Hz for control mode; default 440. */
+  f0?: number;
+  /** Initial loudness in dB for control mode; default −80. */
+  loudness?: number;
+  /** Noise source seed; default the engine's. */
+  noiseSeed?: number;
+  /** How a multi-channel input is mixed down to mono; default 'speakers'. */
+  channelInterpretation?: ChannelInterpretation;
+}
+
+/** The members DDSPNode adds to its AudioWorkletNode. `P` is the AudioParam type of the context's flavour. */
+export interface DDSPNodeMembers<P> {
+  /** Pitch shift in semitones, −24..24 (default 0). k-rate. */
+  readonly pitchShift: P;
+  /** Harmonic (oscillator) gain, 0..2 (default 1). k-rate. */
+  readonly harmonicMix: P;
+  /** Filtered-noise gain, 0..2 (default 1). k-rate. */
+  readonly noiseMix: P;
+  /** Reverb wet share, 0..1 (default 0.5, as in training). k-rate. */
+  readonly reverbMix: P;
+  /** Fundamental frequency in Hz used in control mode (default 440). k-rate. */
+  readonly f0: P;
+  /** Loudness in dB used in control mode (default −80). k-rate. */
+  readonly loudness: P;
+  /** Latency of the node in seconds: its output is the offline render delayed by this. Updated by loadModel. */
+  readonly latency: number;
+  /** The same latency in samples at the context's sample rate. */
+  readonly latencySamples: number;
+  /** The current mode. */
+  readonly mode: DDSPMode;
+  /** What the processor reported for the current model. */
+  readonly modelInfo: LoadResult;
+  /**
+   * Replaces the model (crossfaded, click-free). Resolves once the processor runs the new model; rejects with a
+   * DDSPError ('FETCH', 'MODEL_FORMAT', 'MODEL_LOAD') and keeps the old model when the new one is refused.
+   */
+  loadModel(model: DDSPModelSource): Promise<LoadResult>;
+  /** Switches between 'audio' (analyse the input) and 'control' (f0/loudness params). */
+  setMode(mode: DDSPMode): Promise<void>;
+  /** Clears the engine's state (analysis buffers, oscillator phases, reverb tail). */
+  reset(): Promise<void>;
+  /** Disconnects the node and closes its port; pending requests reject. */
+  dispose(): void;
+  /**
+   * Called with an ErrorEvent (`event.error` is a DDSPError) for errors no promise reports: the processor
+   * throwing while rendering ('PROCESSOR_ERROR'). The same event is dispatched as 'error' on the node.
+   */
+  onerror: ((event: ErrorEvent) => void) | null;
+}
+
+/** AudioParam type matching the context's flavour. */
+export type DDSPParamFor<T extends AnyAudioContext> = T extends TContext ? IAudioParam : AudioParam;
+/** AudioWorkletNode type matching the context's flavour. */
+export type DDSPBaseNodeFor<T extends AnyAudioContext> = T extends TContext ? IAudioWorkletNode<T> : AudioWorkletNode;
+
+/**
+ * A DDSP synthesizer node: for a native context an AudioWorkletNode, for a standardized-audio-context context
+ * an IAudioWorkletNode, in both cases with the DDSPNodeMembers. Mono in, mono out.
+ */
+export type DDSPNode<T extends AnyAudioContext = AnyAudioContext> = DDSPBaseNodeFor<T> &
+  DDSPNodeMembers<DDSPParamFor<T>>;
+
+const PARAM_NAMES = ['pitchShift', 'harmonicMix', 'noiseMix', 'reverbMix', 'f0', 'loudness'] as const;
+
+function isModelObject(x: unknown): x is DDSPModel {
+  return x !== null && typeof x === 'object' && !(x instanceof ArrayBuffer) && !ArrayBuffer.isView(x) && !(x instanceof URL);
+}
+
+/** Turns a model source into what goes over the port (fetching URLs, copying bytes so the caller's stay intact). */
+async function resolveModel(model: DDSPModelSource): Promise<{ payload: ModelPayload; transfer: Transferable[] }> {
+  if (typeof model === 'string' || model instanceof URL) {
+    let res: Response;
+    try {
+      res = await fetch(model);
+    } catch (e) {
+      throw new DDSPError('FETCH', `could not fetch the model from ${String(model)}: ${(e as Error).message}`);
+    }
+    if (!res.ok) throw new DDSPError('FETCH', `could not fetch the model from ${String(model)}: HTTP ${res.status}`);
+    const buf = await res.arrayBuffer();
+    return { payload: buf, transfer: [buf] };
+  }
+  if (model instanceof ArrayBuffer) {
+    const buf = model.slice(0);
+    return { payload: buf, transfer: [buf] };
+  }
+  if (model instanceof Uint8Array) {
+    const buf = model.slice().buffer as ArrayBuffer;
+    return { payload: buf, transfer: [buf] };
+  }
+  if (isModelObject(model)) return { payload: model, transfer: [] };
+  throw new TypeError('model must be a URL string, a URL, an ArrayBuffer, a Uint8Array or a DDSPModel');
+}
+
+function checkNumber(name: string, v: number | undefined, min: number, max: number): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !(v >= min && v <= max)) {
+    throw new RangeError(`options.${name} must be a number in [${min}, ${max}], got ${String(v)}`);
+  }
+}
+
+/** Node state kept off the public type. */
+interface Internals {
+  nextId: number;
+  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
+  info: LoadResult;
+  mode: DDSPMode;
+  onerror: ((event: ErrorEvent) => void) | null;
+}
+
+type RawNode = (AudioWorkletNode | IAudioWorkletNode<TContext>) & { port: MessagePort };
+
+async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOptions): Promise<DDSPNode<T>> {
+  if (context === null || typeof context !== 'object' || typeof (context as { sampleRate?: unknown }).sampleRate !== 'number') {
+    throw new TypeError('context must be an AudioContext or OfflineAudioContext (native or standardized-audio-context)');
+  }
+  if (options === null || typeof options !== 'object' || options.model === undefined || options.model === null) {
+    throw new TypeError('options.model is required: a URL, the model file bytes, or a DDSPModel');
+  }
+  if (options.mode !== undefined && options.mode !== 'audio' && options.mode !== 'control') {
+    throw new RangeError(`options.mode must be 'audio' or 'control', got ${String(options.mode)}`);
+  }
+  checkNumber('pitchShift', options.pitchShift, -24, 24);
+  checkNumber('harmonicMix', options.harmonicMix, 0, 2);
+  checkNumber('noiseMix', options.noiseMix, 0, 2);
+  checkNumber('reverbMix', options.reverbMix, 0, 1);
+  checkNumber('f0', options.f0, 0, 20000);
+  checkNumber('loudness', options.loudness, -120, 20);
+
+  const [resolved] = await Promise.all([resolveModel(options.model), registerWorklet(context)]);
+
+  const parameterData: Record<string, number> = {};
+  for (const name of PARAM_NAMES) {
+    const v = options[name];
+    if (v !== undefined) parameterData[name] = v;
+  }
+  const processorOptions: DDSPProcessorOptions = { mode: options.mode ?? 'audio' };
+  if (options.noiseSeed !== undefined) processorOptions.noiseSeed = options.noiseSeed;
+  const nodeOptions = {
+    channelInterpretation: options.channelInterpretation ?? 'speakers',
+    // fixed layout, spread last so nothing overrides it
+    numberOfInputs: 1,
+    numberOfOutputs: 1,
+    outputChannelCount: [1],
+    channelCount: 1,
+    channelCountMode: 'explicit' as const,
+    parameterData,
+    processorOptions,
+  };
+
+  if (!isNativeContext(context) && SacAudioWorkletNode === undefined) {
+    throw new DDSPError('NOT_REGISTERED', 'AudioWorklet is not supported in this browser');
+  }
+  let node: RawNode;
+  try {
+    node = isNativeContext(context)
+      ? new AudioWorkletNode(context, PROCESSOR_NAME, nodeOptions)
+      : new SacAudioWorkletNode!(context as TContext, PROCESSOR_NAME, nodeOptions);
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name === 'InvalidStateError' || name === 'NotSupportedError') {
+      throw new DDSPError(
+        'NOT_REGISTERED',
+        `the '${PROCESSOR_NAME}' processor is not registered in this context: the worklet module failed to ` +
+          `evaluate (see the browser console). ${(e as Error).message}`,
+      );
+    }
+    throw e;
+  }
+
+  const st: Internals = {
+    nextId: 1,
+    pending: new Map(),
+    info: { latencySamples: 0, sampleRate: context.sampleRate, modelSampleRate: 0 },
+    mode: options.mode ?? 'audio',
+    onerror: null,
+  };
+
+  const fail = (err: DDSPError): void => {
+    const ev = new ErrorEvent('error', { message: err.message, error: err });
+    node.dispatchEvent(ev);
+  };
+
+  const request = (msg: DDSPRequest, transfer: Transferable[] = []): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      st.pending.set(msg.id, { resolve, reject });
+      try {
+        node.port.postMessage(msg, transfer);
+      } catch (e) {
+        st.pending.delete(msg.id);
+        reject(e);
+      }
+    });
+
+  node.port.onmessage = (ev: MessageEvent) => {
+    const msg = ev.data as DDSPReply;
+    if (typeof msg?.id === 'number' && msg.id >= 0) {
+      const p = st.pending.get(msg.id);
+      if (p === undefined) return;
+      st.pending.delete(msg.id);
+      if (msg.error !== undefined) p.reject(DDSPError.fromWire(msg.error));
+      else p.resolve(msg.result);
+    } else if (msg?.type === 'error') {
+      fail(DDSPError.fromWire(msg.error));
+    } else if (msg?.type === 'loaded') {
+      st.info = msg.result;
+    }
+  };
+
+  node.addEventListener('processorerror', () => {
+    const err = new DDSPError('PROCESSOR_ERROR', 'the processor threw while rendering and stopped');
+    for (const p of st.pending.values()) p.reject(err);
+    st.pending.clear();
+    fail(err);
+  });
+  node.addEventListener('error', (ev: Event) => st.onerror?.(ev as ErrorEvent));
+
+  const param = (name: string) => {
+    const p = (node.parameters as unknown as Map<string, unknown>).get(name);
+    if (p === undefined) throw new DDSPError('INTERNAL', `the processor has no AudioParam '${name}'`);
+    return p;
+  };
+
+  const sendLoad = async (r: { payload: ModelPayload; transfer: Transferable[] }): Promise<LoadResult> => {
+    const info = (await request({ type: 'load', id: st.nextId++, model: r.payload }, r.transfer)) as LoadResult;
+    st.info = info;
+    return info;
+  };
+
+  const members = {
+    async loadModel(model: DDSPModelSource): Promise<LoadResult> {
+      return sendLoad(await resolveModel(model));
+    },
+    async setMode(mode: DDSPMode): Promise<void> {
+      if (mode !== 'audio' && mode !== 'control') {
+        throw new RangeError(`mode must be 'audio' or 'control', got ${String(mode)}`);
+      }
+      await request({ type: 'mode', id: st.nextId++, mode });
+      st.mode = mode;
+    },
+    async reset(): Promise<void> {
+      await request({ type: 'reset', id: st.nextId++ });
+    },
+    dispose(): void {
+      node.disconnect();
+      node.port.onmessage = null;
+      node.port.close();
+      const err = new DDSPError('INTERNAL', 'the node was disposed');
+      for (const p of st.pending.values()) p.reject(err);
+      st.pending.clear();
+    },
+  };
+  const props: PropertyDescriptorMap = {
+    latency: { get: () => st.info.latencySamples / context.sampleRate, enumerable: true },
+    latencySamples: { get: () => st.info.latencySamples, enumerable: true },
+    mode: { get: () => st.mode, enumerable: true },
+    modelInfo: { get: () => st.info, enumerable: true },
+    onerror: {
+      get: () => st.onerror,
+      set: (h: ((event: ErrorEvent) => void) | null) => {
+        st.onerror = typeof h === 'function' ? h : null;
+      },
+      enumerable: true,
+    },
+  };
+  for (const name of PARAM_NAMES) props[name] = { value: param(name), enumerable: true };
+  for (const [k, v] of Object.entries(members)) props[k] = { value: v, enumerable: false };
+  Object.defineProperties(node, props);
+
+  const ddsp = node as unknown as DDSPNode<T>;
+  try {
+    await sendLoad(resolved);
+  } catch (e) {
+    ddsp.dispose();
+    throw e;
+  }
+  return ddsp;
+}
+
+/**
+ * Creates DDSP nodes.
+ *
+ * @example
+ * ```ts
+ * const ctx = new AudioContext();
+ * const node = await DDSPNode.create(ctx, { model: '/models/violin.onnx' });
+ * mic.connect(node).connect(ctx.destination);
+ * node.pitchShift.value = 12;            // one octave up
+ * console.log(`latency ${node.latency * 1000} ms`);
+ * ```
+ */
+export const DDSPNode = {
+  /** Name of the AudioWorkletProcessor ('ddsp-stream'). */
+  processorName: PROCESSOR_NAME,
+  /**
+   * Registers the worklet in `context` (once per context), creates the node and loads the model.
+   * Resolves once the processor runs the model; rejects with a DDSPError ('FETCH', 'MODEL_FORMAT',
+   * 'MODEL_LOAD', 'NOT_REGISTERED') or a TypeError/RangeError for bad options.
+   *
+   * @param context a native AudioContext/OfflineAudioContext or a standardized-audio-context one.
+   */
+  create,
+  /** Adds the worklet module to a context ahead of time (create does it too). */
+  register: registerWorklet,
+} as const;

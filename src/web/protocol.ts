@@ -1,0 +1,61 @@
+// Messages between DDSPNode (main thread) and the 'ddsp-stream' AudioWorkletProcessor (render thread).
+// Requests carry an `id`; the processor answers every request with `{id, result}` or `{id, error}`. Errors
+// that belong to no request (a model given in processorOptions that fails to load) come as `{type:'error'}`.
+import type { DDSPModel } from '../model/model-file';
+
+/** Name under which the processor registers itself in the AudioWorkletGlobalScope. */
+export const PROCESSOR_NAME = 'ddsp-stream';
+
+/** 'audio': f0 and loudness analysed from the input; 'control': taken from the f0/loudness AudioParams. */
+export type DDSPMode = 'audio' | 'control';
+
+/** A model as the processor accepts it: the model file's bytes, or an already-read model (structured clone). */
+export type ModelPayload = ArrayBuffer | Uint8Array | DDSPModel;
+
+/** Options passed to the processor's constructor (`processorOptions`). All optional. */
+export interface DDSPProcessorOptions {
+  /** A model to load at construction (failures are reported as a `{type:'error'}` message). */
+  model?: ModelPayload;
+  /** Initial mode; default 'audio'. */
+  mode?: DDSPMode;
+  /** Seed of the noise source (the engine's default when absent). */
+  noiseSeed?: number;
+}
+
+/** Requests from the node to the processor. */
+export type DDSPRequest =
+  | { type: 'load'; id: number; model: ModelPayload }
+  | { type: 'mode'; id: number; mode: DDSPMode }
+  | { type: 'reset'; id: number };
+
+/** What a successful 'load' returns. */
+export interface LoadResult {
+  /** Engine latency in samples at the context rate: output = offline render delayed by this. */
+  latencySamples: number;
+  /** The context's sample rate in Hz, as the processor sees it. */
+  sampleRate: number;
+  /** The model's own sample rate in Hz. */
+  modelSampleRate: number;
+  /** The model's name, if the file has one. */
+  name?: string;
+}
+
+/** Error codes a reply or error message can carry. */
+export type DDSPErrorCode =
+  | 'MODEL_FORMAT' // the bytes are not a valid ddsp-stream model file
+  | 'MODEL_LOAD' // the model was read but the engine could not be built from it
+  | 'BAD_REQUEST' // unknown message or invalid argument
+  | 'FETCH' // the model URL could not be fetched (main thread only)
+  | 'NOT_REGISTERED' // the worklet module did not register its processor (main thread only)
+  | 'PROCESSOR_ERROR' // the processor threw in process() (main thread only; should never happen)
+  | 'INTERNAL';
+
+/** An error as it crosses the port. */
+export interface WireError { code: DDSPErrorCode; message: string }
+
+/** Messages from the processor to the node. */
+export type DDSPReply =
+  | { id: number; result: unknown; error?: undefined; type?: undefined }
+  | { id: number; error: WireError; result?: undefined; type?: undefined }
+  | { type: 'error'; error: WireError; id?: undefined }
+  | { type: 'loaded'; result: LoadResult; id?: undefined };

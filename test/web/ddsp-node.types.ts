@@ -1,0 +1,35 @@
+// Compile-time tests of DDSPNode's public types (checked by `tsc --noEmit`, never run).
+import { OfflineAudioContext as SacOfflineAudioContext, type IAudioParam, type IAudioWorkletNode, type IOfflineAudioContext } from 'standardized-audio-context';
+import { DDSPNode, type DDSPNodeOptions } from '../../src/web';
+
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const assertType = <T extends true>(): T => true as T;
+
+export async function nativeContext(ctx: OfflineAudioContext): Promise<void> {
+  const node = await DDSPNode.create(ctx, { model: '/m.onnx' });
+  assertType<Equals<typeof node.pitchShift, AudioParam>>();
+  const asNative: AudioWorkletNode = node;
+  asNative.connect(ctx.destination);
+  const seconds: number = node.latency;
+  node.pitchShift.setValueAtTime(12, 0);
+  await node.setMode('control');
+  // @ts-expect-error not a mode
+  await node.setMode('midi');
+  void seconds;
+}
+
+export async function standardizedContext(): Promise<void> {
+  const ctx = new SacOfflineAudioContext({ length: 128, sampleRate: 48000, numberOfChannels: 1 });
+  const node = await DDSPNode.create(ctx, { model: new Uint8Array(8) });
+  assertType<Equals<typeof node.reverbMix, IAudioParam>>();
+  const asSac: IAudioWorkletNode<IOfflineAudioContext> = node;
+  asSac.connect(ctx.destination);
+  node.addEventListener('error', (e) => void e);
+  node.onerror = (e: ErrorEvent) => void e.error;
+}
+
+export const fixedOptionsAreHidden: DDSPNodeOptions = {
+  model: new ArrayBuffer(8),
+  // @ts-expect-error the channel layout is fixed
+  channelCount: 2,
+};

@@ -1,0 +1,205 @@
+// The 'ddsp-stream' AudioWorkletProcessor: a thin adapter around StreamingEngine (src/engine). AudioParams and
+// port messages in, engine.process() out. Everything that allocates (reading the model file, building or
+// preparing the engine) happens in the port's message handler or the constructor, never in process().
+//
+// Bundled by rollup into one self-contained IIFE (dist/worklet.js). A worklet module that throws at top level
+// fails silently in browsers (addModule resolves, `new AudioWorkletNode` then says the name is not defined), so
+// this file does nothing at top level but define the class and register it.
+import { StreamingEngine, prepareModel } from '../src/engine/streaming-engine';
+import { readModel, type DDSPModel } from '../src/model/model-file';
+import {
+  PROCESSOR_NAME,
+  type DDSPMode,
+  type DDSPProcessorOptions,
+  type DDSPReply,
+  type DDSPRequest,
+  type LoadResult,
+  type ModelPayload,
+  type WireError,
+} from '../src/web/protocol';
+import { scope, type ParameterDescriptor, type ParameterValues, type ProcessorConstructionOptions } from './scope';
+
+/** Largest block handed to the engine per call; render quanta are 128 samples (longer ones are chunked). */
+const BLOCK = 128;
+
+/**
+ * The AudioParams of the node, one record each. All k-rate (read once per render quantum; the engine smooths
+ * the mix controls per sample). f0 and loudness drive the model in control mode only.
+ */
+export const PARAMETER_DESCRIPTORS: readonly ParameterDescriptor[] = [
+  { name: 'pitchShift', defaultValue: 0, minValue: -24, maxValue: 24, automationRate: 'k-rate' }, // semitones
+  { name: 'harmonicMix', defaultValue: 1, minValue: 0, maxValue: 2, automationRate: 'k-rate' }, // gain
+  { name: 'noiseMix', defaultValue: 1, minValue: 0, maxValue: 2, automationRate: 'k-rate' }, // gain
+  { name: 'reverbMix', defaultValue: 0.5, minValue: 0, maxValue: 1, automationRate: 'k-rate' }, // wet share
+  { name: 'f0', defaultValue: 440, minValue: 0, maxValue: 20000, automationRate: 'k-rate' }, // Hz, control mode
+  { name: 'loudness', defaultValue: -80, minValue: -120, maxValue: 20, automationRate: 'k-rate' }, // dB, control mode
+];
+
+function isBytes(x: unknown): x is ArrayBuffer | Uint8Array {
+  return x instanceof ArrayBuffer || x instanceof Uint8Array;
+}
+
+function wireError(e: unknown, fallback: WireError['code']): WireError {
+  const err = e as { name?: unknown; message?: unknown } | null;
+  const name = typeof err?.name === 'string' ? err.name : '';
+  const message = typeof err?.message === 'string' && err.message !== '' ? err.message : String(e);
+  return { code: name === 'ModelFormatError' ? 'MODEL_FORMAT' : fallback, message };
+}
+
+function finiteOr(x: number, fallback: number): number {
+  return x - x === 0 ? x : fallback; // false for NaN and ±Infinity
+}
+
+/** The processor. Exported for the Node unit test, which stubs the worklet globals. */
+export class DDSPProcessor extends scope.AudioWorkletProcessor {
+  static get parameterDescriptors(): readonly ParameterDescriptor[] {
+    return PARAMETER_DESCRIPTORS;
+  }
+
+  /** The engine, built on the first successful load (render thread only). */
+  engine: StreamingEngine | null = null;
+  /** Current mode. */
+  mode: DDSPMode = 'audio';
+  private readonly noiseSeed: number | undefined;
+  private readonly rate: number;
+  /** Mono downmix of the input, preallocated. */
+  private readonly mono = new Float32Array(BLOCK);
+
+  constructor(options: ProcessorConstructionOptions<DDSPProcessorOptions>) {
+    super(options);
+    this.rate = scope.sampleRate;
+    const po = options?.processorOptions ?? {};
+    if (po.mode === 'control' || po.mode === 'audio') this.mode = po.mode;
+    this.noiseSeed = typeof po.noiseSeed === 'number' ? po.noiseSeed : undefined;
+    this.port.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
+    if (po.model !== undefined) {
+      try {
+        this.post({ type: 'loaded', result: this.load(po.model) });
+      } catch (e) {
+        this.post({ type: 'error', error: wireError(e, 'MODEL_LOAD') });
+      }
+    }
+  }
+
+  private post(msg: DDSPReply): void {
+    this.port.postMessage(msg);
+  }
+
+  /** Port handler (render thread, between quanta). Answers every request; never throws. */
+  onMessage(data: unknown): void {
+    const req = data as DDSPRequest;
+    const type = (data as { type?: unknown } | null)?.type;
+    const id = typeof req?.id === 'number' ? req.id : -1;
+    try {
+      switch (req?.type) {
+        case 'load':
+          this.post({ id, result: this.load(req.model) });
+          return;
+        case 'mode':
+          if (req.mode !== 'audio' && req.mode !== 'control') {
+            throw new RangeError(`mode must be 'audio' or 'control', got ${String(req.mode)}`);
+          }
+          this.mode = req.mode;
+          this.engine?.setMode(req.mode);
+          this.post({ id, result: null });
+          return;
+        case 'reset':
+          this.engine?.reset();
+          this.post({ id, result: null });
+          return;
+        default:
+          this.post({ id, error: { code: 'BAD_REQUEST', message: `unknown message type ${String(type)}` } });
+      }
+    } catch (e) {
+      this.post({ id, error: wireError(e, type === 'load' ? 'MODEL_LOAD' : 'BAD_REQUEST') });
+    }
+  }
+
+  /** Reads (if bytes), prepares and installs a model; allocates. Throws on a bad model. */
+  load(payload: ModelPayload): LoadResult {
+    let model: DDSPModel;
+    if (isBytes(payload)) {
+      model = readModel(payload);
+    } else if (payload !== null && typeof payload === 'object') {
+      model = payload as DDSPModel;
+    } else {
+      throw new TypeError('model must be the model file bytes (ArrayBuffer or Uint8Array) or a DDSPModel object');
+    }
+    if (this.engine === null) {
+      this.engine = new StreamingEngine(model, {
+        sampleRate: this.rate,
+        maxBlock: BLOCK,
+        mode: this.mode,
+        noiseSeed: this.noiseSeed,
+      });
+    } else {
+      this.engine.setModel(prepareModel(model, this.rate));
+    }
+    const result: LoadResult = {
+      latencySamples: this.engine.latencySamples,
+      sampleRate: this.rate,
+      modelSampleRate: model.sampleRate,
+    };
+    if (model.name !== undefined) result.name = model.name;
+    return result;
+  }
+
+  /** One render quantum. Allocation-free; outputs zeros until a model is loaded. */
+  process(inputs: Float32Array[][], outputs: Float32Array[][], parameters: ParameterValues): boolean {
+    const out = outputs[0];
+    if (out === undefined || out.length === 0) return true;
+    const dst = out[0];
+    const n = dst.length;
+    const engine = this.engine;
+    if (engine === null) {
+      for (let c = 0; c < out.length; c++) out[c].fill(0);
+      return true;
+    }
+    const ctl = engine.controls;
+    ctl.pitchShift = finiteOr(parameters.pitchShift[0], 0);
+    ctl.harmonicMix = finiteOr(parameters.harmonicMix[0], 1);
+    ctl.noiseMix = finiteOr(parameters.noiseMix[0], 1);
+    ctl.reverbMix = finiteOr(parameters.reverbMix[0], 0.5);
+    const control = this.mode === 'control';
+    if (control) engine.setControlFeatures(finiteOr(parameters.f0[0], 0), finiteOr(parameters.loudness[0], -80));
+
+    const chans = inputs[0];
+    const nIn = chans === undefined ? 0 : chans.length;
+    const mono = this.mono;
+    const gain = nIn > 0 ? 1 / nIn : 0;
+    for (let start = 0; start < n; start += BLOCK) {
+      const m = n - start < BLOCK ? n - start : BLOCK;
+      if (control) {
+        engine.process(null, dst, m, 0, start);
+        continue;
+      }
+      if (nIn === 0) {
+        mono.fill(0, 0, m);
+      } else {
+        const c0 = chans[0];
+        for (let i = 0; i < m; i++) {
+          const v = c0[start + i];
+          mono[i] = v - v === 0 ? v : 0;
+        }
+        for (let c = 1; c < nIn; c++) {
+          const ch = chans[c];
+          for (let i = 0; i < m; i++) {
+            const v = ch[start + i];
+            if (v - v === 0) mono[i] += v;
+          }
+        }
+        if (nIn > 1) for (let i = 0; i < m; i++) mono[i] *= gain;
+      }
+      engine.process(mono, dst, m, 0, start);
+    }
+    for (let c = 1; c < out.length; c++) out[c].set(dst);
+    return true;
+  }
+}
+
+// Registering twice in one scope (two copies of this bundle) would throw at top level, silently: skip instead.
+try {
+  scope.registerProcessor(PROCESSOR_NAME, DDSPProcessor);
+} catch {
+  // already registered by another copy of this bundle
+}
