@@ -1,0 +1,261 @@
+// Harmonic oscillator bank (the seed's util.harmonic_synthesis / oscillator_bank), rewritten for streaming:
+// - one float64 fundamental phase, wrapped to [0, 2π) (the seed accumulates float32 phase and never wraps it);
+// - sin(k·φ) for k = 1..H by the Chebyshev recurrence sin((k+1)φ) = 2cosφ·sin(kφ) − sin((k−1)φ), so each sample
+//   costs one sin and one cos whatever the number of harmonics;
+// - harmonics with k·f0 ≥ sampleRate/2 are skipped per sample (the seed's remove_above_nyquist on sample-wise
+//   frequencies);
+// - phase advances BEFORE a sample is produced (the seed's cumsum: sample 0 already holds one increment).
+//
+// renderHarmonicFrames() is the seed's whole frame→sample recipe (see its TSDoc) over a clip; a streaming Harmonic
+// module uses harmonicFrameAmplitudes() per frame and HarmonicOscillatorBank.renderLerp() per span of samples
+// between two frame positions, which together give the same samples.
+
+import { framePosition } from './interpolate';
+
+const TWO_PI = 2 * Math.PI;
+
+function checkInt(fn: string, name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`${fn}: ${name} must be an integer in [${min}, ${max}] (got ${v})`);
+  }
+}
+
+function checkRate(fn: string, sampleRate: number): void {
+  if (!(Number.isFinite(sampleRate) && sampleRate > 0)) {
+    throw new RangeError(`${fn}: sampleRate must be a finite number > 0 Hz (got ${sampleRate})`);
+  }
+}
+
+/**
+ * Bank of up to maxHarmonics harmonic sinusoids of one fundamental, stateful across calls (the phase).
+ * `render` and `renderLerp` allocate nothing and never throw; non-finite controls are treated as 0.
+ */
+export class HarmonicOscillatorBank {
+  /** Largest nHarmonics a call may ask for. */
+  readonly maxHarmonics: number;
+  /** Sample rate in Hz. */
+  readonly sampleRate: number;
+  /** Fundamental phase in radians, in [0, 2π) after each call. Harmonic k is at k·phase. */
+  phase = 0;
+  private readonly a0: Float64Array;
+  private readonly da: Float64Array;
+
+  constructor(maxHarmonics: number, sampleRate: number) {
+    checkInt('HarmonicOscillatorBank', 'maxHarmonics', maxHarmonics, 1, 65536);
+    checkRate('HarmonicOscillatorBank', sampleRate);
+    this.maxHarmonics = maxHarmonics;
+    this.sampleRate = sampleRate;
+    this.a0 = new Float64Array(maxHarmonics);
+    this.da = new Float64Array(maxHarmonics);
+  }
+
+  /** Sets the phase back to 0. */
+  reset(): void {
+    this.phase = 0;
+  }
+
+  /**
+   * Adds n samples into out[offset..offset+n). Sample i (0..n−1): f0 = f0Start + i·f0Step (Hz); amplitude of
+   * harmonic k (1..nHarmonics) = ampStart[k−1] + i·ampStep[k−1]; phase += 2π·f0/sampleRate, then
+   * out += Σ_{k: k·f0 < sampleRate/2} amp_k·sin(k·phase).
+   */
+  render(out: Float32Array, offset: number, n: number, f0Start: number, f0Step: number,
+    ampStart: Float32Array | Float64Array, ampStep: Float32Array | Float64Array, nHarmonics: number): void {
+    const h = Math.max(0, Math.min(nHarmonics | 0, this.maxHarmonics, ampStart.length, ampStep.length));
+    const a0 = this.a0;
+    const da = this.da;
+    for (let k = 0; k < h; k++) {
+      const a = ampStart[k];
+      const d = ampStep[k];
+      a0[k] = a === a && a - a === 0 ? a : 0; // finite check without a call
+      da[k] = d === d && d - d === 0 ? d : 0;
+    }
+    this.core(out, offset, n, f0Start, f0Step, h);
+  }
+
+  /**
+   * Adds n samples interpolated between two frames' controls: at sample i the interpolation weight is
+   * λ = lambdaStart + i·lambdaStep (0 → frame A, 1 → frame B); f0 = f0A + λ·(f0B − f0A) and
+   * amp_k = ampsA[k−1] + λ·(ampsB[k−1] − ampsA[k−1]). Otherwise as {@link render}. Allocation-free.
+   * With λ = framePosition(n) − k this is the seed's align_corners=False interpolation between frames k and k+1.
+   */
+  renderLerp(out: Float32Array, offset: number, n: number, lambdaStart: number, lambdaStep: number,
+    f0A: number, f0B: number, ampsA: Float32Array | Float64Array, ampsB: Float32Array | Float64Array,
+    nHarmonics: number): void {
+    const h = Math.max(0, Math.min(nHarmonics | 0, this.maxHarmonics, ampsA.length, ampsB.length));
+    const a0 = this.a0;
+    const da = this.da;
+    for (let k = 0; k < h; k++) {
+      let a = ampsA[k];
+      let b = ampsB[k];
+      if (!(a === a && a - a === 0)) a = 0;
+      if (!(b === b && b - b === 0)) b = 0;
+      a0[k] = a + lambdaStart * (b - a);
+      da[k] = lambdaStep * (b - a);
+    }
+    const df = f0B - f0A;
+    this.core(out, offset, n, f0A + lambdaStart * df, lambdaStep * df, h);
+  }
+
+  private core(out: Float32Array, offset: number, n: number, f0Start: number, f0Step: number, h: number): void {
+    const a0 = this.a0;
+    const da = this.da;
+    const nyq = this.sampleRate / 2;
+    const w0 = TWO_PI / this.sampleRate;
+    if (!(f0Start === f0Start && f0Start - f0Start === 0)) f0Start = 0;
+    if (!(f0Step === f0Step && f0Step - f0Step === 0)) f0Step = 0;
+    let phase = this.phase;
+    if (!(phase >= 0 && phase < TWO_PI)) phase = phase === phase && phase - phase === 0 ? phase - TWO_PI * Math.floor(phase / TWO_PI) : 0;
+    let kmax = h;
+    let lastF0 = NaN;
+    for (let i = 0; i < n; i++) {
+      const f0 = f0Start + i * f0Step;
+      phase += w0 * f0;
+      if (phase >= TWO_PI) {
+        phase -= TWO_PI;
+        if (phase >= TWO_PI) phase -= TWO_PI * Math.floor(phase / TWO_PI);
+      } else if (phase < 0) {
+        phase += TWO_PI;
+        if (phase < 0) phase -= TWO_PI * Math.floor(phase / TWO_PI);
+        if (phase >= TWO_PI) phase = 0;
+      }
+      if (f0 !== lastF0) {
+        lastF0 = f0;
+        if (f0 <= 0) kmax = h;
+        else {
+          // number of harmonics k with k·f0 < nyq, at most h
+          const x = nyq / f0;
+          kmax = x > h + 1 ? h : Math.ceil(x) - 1;
+          while (kmax > 0 && kmax * f0 >= nyq) kmax--;
+          while (kmax < h && (kmax + 1) * f0 < nyq) kmax++;
+        }
+      }
+      if (kmax <= 0) continue;
+      const s1 = Math.sin(phase);
+      const c2 = 2 * Math.cos(phase);
+      let sPrev = 0;
+      let sCur = s1;
+      let acc = 0;
+      for (let k = 0; k < kmax; k++) {
+        acc += (a0[k] + i * da[k]) * sCur;
+        const sNext = c2 * sCur - sPrev;
+        sPrev = sCur;
+        sCur = sNext;
+      }
+      out[offset + i] += acc;
+    }
+    this.phase = phase;
+  }
+}
+
+/**
+ * One frame of the seed's Harmonic control recipe (generators.Harmonic.forward), allocation-free:
+ * dist_k = harmonicDistribution[distOffset + k − 1], set to 0 where k·f0Hz ≥ sampleRate/2 (only if
+ * normalizeBelowNyquist), divided by Σ_k dist_k, times amplitude → out[outOffset + k − 1], k = 1..nHarmonics.
+ * Where the seed would divide 0 by 0 (every harmonic above Nyquist, or an all-zero distribution) the frame is
+ * silent (all 0) instead of NaN. Non-finite inputs give a silent frame.
+ */
+export function harmonicFrameAmplitudes(f0Hz: number, amplitude: number, harmonicDistribution: ArrayLike<number>,
+  distOffset: number, nHarmonics: number, sampleRate: number, normalizeBelowNyquist: boolean,
+  out: Float32Array | Float64Array, outOffset = 0): void {
+  const nyq = sampleRate / 2;
+  let sum = 0;
+  for (let k = 0; k < nHarmonics; k++) {
+    let d = harmonicDistribution[distOffset + k];
+    if (normalizeBelowNyquist && f0Hz * (k + 1) >= nyq) d = 0;
+    out[outOffset + k] = d;
+    sum += d;
+  }
+  const g = amplitude / sum;
+  if (!(sum !== 0 && g === g && g - g === 0)) {
+    for (let k = 0; k < nHarmonics; k++) out[outOffset + k] = 0;
+    return;
+  }
+  for (let k = 0; k < nHarmonics; k++) out[outOffset + k] *= g;
+}
+
+/** Inputs of {@link renderHarmonicFrames}: frame-rate controls of one clip (already scaled, not network outputs). */
+export interface HarmonicFrames {
+  /** Fundamental per frame, Hz, length nFrames. */
+  f0Hz: Float32Array;
+  /** Overall amplitude per frame (linear), length nFrames. */
+  amplitudes: Float32Array;
+  /** Harmonic distribution, nFrames × nHarmonics row-major (frame-major). */
+  harmonicDistribution: Float32Array;
+  nFrames: number;
+  nHarmonics: number;
+  /** Output length in samples (hop = nSamples / nFrames, may be non-integer). */
+  nSamples: number;
+  /** Sample rate, Hz. */
+  sampleRate: number;
+  /** The seed's normalize_below_nyquist: zero harmonics ≥ Nyquist at frame level before normalising (default true). */
+  normalizeBelowNyquist?: boolean;
+}
+
+/**
+ * The seed's harmonic synthesis over a whole clip (generators.Harmonic + util.harmonic_synthesis):
+ * 1. per frame: {@link harmonicFrameAmplitudes} (Nyquist-zeroed, normalised distribution × amplitude);
+ * 2. frame → sample linear interpolation of f0 and of the harmonic amplitudes, align_corners=False
+ *    (sample n reads frame position (n + 0.5)·nFrames/nSamples − 0.5, clamped);
+ * 3. per sample, harmonics with k·f0 ≥ sampleRate/2 are skipped;
+ * 4. phase = cumulative sum of 2π·f0/sampleRate (float64, wrapped), out = Σ amp_k·sin(k·phase).
+ * Uses `bank` (phase continues from its state; a fresh one is made if omitted). Adds into `out` when given
+ * (length ≥ nSamples), else returns a new array. Samples are produced span by span between frame positions with
+ * {@link HarmonicOscillatorBank.renderLerp}, exactly as a stream does.
+ */
+export function renderHarmonicFrames(frames: HarmonicFrames, out?: Float32Array,
+  bank?: HarmonicOscillatorBank): Float32Array {
+  const { f0Hz, amplitudes, harmonicDistribution, nFrames, nHarmonics, nSamples, sampleRate } = frames;
+  const normalize = frames.normalizeBelowNyquist ?? true;
+  checkInt('renderHarmonicFrames', 'nFrames', nFrames, 1);
+  checkInt('renderHarmonicFrames', 'nHarmonics', nHarmonics, 1, 65536);
+  checkInt('renderHarmonicFrames', 'nSamples', nSamples, 0);
+  checkRate('renderHarmonicFrames', sampleRate);
+  if (f0Hz.length < nFrames) throw new RangeError(`renderHarmonicFrames: f0Hz needs nFrames = ${nFrames} values`);
+  if (amplitudes.length < nFrames) {
+    throw new RangeError(`renderHarmonicFrames: amplitudes needs nFrames = ${nFrames} values`);
+  }
+  if (harmonicDistribution.length < nFrames * nHarmonics) {
+    throw new RangeError(`renderHarmonicFrames: harmonicDistribution needs nFrames·nHarmonics = ${nFrames * nHarmonics} values`);
+  }
+  const dst = out ?? new Float32Array(nSamples);
+  if (dst.length < nSamples) throw new RangeError(`renderHarmonicFrames: out needs nSamples = ${nSamples} values`);
+  const b = bank ?? new HarmonicOscillatorBank(nHarmonics, sampleRate);
+  if (b.maxHarmonics < nHarmonics) {
+    throw new RangeError(`renderHarmonicFrames: bank.maxHarmonics (${b.maxHarmonics}) < nHarmonics (${nHarmonics})`);
+  }
+  const amps = new Float64Array(nFrames * nHarmonics);
+  for (let k = 0; k < nFrames; k++) {
+    harmonicFrameAmplitudes(f0Hz[k], amplitudes[k], harmonicDistribution, k * nHarmonics, nHarmonics, sampleRate,
+      normalize, amps, k * nHarmonics);
+  }
+  const step = nFrames / nSamples;
+  let n = 0;
+  while (n < nSamples) {
+    const p = framePosition(n, nFrames, nSamples);
+    let k = Math.floor(p);
+    if (k >= nFrames - 1) k = nFrames - 1;
+    // span: samples with the same frame index and the same clamping state
+    const clampedLow = ((n + 0.5) * nFrames) / nSamples - 0.5 <= 0;
+    let end = n + 1;
+    if (k === nFrames - 1) end = nSamples;
+    else if (clampedLow) {
+      while (end < nSamples && ((end + 0.5) * nFrames) / nSamples - 0.5 <= 0) end++;
+    } else {
+      while (end < nSamples) {
+        const q = framePosition(end, nFrames, nSamples);
+        if (Math.floor(q) !== k || q >= nFrames - 1) break;
+        end++;
+      }
+    }
+    const k1 = k < nFrames - 1 ? k + 1 : k;
+    const constant = clampedLow || k === nFrames - 1;
+    const lam0 = constant ? 0 : p - k;
+    const lamStep = constant ? 0 : step;
+    b.renderLerp(dst, n, end - n, lam0, lamStep, f0Hz[k], f0Hz[k1],
+      amps.subarray(k * nHarmonics, (k + 1) * nHarmonics), amps.subarray(k1 * nHarmonics, (k1 + 1) * nHarmonics),
+      nHarmonics);
+    n = end;
+  }
+  return dst;
+}
