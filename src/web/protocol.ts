@@ -58,4 +58,4 @@ export type DDSPReply =
   | { id: number; result: unknown; error?: undefined; type?: undefined }
   | { id: number; error: WireError; result?: undefined; type?: undefined }
   | { type: 'error'; error: WireError; id?: undefined }
-  | { type: 'loaded'; result: LoadResult; id?: undefined };
+  | { type: 'loaded'; result: LoadResult; id?: undefined; error?: undefined };

@@ -99,8 +99,12 @@ export async function launch(): Promise<{ browser: Browser; page: Page; logs: st
   return { browser, page, logs };
 }
 
-/** Bundles a browser entry (TypeScript or JavaScript) into one ES module script text. */
-export async function bundlePage(entry: string): Promise<string> {
+/**
+ * Bundles a browser entry (TypeScript or JavaScript) into one ES module script text. `redirect` maps import
+ * paths (resolved, without extension) to files, e.g. the sources' `src/web` entry to the built `dist/index.js`,
+ * so page code type-checks against the sources yet runs the built package.
+ */
+export async function bundlePage(entry: string, redirect: Record<string, string> = {}): Promise<string> {
   const out = await build({
     entryPoints: [entry],
     bundle: true,
@@ -109,6 +113,18 @@ export async function bundlePage(entry: string): Promise<string> {
     platform: 'browser',
     target: 'es2022',
     logLevel: 'silent',
+    plugins: [
+      {
+        name: 'redirect',
+        setup(b) {
+          b.onResolve({ filter: /^\./ }, (args) => {
+            const abs = resolve(args.resolveDir, args.path).replace(/\.(ts|js)$/, '');
+            const to = redirect[abs];
+            return to === undefined ? undefined : { path: to };
+          });
+        },
+      },
+    ],
   });
   return out.outputFiles[0].text;
 }

@@ -1,14 +1,49 @@
-// Real-browser tests (headless Chromium via playwright-core).
+// Real-browser tests (headless Chromium via playwright-core, nothing downloaded).
+//
+// The DDSPNode tests use the BUILT package: dist/index.js (with dist/worklet.js inlined by rollup), produced by
+// `npm run build`; this file builds only the page script (esbuild, test/browser/pages/ddsp.ts with its `src/web`
+// import redirected to dist/index.js). A small random model is written with writeModel and served with the
+// input; Chromium renders it through DDSPNode in an OfflineAudioContext, Node renders the same model and input
+// through StreamingEngine in blocks of 128 (the render quantum), and the two must agree sample for sample.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { StreamingEngine } from '../../src/engine/streaming-engine';
+import { readModel } from '../../src/model/model-file';
+import { SAMPLE_RATE, glideInput, rms, smallModelBytes } from './fixture-model';
 import {
   PAGE_HTML, REPO_ROOT, base64ToFloats, browserUnavailable, bundlePage, floatsToBase64, launch, maxAbsDiff,
   startServer, type StaticServer,
 } from './harness';
-import type { Browser, Page } from 'playwright-core';
+import type { Flavour, PageApi, RenderRequest, RenderResult } from './pages/ddsp';
 
 const noBrowser = browserUnavailable();
 if (noBrowser) console.warn(`\n*** SKIPPING browser tests: ${noBrowser} ***\n`);
+
+const DIST_INDEX = join(REPO_ROOT, 'dist', 'index.js');
+const DIST_WORKLET = join(REPO_ROOT, 'dist', 'worklet.js');
+const noDist = existsSync(DIST_WORKLET) && existsSync(DIST_INDEX) ? null : 'dist/worklet.js or dist/index.js missing';
+if (noDist && !noBrowser) {
+  console.warn(`\n*** SKIPPING DDSPNode browser tests: ${noDist} — run \`npm run build\` first ***\n`);
+}
+
+/** Opens a page serving `routes` (plus the repo) whose script is the bundle of `entry`. */
+async function openPage(entry: string, redirect: Record<string, string> = {}) {
+  const server = await startServer(REPO_ROOT);
+  server.routes.set('/index.html', { body: PAGE_HTML });
+  server.routes.set('/page.js', { body: await bundlePage(entry, redirect) });
+  const { browser, page, logs } = await launch();
+  await page.goto(`${server.url}/index.html`);
+  try {
+    await page.waitForFunction(() => (globalThis as unknown as { pageReady?: boolean }).pageReady === true, undefined, {
+      timeout: 20_000,
+    });
+  } catch (e) {
+    throw new Error(`test page did not start: ${(e as Error).message}\n${logs.join('\n')}`);
+  }
+  return { server, browser, page, logs };
+}
 
 describe.skipIf(noBrowser !== null)('browser harness', () => {
   let server: StaticServer;
@@ -17,27 +52,122 @@ describe.skipIf(noBrowser !== null)('browser harness', () => {
   let logs: string[];
 
   beforeAll(async () => {
-    server = await startServer(REPO_ROOT);
-    server.routes.set('/index.html', { body: PAGE_HTML });
-    server.routes.set('/page.js', { body: await bundlePage(join(__dirname, 'pages', 'smoke.ts')) });
-    ({ browser, page, logs } = await launch());
-    await page.goto(`${server.url}/index.html`);
-    await page.waitForFunction(() => (globalThis as unknown as { pageReady?: boolean }).pageReady === true);
+    ({ server, browser, page, logs } = await openPage(join(__dirname, 'pages', 'smoke.ts')));
   });
   afterAll(async () => {
     await browser?.close();
     await server?.close();
   });
 
-  it('renders a plain worklet in an OfflineAudioContext and returns the samples', async () => {
+  it('renders a plain worklet in a cross-origin-isolated OfflineAudioContext and returns the samples', async () => {
     const n = 48000;
     const input = new Float32Array(n);
     for (let i = 0; i < n; i++) input[i] = Math.sin((2 * Math.PI * 220 * i) / 48000) * 0.8;
-    const r = await page.evaluate((b64) => (globalThis as any).smoke(b64), floatsToBase64(input));
+    const r = await page.evaluate(
+      (b64) => (globalThis as unknown as { smoke: (s: string) => Promise<{ out: string; isolated: boolean }> }).smoke(b64),
+      floatsToBase64(input),
+    );
     expect(r.isolated, logs.join('\n')).toBe(true);
     const out = base64ToFloats(r.out);
     expect(out.length).toBe(n);
-    const want = input.map((v) => Math.fround(v * 0.5));
-    expect(maxAbsDiff(out, want)).toBe(0);
+    expect(maxAbsDiff(out, input.map((v) => Math.fround(v * 0.5)))).toBe(0);
+  });
+});
+
+describe.skipIf(noBrowser !== null || noDist !== null)('DDSPNode in Chromium (built package)', () => {
+  const N = SAMPLE_RATE; // 1 s
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  let logs: string[];
+  let reference: Float32Array;
+  let latencySamples: number;
+
+  const call = <K extends keyof PageApi>(name: K, ...args: Parameters<PageApi[K]>) =>
+    page.evaluate(
+      ([n, a]) => (globalThis as unknown as { ddspTest: Record<string, (...x: unknown[]) => unknown> }).ddspTest[n](...a),
+      [name, args] as [string, unknown[]],
+    ) as Promise<Awaited<ReturnType<PageApi[K]>>>;
+
+  beforeAll(async () => {
+    const bytes = smallModelBytes();
+    const input = glideInput(N);
+    // Node reference: the same file, read the same way, through the same engine in 128-sample blocks.
+    const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, maxBlock: 128 });
+    latencySamples = engine.latencySamples;
+    reference = new Float32Array(N);
+    for (let off = 0; off < N; off += 128) engine.process(input, reference, Math.min(128, N - off), off, off);
+
+    ({ server, browser, page, logs } = await openPage(join(__dirname, 'pages', 'ddsp.ts'), {
+      [join(REPO_ROOT, 'src', 'web')]: DIST_INDEX,
+      [join(REPO_ROOT, 'src', 'web', 'index')]: DIST_INDEX,
+    }));
+    server.routes.set('/model.onnx', { body: bytes });
+    server.routes.set('/input.f32', { body: new Uint8Array(input.buffer) });
+    server.routes.set('/not-a-model.bin', { body: 'RIFF....WAVEfmt this is not an ONNX model file' });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const flavour of ['native', 'standardized'] as Flavour[]) {
+    it(`the worklet module registers its processor (${flavour} OfflineAudioContext)`, async () => {
+      const r = await call('processorRegistered', flavour);
+      expect(r.message + logs.join('\n')).toBe('');
+      expect(r.ok).toBe(true);
+    });
+
+    it(`renders the Node engine's output sample for sample (${flavour} OfflineAudioContext)`, async () => {
+      const req: RenderRequest = {
+        flavour, modelUrl: '/model.onnx', inputUrl: '/input.f32', nSamples: N, sampleRate: SAMPLE_RATE,
+      };
+      const r: RenderResult = await call('render', req);
+      const out = base64ToFloats(r.out);
+      expect(out.length).toBe(N);
+      // not trivially silent: the model makes sound after its latency
+      expect(rms(out.subarray(latencySamples))).toBeGreaterThan(1e-4);
+      expect(rms(reference.subarray(latencySamples))).toBeGreaterThan(1e-4);
+      const diff = maxAbsDiff(out, reference);
+      console.log(`[browser ${flavour}] max |chromium − node| = ${diff.toExponential(3)}, rms out ${rms(out).toExponential(3)}, latency ${r.latencySamples} samples`);
+      expect(diff).toBeLessThanOrEqual(1e-4);
+      expect(r.modelName).toBe('browser-test-small');
+    });
+  }
+
+  it('node.latency is the engine latency in seconds', async () => {
+    const r = await call('render', {
+      flavour: 'native', modelUrl: '/model.onnx', inputUrl: null, nSamples: 128, sampleRate: SAMPLE_RATE,
+    });
+    expect(typeof r.latency).toBe('number');
+    expect(r.latencySamples).toBe(latencySamples);
+    expect(r.latency).toBeCloseTo(latencySamples / SAMPLE_RATE, 12);
+    expect(r.latency).toBeGreaterThanOrEqual(0);
+    expect(r.latency).toBeLessThan(1);
+  });
+
+  for (const flavour of ['native', 'standardized'] as Flavour[]) {
+    it(`a file that is not a model rejects create() with a clear DDSPError (${flavour})`, async () => {
+      const r = await call('createFails', flavour, '/not-a-model.bin');
+      expect(r.rejected).toBe(true);
+      expect(r.name).toBe('DDSPError');
+      expect(r.code).toBe('MODEL_FORMAT');
+      expect(r.message).toMatch(/^ddsp-stream: invalid model file: \S/);
+    });
+  }
+
+  it('a missing model URL rejects with a FETCH error naming the URL and status', async () => {
+    const r = await call('createFails', 'native', '/no-such-model.onnx');
+    expect(r.rejected).toBe(true);
+    expect(r.code).toBe('FETCH');
+    expect(r.message).toContain('/no-such-model.onnx');
+    expect(r.message).toContain('404');
+  });
+
+  it('loadModel() with a bad file rejects and keeps the old model', async () => {
+    const r = await call('loadModelRejects', '/model.onnx', '/not-a-model.bin');
+    expect(r.rejected).toBe(true);
+    expect(r.code).toBe('MODEL_FORMAT');
+    expect(r.latencySamples).toBe(latencySamples);
   });
 });

@@ -12,7 +12,7 @@ export function floatsToBase64(x: Float32Array): string {
 }
 
 /** base64 → Float32Array (browser side). */
-export function base64ToFloats(b64: string): Float32Array {
+export function base64ToFloats(b64: string): Float32Array<ArrayBuffer> {
   const s = atob(b64);
   const out = new Float32Array(s.length / 4);
   const bytes = new Uint8Array(out.buffer);
@@ -21,7 +21,7 @@ export function base64ToFloats(b64: string): Float32Array {
 }
 
 /** Fetches a URL as bytes, throwing on an HTTP error. */
-export async function fetchBytes(url: string): Promise<Uint8Array> {
+export async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
   const r = await fetch(url);
   if (!r.ok) throw new Error(`GET ${url}: HTTP ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());

@@ -1,0 +1,222 @@
+// The AudioWorkletProcessor run in Node: the worklet globals (AudioWorkletProcessor, registerProcessor,
+// sampleRate) are stubbed, then worklet/processor.ts is imported and process() driven directly, quantum by
+// quantum, against StreamingEngine driven the same way.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { StreamingEngine } from '../../src/engine/streaming-engine';
+import { readModel } from '../../src/model/model-file';
+import type { DDSPReply } from '../../src/web/protocol';
+import type { DDSPProcessor as DDSPProcessorClass } from '../../worklet/processor';
+import type { ParameterDescriptor } from '../../worklet/scope';
+import { SAMPLE_RATE, glideInput, rms, smallModel, smallModelBytes } from '../browser/fixture-model';
+
+const Q = 128; // render quantum
+
+/** A port that records what the processor posts. */
+class FakePort {
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  readonly sent: DDSPReply[] = [];
+  postMessage(m: unknown): void {
+    this.sent.push(m as DDSPReply);
+  }
+  /** What the node side would send. */
+  deliver(data: unknown): DDSPReply | undefined {
+    this.onmessage?.({ data });
+    return this.sent[this.sent.length - 1];
+  }
+}
+
+const registered = new Map<string, unknown>();
+let Processor: typeof DDSPProcessorClass;
+
+beforeAll(async () => {
+  const g = globalThis as Record<string, unknown>;
+  g.AudioWorkletProcessor = class {
+    readonly port = new FakePort();
+  };
+  g.registerProcessor = (name: string, ctor: unknown) => {
+    if (registered.has(name)) throw new Error(`NotSupportedError: '${name}' already registered`);
+    registered.set(name, ctor);
+  };
+  g.sampleRate = SAMPLE_RATE;
+  g.currentFrame = 0;
+  Processor = (await import('../../worklet/processor')).DDSPProcessor;
+});
+
+type Params = Record<string, Float32Array>;
+function defaultParams(): Params {
+  const p: Params = {};
+  for (const d of (Processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors) {
+    p[d.name] = new Float32Array([d.defaultValue ?? 0]);
+  }
+  return p;
+}
+
+function makeProcessor(processorOptions: Record<string, unknown> = {}) {
+  const proc = new Processor({ numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], processorOptions } as never);
+  return { proc, port: proc.port as unknown as FakePort };
+}
+
+/** Runs `input` (channels × n) through the processor in quanta; returns the mono output. */
+function runProcessor(proc: DDSPProcessorClass, input: Float32Array[], params = defaultParams()): Float32Array {
+  const n = input[0].length;
+  const out = new Float32Array(n);
+  const inQ = input.map(() => new Float32Array(Q));
+  const outQ = [new Float32Array(Q)];
+  for (let off = 0; off < n; off += Q) {
+    for (let c = 0; c < input.length; c++) inQ[c].set(input[c].subarray(off, off + Q));
+    proc.process([inQ], [outQ], params);
+    out.set(outQ[0].subarray(0, Math.min(Q, n - off)), off);
+  }
+  return out;
+}
+
+function runEngine(input: Float32Array, bytes: Uint8Array): Float32Array {
+  const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, maxBlock: Q });
+  const out = new Float32Array(input.length);
+  for (let off = 0; off < input.length; off += Q) engine.process(input, out, Math.min(Q, input.length - off), off, off);
+  return out;
+}
+
+describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
+  const bytes = smallModelBytes();
+  const input = glideInput(SAMPLE_RATE / 2);
+
+  it("registers as 'ddsp-stream' with the six AudioParams and their ranges", () => {
+    expect(registered.get('ddsp-stream')).toBe(Processor);
+    const d = (Processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors;
+    const byName = Object.fromEntries(d.map((x) => [x.name, x]));
+    expect(Object.keys(byName).sort()).toEqual(['f0', 'harmonicMix', 'loudness', 'noiseMix', 'pitchShift', 'reverbMix']);
+    expect(byName.pitchShift).toMatchObject({ minValue: -24, maxValue: 24, defaultValue: 0 });
+    expect(byName.harmonicMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
+    expect(byName.noiseMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
+    expect(byName.reverbMix).toMatchObject({ minValue: 0, maxValue: 1, defaultValue: 0.5 });
+  });
+
+  it('outputs zeros until a model is loaded', () => {
+    const { proc } = makeProcessor();
+    const out = [new Float32Array(Q).fill(7)];
+    expect(proc.process([[input.subarray(0, Q)]], [out], defaultParams())).toBe(true);
+    expect(out[0].every((v) => v === 0)).toBe(true);
+  });
+
+  it('answers a load request with the latency, and process() equals the engine sample for sample', () => {
+    const { proc, port } = makeProcessor();
+    const reply = port.deliver({ type: 'load', id: 3, model: bytes.slice().buffer });
+    const engineLatency = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, maxBlock: Q }).latencySamples;
+    expect(reply).toEqual({
+      id: 3,
+      result: { latencySamples: engineLatency, sampleRate: SAMPLE_RATE, modelSampleRate: SAMPLE_RATE, name: 'browser-test-small' },
+    });
+    const got = runProcessor(proc, [input]);
+    const want = runEngine(input, bytes);
+    expect(rms(want)).toBeGreaterThan(1e-4);
+    let maxDiff = 0;
+    for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+    expect(maxDiff).toBe(0);
+  });
+
+  it('accepts the model in processorOptions (bytes or a read model) and posts {type: "loaded"}', () => {
+    const a = makeProcessor({ model: bytes });
+    expect(a.port.sent[0]).toMatchObject({ type: 'loaded', result: { sampleRate: SAMPLE_RATE } });
+    const b = makeProcessor({ model: smallModel() });
+    expect(b.port.sent[0]).toMatchObject({ type: 'loaded' });
+    expect(runProcessor(a.proc, [input])).toEqual(runProcessor(b.proc, [input]));
+  });
+
+  it('rejects a non-model file with MODEL_FORMAT, and keeps rendering (silence) without throwing', () => {
+    const { proc, port } = makeProcessor();
+    const reply = port.deliver({ type: 'load', id: 9, model: new TextEncoder().encode('not a model').buffer });
+    expect(reply?.id).toBe(9);
+    expect(reply?.error?.code).toBe('MODEL_FORMAT');
+    expect(reply?.error?.message.length).toBeGreaterThan(5);
+    expect(runProcessor(proc, [input.subarray(0, 4 * Q)]).every((v) => v === 0)).toBe(true);
+  });
+
+  it('a bad processorOptions model is reported as {type: "error"}, not thrown', () => {
+    const { port } = makeProcessor({ model: new Uint8Array([1, 2, 3]) });
+    expect(port.sent[0]).toMatchObject({ type: 'error', error: { code: 'MODEL_FORMAT' } });
+  });
+
+  it('answers unknown requests and bad modes with BAD_REQUEST', () => {
+    const { port } = makeProcessor();
+    expect(port.deliver({ type: 'frobnicate', id: 1 })).toMatchObject({ id: 1, error: { code: 'BAD_REQUEST' } });
+    expect(port.deliver({ type: 'mode', id: 2, mode: 'midi' })).toMatchObject({ id: 2, error: { code: 'BAD_REQUEST' } });
+    expect(port.deliver({ type: 'mode', id: 4, mode: 'control' })).toEqual({ id: 4, result: null });
+    expect(port.deliver({ type: 'reset', id: 5 })).toEqual({ id: 5, result: null });
+    expect(port.deliver(null)).toMatchObject({ id: -1, error: { code: 'BAD_REQUEST' } });
+  });
+
+  it('downmixes a stereo input to the mean of its channels', () => {
+    const { proc } = makeProcessor({ model: bytes });
+    const right = input.map((v, i) => (i % 3 === 0 ? -v : 0.5 * v));
+    const mean = input.map((v, i) => (v + right[i]) * 0.5);
+    const ref = makeProcessor({ model: bytes });
+    expect(runProcessor(proc, [input, right])).toEqual(runProcessor(ref.proc, [mean]));
+  });
+
+  it('sanitises NaN and ±Infinity input to 0', () => {
+    const dirty = input.slice();
+    const clean = input.slice();
+    for (let i = 100; i < dirty.length; i += 997) {
+      dirty[i] = i % 2 ? NaN : Infinity;
+      clean[i] = 0;
+    }
+    dirty[5] = -Infinity;
+    clean[5] = 0;
+    const a = makeProcessor({ model: bytes });
+    const b = makeProcessor({ model: bytes });
+    const got = runProcessor(a.proc, [dirty]);
+    expect(got.every(Number.isFinite)).toBe(true);
+    expect(got).toEqual(runProcessor(b.proc, [clean]));
+  });
+
+  it('with no input connected (zero channels) renders as if the input were silent', () => {
+    const a = makeProcessor({ model: bytes });
+    const b = makeProcessor({ model: bytes });
+    const params = defaultParams();
+    const outA = [new Float32Array(Q)];
+    const outB = [new Float32Array(Q)];
+    const silent = new Float32Array(Q);
+    for (let k = 0; k < 50; k++) {
+      a.proc.process([[]], [outA], params);
+      b.proc.process([[silent]], [outB], params);
+      expect(outA[0]).toEqual(outB[0]);
+    }
+  });
+
+  it('control mode renders from the f0/loudness params with no input, finite and not silent', () => {
+    const { proc, port } = makeProcessor({ model: bytes, mode: 'control' });
+    expect(port.sent[0]).toMatchObject({ type: 'loaded' });
+    const params = defaultParams();
+    params.f0[0] = 220;
+    params.loudness[0] = -20;
+    const out = [new Float32Array(Q)];
+    const all = new Float32Array(200 * Q);
+    for (let k = 0; k < 200; k++) {
+      proc.process([[]], [out], params);
+      all.set(out[0], k * Q);
+    }
+    expect(all.every(Number.isFinite)).toBe(true);
+    expect(rms(all)).toBeGreaterThan(1e-5);
+  });
+
+  it('process() allocates nothing per quantum (new-space heap does not grow over 1000 quanta)', () => {
+    const { proc } = makeProcessor({ model: bytes });
+    const params = defaultParams();
+    const inQ = [[input.subarray(0, Q)]];
+    const outQ = [[new Float32Array(Q)]];
+    for (let k = 0; k < 2000; k++) proc.process(inQ, outQ, params); // warm up (JIT, lazy state)
+    const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
+    // A scavenge during the loop would hide growth: retry a few times and keep the smallest non-negative growth.
+    let best = Infinity;
+    for (let attempt = 0; attempt < 5 && best > 0; attempt++) {
+      const before = newSpace();
+      for (let k = 0; k < 1000; k++) proc.process(inQ, outQ, params);
+      const grown = newSpace() - before;
+      if (grown >= 0) best = Math.min(best, grown);
+    }
+    // 1000 quanta allocating even one small object each would grow new space by tens of kilobytes.
+    expect(best).toBeLessThan(4096);
+  });
+});
