@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { PartitionedConvolver, fftConvolve } from '../../src/dsp/convolution';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+}
+
+function directConv(a: Float32Array, b: Float32Array): Float64Array {
+  const out = new Float64Array(a.length + b.length - 1);
+  for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) out[i + j] += a[i] * b[j];
+  return out;
+}
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>, n = a.length): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Decaying noise IR like the seed's initial reverb. */
+function makeIr(len: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return new Float32Array(len).map((_, i) => r() * 0.5 * Math.exp((-5 * i) / Math.max(1, len)));
+}
+
+describe('fftConvolve', () => {
+  for (const [na, nb] of [[1, 1], [5, 3], [100, 17], [1000, 300], [3000, 1200]]) {
+    it(`equals the direct full convolution (${na} ∗ ${nb})`, () => {
+      const r = rng(na * 7 + nb);
+      const a = new Float32Array(na).map(() => r());
+      const b = new Float32Array(nb).map(() => r());
+      const got = fftConvolve(a, b);
+      expect(got.length).toBe(na + nb - 1);
+      expect(maxAbs(got, directConv(a, b))).toBeLessThan(1e-5);
+    });
+  }
+  it('empty input gives an empty output', () => {
+    expect(fftConvolve(new Float32Array(0), new Float32Array(4)).length).toBe(0);
+  });
+});
+
+describe('PartitionedConvolver', () => {
+  const total = 6000;
+  const r = rng(42);
+  const x = new Float32Array(total).map(() => r());
+  for (const irLen of [1, 100, 48000]) {
+    const ir = makeIr(irLen, irLen);
+    const ref = fftConvolve(x, ir);
+    for (const block of [1, 7, 128, 1000, 2048]) {
+      it(`equals fftConvolve: IR ${irLen} taps, call size ${block}`, () => {
+        const conv = new PartitionedConvolver(ir);
+        const out = new Float32Array(total);
+        for (let s = 0; s < total; s += block) conv.process(x, s, out, s, Math.min(block, total - s));
+        expect(maxAbs(out, ref, total)).toBeLessThan(2e-5);
+      });
+    }
+  }
+
+  it('long IR: output past the first partitions (t > 48000) still equals fftConvolve', () => {
+    const ir = makeIr(48000, 5);
+    const n = 60000;
+    const rr = rng(8);
+    const xx = new Float32Array(n).map(() => rr());
+    const ref = fftConvolve(xx, ir);
+    const conv = new PartitionedConvolver(ir);
+    const out = new Float32Array(n);
+    const sizes = [128, 1, 333, 7, 2048, 1000];
+    for (let s = 0, j = 0; s < n; j++) {
+      const m = Math.min(sizes[j % sizes.length], n - s);
+      conv.process(xx, s, out, s, m);
+      s += m;
+    }
+    expect(maxAbs(out, ref, n)).toBeLessThan(5e-5);
+  });
+
+  it('other partition sizes and the plain-JS FFT path give the same result', () => {
+    const ir = makeIr(3000, 11);
+    const ref = fftConvolve(x, ir);
+    for (const [B, backend] of [[16, 'auto'], [64, 'auto'], [256, 'auto'], [128, 'js'], [48, 'auto']] as const) {
+      const conv = new PartitionedConvolver(ir, B, { backend });
+      const out = new Float32Array(total);
+      for (let s = 0; s < total; s += 100) conv.process(x, s, out, s, Math.min(100, total - s));
+      expect(maxAbs(out, ref, total)).toBeLessThan(2e-5);
+    }
+  });
+
+  it('accumulate adds into the output; in-place processing works; zero-length calls are no-ops', () => {
+    const ir = makeIr(500, 3);
+    const ref = fftConvolve(x, ir);
+    const conv = new PartitionedConvolver(ir);
+    const out = new Float32Array(total).fill(1);
+    for (let s = 0; s < total; s += 128) {
+      conv.process(x, s, out, s, 0, true);
+      conv.process(x, s, out, s, Math.min(128, total - s), true);
+    }
+    for (let i = 0; i < total; i++) expect(Math.abs(out[i] - 1 - ref[i])).toBeLessThan(2e-5);
+    const inPlace = x.slice();
+    const c2 = new PartitionedConvolver(ir);
+    for (let s = 0; s < total; s += 77) c2.process(inPlace, s, inPlace, s, Math.min(77, total - s));
+    expect(maxAbs(inPlace, ref, total)).toBeLessThan(2e-5);
+  });
+
+  it('NaN/Inf input does not poison later output (sanitised to 0)', () => {
+    const ir = makeIr(2000, 4);
+    const conv = new PartitionedConvolver(ir);
+    const bad = x.slice(0, 3000);
+    bad[10] = NaN;
+    bad[500] = Infinity;
+    bad[501] = -Infinity;
+    const clean = bad.map((v) => (Number.isFinite(v) ? v : 0));
+    const out = new Float32Array(3000);
+    for (let s = 0; s < 3000; s += 128) conv.process(bad, s, out, s, Math.min(128, 3000 - s));
+    for (const v of out) expect(Number.isFinite(v)).toBe(true);
+    expect(maxAbs(out, fftConvolve(clean, ir), 3000)).toBeLessThan(2e-5);
+  });
+
+  it('reset clears the history; setIR with the same partition count keeps it', () => {
+    const irA = makeIr(1000, 1);
+    const irB = makeIr(1000, 2);
+    const conv = new PartitionedConvolver(irA);
+    const out = new Float32Array(2000);
+    conv.process(x, 0, out, 0, 2000);
+    conv.reset();
+    const again = new Float32Array(2000);
+    conv.process(x, 0, again, 0, 2000);
+    expect(maxAbs(again, out)).toBe(0);
+    // switch IR mid-stream: the output continues as the past input convolved with the new IR
+    conv.reset();
+    conv.process(x, 0, out, 0, 1280);
+    conv.setIR(irB);
+    conv.process(x, 1280, out, 1280, 720);
+    const refB = fftConvolve(x.subarray(0, 2000), irB);
+    expect(maxAbs(out.subarray(1280 + 128), refB.subarray(1280 + 128), 2000 - 1280 - 128)).toBeLessThan(2e-5);
+  });
+
+  it('rejects bad arguments with RangeError/TypeError naming them', () => {
+    expect(() => new PartitionedConvolver(new Float32Array(10), 100)).toThrow(/partitionSize/);
+    expect(() => new PartitionedConvolver(new Float32Array(10), 0)).toThrow(RangeError);
+    expect(() => new PartitionedConvolver([1, 2] as unknown as Float32Array)).toThrow(/ir/);
+  });
+
+  it('an empty IR gives silence', () => {
+    const conv = new PartitionedConvolver(new Float32Array(0));
+    const out = new Float32Array(300).fill(5);
+    conv.process(x, 0, out, 0, 300);
+    expect(Math.max(...out.map(Math.abs))).toBe(0);
+  });
+});
