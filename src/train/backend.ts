@@ -1,0 +1,166 @@
+/**
+ * tfjs backend selection for training in Node.
+ *
+ * - `tensorflow`: @tensorflow/tfjs-node when the user has installed it (optional, never required).
+ * - `wasm` (default): @tensorflow/tfjs-backend-wasm, SIMD, one thread in Node (~27 GFLOP/s matmul).
+ * - `cpu`: the pure-JS backend (~1 GFLOP/s), used when wasm cannot start (a note says so).
+ *
+ * The wasm backend multiplies transposed operands 15–30× slower than plain ones, and tfjs's matmul gradients
+ * (and `x·Wᵀ` layers) use the transposed forms. We wrap its BatchMatMul and _FusedMatMul kernels so a
+ * transposed operand is first transposed explicitly (a cheap copy), then multiplied plainly: every user of
+ * matMul — forward and backward — gets the fast path.
+ *
+ * tfjs-core's Node bundle registers no gradients (only the union package `@tensorflow/tfjs` does), and its
+ * `dist/register_all_gradients.js` is ESM with extension-less relative imports that Node cannot resolve.
+ * {@link ensureGradients} loads it through a resolve hook scoped to `@tensorflow/tfjs-core/dist/`; tfjs keeps
+ * its engine and registries on globalThis, so the gradients reach the engine the rest of the code uses.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Backends `initBackend` accepts. */
+export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+
+/** The tfjs-core namespace, as the training code uses it. */
+export type TF = typeof tf;
+
+/** What initBackend chose. */
+export interface BackendInfo { tf: TF; name: string; notes: string[] }
+
+let active: Promise<BackendInfo> | null = null;
+let activeChoice: BackendChoice | null = null;
+
+/** Loads an optional package without letting bundlers or tsc resolve it. */
+async function optionalImport(name: string): Promise<unknown> {
+  const spec = name;
+  return import(/* @vite-ignore */ spec);
+}
+
+/**
+ * Selects and initialises the tfjs backend (once per process; later calls return the same one).
+ * @param choice 'auto' tries tensorflow (if installed), then wasm, then cpu.
+ * @throws Error when an explicitly requested backend cannot start.
+ */
+export function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (active && (activeChoice === choice || choice === 'auto')) return active;
+  activeChoice = choice;
+  active = doInit(choice);
+  return active;
+}
+
+async function doInit(choice: BackendChoice): Promise<BackendInfo> {
+  const notes: string[] = [];
+  await ensureGradients();
+  if (choice === 'tensorflow' || choice === 'auto') {
+    try {
+      await optionalImport('@tensorflow/tfjs-node');
+      if (await tf.setBackend('tensorflow')) {
+        await tf.ready();
+        return { tf, name: 'tensorflow', notes };
+      }
+      throw new Error('backend did not start');
+    } catch (e) {
+      if (choice === 'tensorflow') {
+        throw new Error(`backend=tensorflow needs @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node): ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  if (choice === 'wasm' || choice === 'auto') {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) returned false');
+      await tf.ready();
+      patchWasmMatMul();
+      return { tf, name: 'wasm', notes };
+    } catch (e) {
+      if (choice === 'wasm') throw new Error(`the wasm backend did not start: ${(e as Error).message.split('\n')[0]}`);
+      notes.push(`tfjs wasm backend unavailable (${(e as Error).message.split('\n')[0]}); training on the cpu backend (about 20× slower)`);
+    }
+  }
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (!(await tf.setBackend('cpu'))) throw new Error('the tfjs cpu backend did not start');
+  await tf.ready();
+  return { tf, name: 'cpu', notes };
+}
+
+let patched = false;
+
+/** Wraps the wasm matmul kernels so transposed operands are transposed explicitly first (see module comment). */
+export function patchWasmMatMul(): void {
+  if (patched) return;
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!transpose) return;
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    const orig = tf.getKernel(name, 'wasm');
+    if (!orig) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      setupFunc: orig.setupFunc,
+      disposeFunc: orig.disposeFunc,
+      kernelFunc: (args) => {
+        const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+        if (!attrs.transposeA && !attrs.transposeB) return orig.kernelFunc(args);
+        const backend = args.backend as tf.KernelBackend;
+        const temps: tf.TensorInfo[] = [];
+        const swap = (x: tf.TensorInfo): tf.TensorInfo => {
+          const r = x.shape.length;
+          const perm = [...Array(r).keys()];
+          perm[r - 2] = r - 1;
+          perm[r - 1] = r - 2;
+          const t = transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+          temps.push(t);
+          return t;
+        };
+        const inputs = { ...args.inputs };
+        if (attrs.transposeA) inputs.a = swap(inputs.a as tf.TensorInfo);
+        if (attrs.transposeB) inputs.b = swap(inputs.b as tf.TensorInfo);
+        const out = orig.kernelFunc({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+        for (const t of temps) backend.disposeData(t.dataId);
+        return out;
+      },
+    });
+  }
+  patched = true;
+}
+
+const GRADIENT_HOOK = `
+export async function resolve(specifier, context, next) {
+  try { return await next(specifier, context); } catch (e) {
+    const p = context.parentURL || '';
+    if (e && (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_UNSUPPORTED_DIR_IMPORT') &&
+        p.includes('/@tensorflow/tfjs-core/dist/') && /^\\.\\.?\\//.test(specifier) && !specifier.endsWith('.js')) {
+      try { return await next(specifier + '.js', context); } catch { return next(specifier + '/index.js', context); }
+    }
+    throw e;
+  }
+}
+export async function load(url, context, next) {
+  if (url.includes('/@tensorflow/tfjs-core/dist/') && url.endsWith('.js') && !/\\/tf-core\\.[^/]*js$/.test(url)) {
+    return next(url, { ...context, format: 'module' });
+  }
+  return next(url, context);
+}`;
+
+let gradientsLoaded: Promise<void> | null = null;
+
+/**
+ * Makes sure tfjs's op gradients are registered (see the module comment). A no-op when they already are
+ * (e.g. @tensorflow/tfjs or tfjs-node is loaded).
+ * @throws Error when they cannot be loaded (Node < 20.6 has no module.register).
+ */
+export function ensureGradients(): Promise<void> {
+  if (tf.getGradient('Sum') && tf.getGradient('BatchMatMul')) return Promise.resolve();
+  if (!gradientsLoaded) {
+    gradientsLoaded = (async () => {
+      const mod = (await import('node:module')) as { register?: (url: string) => void };
+      if (typeof mod.register !== 'function') {
+        throw new Error('training needs Node >= 20.6 (module.register) to load tfjs gradients, or @tensorflow/tfjs installed');
+      }
+      mod.register(`data:text/javascript,${encodeURIComponent(GRADIENT_HOOK)}`);
+      await optionalImport('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+      if (!tf.getGradient('Sum')) throw new Error('tfjs gradients did not register');
+    })();
+  }
+  return gradientsLoaded;
+}
