@@ -1,0 +1,71 @@
+/**
+ * Helpers shared by the CLI commands: model loading with one-line errors, mono audio loading, progress output.
+ *
+ * @packageDocumentation
+ */
+
+import { readFile } from 'node:fs/promises';
+import { readModel, type DDSPModel } from '../model/model-file';
+import { downmix, readAudioFile } from '../engine/audio-file';
+import { resample } from '../dsp/resample';
+import { CliError, type CliIO } from './args';
+
+/** Reads a model file; every failure becomes a one-line CliError naming the file. */
+export async function loadModel(path: string | undefined): Promise<DDSPModel> {
+  if (path === undefined || path === '') {
+    throw new CliError('--model is required (a model file, e.g. --model violin.onnx)');
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    throw new CliError(`cannot read model ${path}: ${why}`);
+  }
+  try {
+    return readModel(bytes);
+  } catch (e) {
+    throw new CliError(`${path}: not a usable model file (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Reads an audio file as mono, optionally resampled to `sampleRate`. */
+export async function loadMono(path: string, sampleRate?: number): Promise<{ audio: Float32Array; sampleRate: number }> {
+  const dec = await readAudioFile(path);
+  let audio = downmix(dec.channels);
+  let rate = dec.sampleRate;
+  if (sampleRate !== undefined && sampleRate !== rate) {
+    audio = resample(audio, rate, sampleRate);
+    rate = sampleRate;
+  }
+  return { audio, sampleRate: rate };
+}
+
+/**
+ * A progress reporter on stderr: a bar when stderr is a terminal and the job is long, nothing otherwise.
+ * @returns update(done, total) and stop()
+ */
+export async function progress(io: CliIO, label: string, long: boolean):
+  Promise<{ update: (done: number, total: number) => void; stop: () => void }> {
+  if (!io.isTTY || !long) return { update: () => {}, stop: () => {} };
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% | ETA {eta}s`, stream: process.stderr,
+    hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    update(done, total) {
+      if (!started) { bar.start(Math.max(1, total), 0); started = true; }
+      bar.setTotal(Math.max(1, total));
+      bar.update(done);
+    },
+    stop() { if (started) bar.stop(); },
+  };
+}
+
+/** Formats a number for JSON/CSV output with limited precision. */
+export function round(v: number, digits = 6): number {
+  if (!Number.isFinite(v)) return 0;
+  const p = 10 ** digits;
+  return Math.round(v * p) / p;
+}

@@ -1,0 +1,187 @@
+/**
+ * `ddsp-stream render` — renders an audio file (or, with --features, a pitch/loudness curve) through a model,
+ * block by block through the StreamingEngine, and writes a WAV.
+ *
+ * @packageDocumentation
+ */
+
+import { readFile } from 'node:fs/promises';
+import { writeWavFile } from '../engine/audio-file';
+import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
+import { CliError, bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
+import { loadModel, loadMono, progress, round } from './common';
+
+const FLAGS: Record<string, FlagSpec> = {
+  model: { type: 'string', alias: 'm' },
+  block: { type: 'number', integer: true, min: 1, max: 1 << 20 },
+  'sample-rate': { type: 'number', integer: true, min: 8000, max: 384000 },
+  'pitch-shift': { type: 'number', min: -24, max: 24 },
+  'harmonic-mix': { type: 'number', min: 0, max: 2 },
+  'noise-mix': { type: 'number', min: 0, max: 2 },
+  'reverb-mix': { type: 'number', min: 0, max: 1 },
+  stats: { type: 'boolean' },
+  features: { type: 'string' },
+  format: { type: 'string', choices: ['float32', 'pcm16'] },
+  seed: { type: 'number', integer: true },
+};
+
+const USAGE = 'ddsp-stream render --model M.onnx IN OUT.wav | --model M.onnx --features CURVE.csv OUT.wav';
+
+const HELP = `usage: ${USAGE}
+
+Renders IN (wav, flac, mp3 or ogg; downmixed to mono) through the model, block by block through the streaming
+engine, and writes OUT as a WAV. The output is aligned with the input (the engine's latency is removed).
+
+options:
+  --model, -m PATH       model file (.onnx) — required
+  --block N              block size handed to the engine (default 128)
+  --sample-rate N        engine / output sample rate in Hz (default: the input's rate; with --features the model's)
+  --pitch-shift S        pitch shift in semitones, -24..24 (default 0)
+  --harmonic-mix X       harmonic gain, 0..2 (default 1)
+  --noise-mix X          noise gain, 0..2 (default 1)
+  --reverb-mix X         reverb wet share, 0..1 (default 0.5, as trained)
+  --features CSV         control mode: render the curve in CSV (time_s,f0_hz,confidence,loudness_db, the
+                         format 'ddsp-stream f0' writes) instead of input audio; then give only OUT
+  --format F             float32 (default) or pcm16
+  --seed N               noise seed (default 0)
+  --stats                print one JSON line on stdout: audio_seconds, engine_cpu_seconds, rtf, worst_block_ms,
+                         p99_block_ms, block, sample_rate, latency_samples
+  --help, -h             this help
+`;
+
+/** A feature curve read from CSV. */
+export interface FeatureCurve {
+  timeS: Float64Array;
+  f0Hz: Float32Array;
+  confidence: Float32Array;
+  loudnessDb: Float32Array;
+}
+
+/**
+ * Parses the `f0` command's CSV (header optional; columns time_s,f0_hz,confidence,loudness_db).
+ * @throws CliError naming the file and line of the first bad row
+ */
+export function parseFeatureCsv(text: string, name = 'features'): FeatureCurve {
+  const lines = text.split(/\r?\n/);
+  const t: number[] = [];
+  const f: number[] = [];
+  const c: number[] = [];
+  const l: number[] = [];
+  let header = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const cells = line.split(',').map((s) => s.trim());
+    if (!header && t.length === 0 && cells.some((s) => s !== '' && !Number.isFinite(Number(s)))) {
+      const want = ['time_s', 'f0_hz', 'confidence', 'loudness_db'];
+      if (cells.length !== 4 || cells.some((s, j) => s !== want[j])) {
+        throw new CliError(`${name} line ${i + 1}: expected the header time_s,f0_hz,confidence,loudness_db or numbers, got "${truncate(line)}"`);
+      }
+      header = true;
+      continue;
+    }
+    if (cells.length !== 4) {
+      throw new CliError(`${name} line ${i + 1}: expected 4 values (time_s,f0_hz,confidence,loudness_db), got ${cells.length}: "${truncate(line)}"`);
+    }
+    const v = cells.map((s) => (s === '' ? NaN : Number(s)));
+    const bad = v.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new CliError(`${name} line ${i + 1}: ${['time_s', 'f0_hz', 'confidence', 'loudness_db'][bad]} is not a number: "${cells[bad]}"`);
+    if (v[0] < 0) throw new CliError(`${name} line ${i + 1}: time_s must be ≥ 0, got ${cells[0]}`);
+    if (t.length > 0 && !(v[0] > t[t.length - 1])) {
+      throw new CliError(`${name} line ${i + 1}: time_s must increase (${cells[0]} after ${t[t.length - 1]})`);
+    }
+    if (v[1] < 0) throw new CliError(`${name} line ${i + 1}: f0_hz must be ≥ 0 (0 = unvoiced), got ${cells[1]}`);
+    t.push(v[0]); f.push(v[1]); c.push(v[2]); l.push(v[3]);
+  }
+  if (t.length === 0) throw new CliError(`${name}: no feature rows`);
+  return { timeS: Float64Array.from(t), f0Hz: Float32Array.from(f), confidence: Float32Array.from(c), loudnessDb: Float32Array.from(l) };
+}
+
+function truncate(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** p-th percentile (0..100) of values (nearest rank). */
+export function percentile(values: ArrayLike<number>, p: number): number {
+  const a = Float64Array.from(values as ArrayLike<number>).sort();
+  if (a.length === 0) return 0;
+  const i = Math.min(a.length - 1, Math.max(0, Math.ceil((p / 100) * a.length) - 1));
+  return a[i];
+}
+
+/** Runs `render`. Returns the exit code. */
+export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
+  const p = parseArgs(argv, FLAGS);
+  if (p.help) { io.stdout(HELP); return 0; }
+  const featuresPath = str(p, 'features');
+  let inPath: string | undefined;
+  let outPath: string;
+  if (featuresPath !== undefined) {
+    if (p.positionals.length === 2) throw new CliError('with --features give only OUT.wav (the curve replaces the input audio)');
+    [outPath] = expectPositionals(p, ['OUT.wav'], USAGE);
+  } else {
+    [inPath, outPath] = expectPositionals(p, ['IN', 'OUT.wav'], USAGE);
+  }
+  const model = await loadModel(str(p, 'model'));
+  const block = num(p, 'block', 128);
+  const controls = {
+    pitchShift: num(p, 'pitch-shift', 0),
+    harmonicMix: num(p, 'harmonic-mix', 1),
+    noiseMix: num(p, 'noise-mix', 1),
+    reverbMix: num(p, 'reverb-mix', 0.5),
+  };
+
+  let input: Float32Array | null = null;
+  let features: FrameFeatures | undefined;
+  let sampleRate: number;
+  let nSamples: number;
+  if (featuresPath !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(featuresPath, 'utf8');
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new CliError(`cannot read ${featuresPath}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    const curve = parseFeatureCsv(text, featuresPath);
+    const fr = featuresAtFrameRate(curve.timeS, curve.f0Hz, curve.loudnessDb, model.frameRate);
+    features = { f0Hz: fr.f0Hz, loudnessDb: fr.loudnessDb };
+    sampleRate = num(p, 'sample-rate', model.sampleRate);
+    nSamples = Math.max(1, Math.round(fr.durationS * sampleRate));
+  } else {
+    const loaded = await loadMono(inPath as string, num(p, 'sample-rate'));
+    input = loaded.audio;
+    sampleRate = loaded.sampleRate;
+    nSamples = input.length;
+  }
+
+  const prog = await progress(io, 'render', nSamples > 30 * sampleRate);
+  let result;
+  try {
+    result = renderStream(model, input, {
+      sampleRate, block, controls, features, nSamples, noiseSeed: num(p, 'seed'), timeBlocks: bool(p, 'stats'),
+      onProgress: prog.update,
+    });
+  } finally {
+    prog.stop();
+  }
+  await writeWavFile(outPath, result.audio, sampleRate, (str(p, 'format', 'float32') as 'float32' | 'pcm16'));
+
+  if (bool(p, 'stats')) {
+    const times = result.blockMs ?? new Float64Array(0);
+    const audioSeconds = nSamples / sampleRate;
+    const engine = result.engineSeconds ?? 0;
+    const stats = {
+      audio_seconds: round(audioSeconds),
+      engine_cpu_seconds: round(engine),
+      rtf: round(audioSeconds > 0 ? engine / audioSeconds : 0),
+      worst_block_ms: round(percentile(times, 100), 4),
+      p99_block_ms: round(percentile(times, 99), 4),
+      block,
+      sample_rate: sampleRate,
+      latency_samples: result.latencySamples,
+    };
+    io.stdout(`${JSON.stringify(stats)}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,276 @@
+/**
+ * Framing and scheduling maths of the streaming engine: where each analysis window sits, when a frame can be
+ * analysed, when the synthesizer first needs it, and from those the engine's exact latency. Shared by the
+ * StreamingEngine (src/engine/voice.ts) and the batch reference (src/engine/render.ts), so both frame the signal
+ * identically.
+ *
+ * Timelines. The *batch* timeline starts at input sample 0 (silence before it). Analysis runs at the model's
+ * sample rate `modelRate`: frame k's window covers model-rate samples
+ * [round(k·hopModel) − W/2, round(k·hopModel) + W/2) — centred at k·hopModel as the training features are,
+ * zero before sample 0. Synthesis runs at the context rate: frame k's controls sit at context sample
+ * k·hopContext + hopContext/2 − 0.5 (the seed's align_corners=False alignment), so frame k is first needed at
+ * context sample segmentStart(k − 1) = ceil((k − 0.5)·hopContext − 0.5) (earlier when a noise filter's advance
+ * reaches further ahead).
+ *
+ * Latency budget (defaults: 48 kHz model and context, frame rate 50 → hop 960, window W = 2048, no resampling):
+ *   - frame k's window ends at sample 960k + 1024 (exclusive): it is complete once input sample 960k + 1023 has
+ *     arrived, which in a 1-sample block is the call that also emits output sample 960k + 1023;
+ *   - the harmonic needs frame k from batch sample 960k − 480 (segmentStart(k − 1));
+ *   - so exact stream == batch needs a delay of 1023 + 480 = 1503 samples (31.3 ms) with zero compute time;
+ *   - the estimator's work for a frame is spread over E = 5 quanta of 128 samples = 640 samples (13.3 ms),
+ *     so no render quantum carries a whole frame;
+ *   - total D = 1503 + 640 = 2143 samples = 44.65 ms (≤ 45 ms, SEED-NOTES §3).
+ * When the context rate differs from the model rate, the analysis path goes through a StreamResampler and the
+ * delay grows by its latency (converted to context samples, measured exactly from the resampler's behaviour).
+ *
+ * @packageDocumentation
+ */
+
+/** Reference analysis window: 2048 samples at 48 kHz (the seed's), scaled with the model's sample rate. */
+export const REFERENCE_WINDOW = 2048;
+/** Sample rate at which {@link REFERENCE_WINDOW} applies. */
+export const REFERENCE_RATE = 48000;
+/** Render quantum of the Web Audio API; the estimator spread is counted in these. */
+export const QUANTUM = 128;
+/** Default number of quanta a frame's estimator work is spread over. */
+export const DEFAULT_SPREAD_QUANTA = 5;
+
+/**
+ * Analysis window length at `sampleRate` (Hz): 2048 at 48 kHz, scaled with the rate, rounded to an even
+ * number ≥ 64. Training features and live analysis must use the same value.
+ */
+export function analysisWindowSize(sampleRate: number): number {
+  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) {
+    throw new RangeError(`sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
+  }
+  return Math.max(64, 2 * Math.round((REFERENCE_WINDOW / 2) * sampleRate / REFERENCE_RATE));
+}
+
+/** First model-rate sample of frame k's analysis window (batch timeline; may be negative). */
+export function windowStart(k: number, hopModel: number, windowSize: number): number {
+  return Math.round(k * hopModel) - windowSize / 2;
+}
+
+/**
+ * First context-rate batch sample at which the harmonic / mix interpolation reads frame k:
+ * 0 for k = 0, else ceil((k − 0.5)·hop − 0.5) (the first sample past frame k−1's centre).
+ */
+export function harmonicNeed(k: number, hopContext: number): number {
+  if (k <= 0) return 0;
+  const s = Math.ceil((k - 0.5) * hopContext - 0.5);
+  return s > 0 ? s : 0;
+}
+
+/**
+ * Double-written ring buffer of analysis samples: every sample is stored twice (at i mod C and i mod C + C), so
+ * any window of up to C samples ending at or before the newest sample is one contiguous run of `data`.
+ * Negative indices read as zeros until they are overwritten (zero history before the start).
+ */
+export class AnalysisRing {
+  /** Backing store, 2·capacity samples. Windows are read directly from it. */
+  readonly data: Float32Array;
+  readonly capacity: number;
+  /** Number of samples written so far (the stream index of the next sample). */
+  written = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    this.capacity = capacity;
+    this.data = new Float32Array(2 * capacity);
+  }
+
+  /** Appends x[offset .. offset+n). */
+  write(x: Float32Array, offset: number, n: number): void {
+    const c = this.capacity;
+    const d = this.data;
+    let p = this.written % c;
+    for (let i = 0; i < n; i++) {
+      const v = x[offset + i];
+      d[p] = v;
+      d[p + c] = v;
+      if (++p === c) p = 0;
+    }
+    this.written += n;
+  }
+
+  /** Appends n zeros. */
+  writeZeros(n: number): void {
+    const c = this.capacity;
+    const d = this.data;
+    let p = this.written % c;
+    for (let i = 0; i < n; i++) {
+      d[p] = 0;
+      d[p + c] = 0;
+      if (++p === c) p = 0;
+    }
+    this.written += n;
+  }
+
+  /** Offset into `data` of the window [start, start + length) (length ≤ capacity; start may be negative). */
+  offsetOf(start: number): number {
+    const c = this.capacity;
+    const r = start % c;
+    return r < 0 ? r + c : r;
+  }
+
+  reset(): void {
+    this.data.fill(0);
+    this.written = 0;
+  }
+}
+
+/** Greatest common divisor of two non-negative integers. */
+export function gcd(a: number, b: number): number {
+  a = Math.abs(a); b = Math.abs(b);
+  while (b) { const t = a % b; a = b; b = t; }
+  return a;
+}
+
+/**
+ * Maps a count of analysis-rate (model-rate) samples produced to the count of context-rate input samples that
+ * must have been pushed for the producer to have produced them. Identity when no resampling is involved.
+ */
+export interface ProductionMap {
+  /** Input samples needed before `produced` analysis samples exist (produced ≥ 0). */
+  inputNeeded(produced: number): number;
+}
+
+/** Identity map (context rate == model rate). */
+export const identityProduction: ProductionMap = { inputNeeded: (j) => j };
+
+/**
+ * Production map of a greedy rational-rate resampler, measured by feeding a fresh instance one sample at a time.
+ * Beyond the measured start-up the behaviour is periodic: producing periodOut more samples takes periodIn more
+ * input samples (periodOut = toRate/g, periodIn = fromRate/g, g = gcd). Allocates; construction only.
+ * @param push pushes one input sample to the probe resampler and returns how many samples it produced
+ */
+export function measureProduction(fromRate: number, toRate: number, warmup: number,
+  push: () => number): ProductionMap {
+  if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) {
+    throw new RangeError(`resampled analysis needs integer sample rates, got ${fromRate} → ${toRate}`);
+  }
+  const g = gcd(fromRate, toRate);
+  const periodOut = toRate / g;
+  const periodIn = fromRate / g;
+  const table = warmup + 2 * periodOut + 4;
+  const need = new Float64Array(table + 1); // need[j] = inputs needed to have produced j samples
+  let produced = 0;
+  let pushed = 0;
+  const limit = (table + 8) * Math.ceil(fromRate / toRate + 1) + 1_000_000;
+  while (produced < table && pushed < limit) {
+    const got = push();
+    pushed++;
+    for (let i = 0; i < got && produced < table; i++) need[++produced] = pushed;
+  }
+  if (produced < table) throw new Error('resampler probe produced too few samples');
+  return {
+    inputNeeded(j: number): number {
+      if (j <= 0) return 0;
+      if (j <= table) return need[j];
+      const q = Math.ceil((j - table) / periodOut);
+      return need[j - q * periodOut] + q * periodIn;
+    },
+  };
+}
+
+/** Everything fixed about how a model is framed and scheduled at a given context rate. */
+export interface FramePlan {
+  /** Context (output) sample rate, Hz. */
+  contextRate: number;
+  /** Model sample rate (analysis rate), Hz. */
+  modelRate: number;
+  /** Frames per second. */
+  frameRate: number;
+  /** Samples per frame at the model rate (analysis hop). */
+  hopModel: number;
+  /** Samples per frame at the context rate (synthesis hop; may be non-integer). */
+  hopContext: number;
+  /** Analysis window, model-rate samples (even). */
+  windowSize: number;
+  /** Latency of the analysis resampler in model-rate samples (0 without resampling). */
+  resamplerLatency: number;
+  /** Estimator spread, context samples. */
+  spreadSamples: number;
+  /** Exact engine latency, context samples: stream output = batch output delayed by this. */
+  latencySamples: number;
+  /** Context input samples needed before frame k can be analysed (frame k's window complete). */
+  frameAvailable(k: number): number;
+  /** First context-rate batch sample that needs frame k. */
+  frameNeed(k: number): number;
+}
+
+/** Inputs of {@link makeFramePlan}. */
+export interface FramePlanOptions {
+  contextRate: number;
+  modelRate: number;
+  frameRate: number;
+  /** Analysis window at the model rate (default {@link analysisWindowSize}(modelRate)). */
+  windowSize?: number;
+  resamplerLatency: number;
+  production: ProductionMap;
+  /**
+   * The synthesizer's look-ahead rule: how many frames must have been pushed for context samples [0, endSample)
+   * to be final (SynthStream.framesNeeded). Non-decreasing in endSample.
+   */
+  framesNeeded: (endSample: number) => number;
+  spreadSamples: number;
+}
+
+/**
+ * Builds the frame plan and the exact latency: D = max over frames k of
+ * (frameAvailable(k) − 1 − frameNeed(k)) + spreadSamples, the smallest delay at which every frame is analysed
+ * (in a 1-sample block stream) and estimated (spread over `spreadSamples`) before the synthesizer needs it.
+ * The maximum is taken over enough frames to cover every rounding pattern of the rates.
+ */
+export function makeFramePlan(o: FramePlanOptions): FramePlan {
+  const hopModel = o.modelRate / o.frameRate;
+  const hopContext = o.contextRate / o.frameRate;
+  const windowSize = o.windowSize ?? analysisWindowSize(o.modelRate);
+  if (!(hopModel >= 1)) throw new RangeError(`model sampleRate / frameRate must be ≥ 1 sample, got ${hopModel}`);
+  if (!(hopContext >= 1)) throw new RangeError(`context sampleRate / frameRate must be ≥ 1 sample, got ${hopContext}`);
+  const frameAvailable = (k: number) =>
+    o.production.inputNeeded(windowStart(k, hopModel, windowSize) + windowSize + o.resamplerLatency);
+  // First sample e whose rendering needs frame k: the smallest e with framesNeeded(e + 1) > k (binary search).
+  const frameNeed = (k: number) => {
+    if (o.framesNeeded(1) > k) return 0;
+    let lo = 0; // framesNeeded(lo + 1) <= k
+    let hi = Math.max(1, Math.ceil((k + 1) * hopContext));
+    while (o.framesNeeded(hi + 1) <= k) { lo = hi; hi *= 2; }
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (o.framesNeeded(mid + 1) > k) hi = mid; else lo = mid;
+    }
+    return hi;
+  };
+  // Rounding patterns repeat after lcm-like periods; 2000 frames (40 s at 50 Hz) plus the start cover them for
+  // every rate pair in use, and the start-up frames are included.
+  let worst = -Infinity;
+  const K = 2000;
+  for (let k = 0; k < K; k++) {
+    const v = frameAvailable(k) - 1 - frameNeed(k);
+    if (v > worst) worst = v;
+  }
+  const latencySamples = Math.max(0, worst + o.spreadSamples);
+  return {
+    contextRate: o.contextRate, modelRate: o.modelRate, frameRate: o.frameRate, hopModel, hopContext, windowSize,
+    resamplerLatency: o.resamplerLatency, spreadSamples: o.spreadSamples,
+    latencySamples, frameAvailable, frameNeed,
+  };
+}
+
+/**
+ * Number of frames a batch render of `nSamples` context samples needs: every frame whose need point lies before
+ * nSamples, rounded up so that nFrames·hopContext is an integer (the batch synthesizer's nSamples).
+ * @returns nFrames and the synth render length nSynth = nFrames·hopContext (≥ nSamples)
+ */
+export function batchFrameCount(plan: FramePlan, nSamples: number): { nFrames: number; nSynth: number } {
+  let k = 1;
+  while (plan.frameNeed(k) < nSamples) k++;
+  // k frames (0..k−1) cover [0, nSamples). Round up so that k·hopContext is an integer.
+  for (let extra = 0; extra < 100000; extra++) {
+    const n = (k + extra) * plan.hopContext;
+    const r = Math.round(n);
+    if (Math.abs(n - r) < 1e-9 && r >= nSamples) return { nFrames: k + extra, nSynth: r };
+  }
+  throw new RangeError(`the context hop ${plan.hopContext} is not a rational number of samples`);
+}

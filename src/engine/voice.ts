@@ -1,0 +1,408 @@
+/**
+ * One model's complete streaming pipeline (a "voice" of the engine): analysis resampler → framer → YIN pitch +
+ * A-weighted loudness at the model's rate → estimator (work spread over quanta) → synth graph at the context rate.
+ * The StreamingEngine runs one voice, two while it crossfades to a new model. A voice is what
+ * {@link prepareModel} builds (everything allocated up front); `process()` allocates nothing and never throws.
+ *
+ * Timing (see framer.ts for the maths): the voice's output at stream sample s is the batch render's sample
+ * s − latencySamples (zeros before). Frame k is analysed as soon as its window is complete, estimated with a
+ * budget of frameMacs/spreadSamples multiply-accumulates per sample while work is pending, and pushed to the
+ * synthesizer just before the first sample that needs it (finishing the estimator first if the budget has not).
+ *
+ * @packageDocumentation
+ */
+
+import { StreamResampler } from '../dsp/resample';
+import { YinTracker, type PitchEstimate } from '../dsp/yin';
+import { LoudnessMeter } from '../dsp/loudness';
+import { EstimatorRuntime } from '../estimator/realtime';
+import { SynthStream, type SynthConfig } from '../synth/graph';
+import type { DDSPModel } from '../model/model-file';
+import {
+  AnalysisRing, QUANTUM, DEFAULT_SPREAD_QUANTA, analysisWindowSize, identityProduction, makeFramePlan,
+  measureProduction, windowStart, type FramePlan,
+} from './framer';
+
+/** f0 held before the first voiced frame (the seed's prev_f0). */
+export const INITIAL_F0_HZ = 440;
+/** Time constant of the pitch-shift smoothing, seconds (applied per frame). */
+export const PITCH_SHIFT_SMOOTHING_S = 0.03;
+
+/** Options of a voice / {@link prepareModel}. */
+export interface VoiceOptions {
+  /** Seed of the noise source (the synth's default when absent). */
+  noiseSeed?: number;
+  /** Quanta of 128 samples one frame's estimator work is spread over (default 5). */
+  spreadQuanta?: number;
+  /** Initial mix controls (the synth starts at these without a ramp). */
+  controls?: { harmonicGain?: number; noiseGain?: number; reverbMix?: number };
+}
+
+/**
+ * Builds a model's frame plan at `contextRate` (probing the analysis resampler when rates differ).
+ * @param synth the model's synthesizer at `contextRate` (its framesNeeded() rule fixes when frames are needed)
+ */
+export function planFor(model: DDSPModel, contextRate: number, synth: SynthStream,
+  spreadQuanta = DEFAULT_SPREAD_QUANTA): FramePlan {
+  checkRate('sampleRate', contextRate);
+  checkRate('model.sampleRate', model.sampleRate);
+  if (!(Number.isFinite(model.frameRate) && model.frameRate > 0)) {
+    throw new RangeError(`model.frameRate must be a positive number of frames per second, got ${model.frameRate}`);
+  }
+  if (!(Number.isInteger(spreadQuanta) && spreadQuanta >= 0 && spreadQuanta <= 64)) {
+    throw new RangeError(`spreadQuanta must be an integer in [0, 64], got ${spreadQuanta}`);
+  }
+  const windowSize = analysisWindowSize(model.sampleRate);
+  let resamplerLatency = 0;
+  let production = identityProduction;
+  if (contextRate !== model.sampleRate) {
+    const probe = new StreamResampler(contextRate, model.sampleRate, 1);
+    const one = new Float32Array(1);
+    const sink = new Float32Array(Math.max(8, probe.maxOutput(1)));
+    resamplerLatency = probe.latency;
+    production = measureProduction(contextRate, model.sampleRate, resamplerLatency + windowSize,
+      () => probe.process(one, 0, 1, sink, 0));
+  }
+  const hopModel = model.sampleRate / model.frameRate;
+  if (!(hopModel >= 1)) throw new RangeError(`model.sampleRate / model.frameRate must be ≥ 1, got ${hopModel}`);
+  return makeFramePlan({
+    contextRate, modelRate: model.sampleRate, frameRate: model.frameRate, windowSize,
+    resamplerLatency, production, framesNeeded: (e) => synth.framesNeeded(e),
+    spreadSamples: spreadQuanta * QUANTUM,
+  });
+}
+
+function checkRate(name: string, r: number): void {
+  if (!(typeof r === 'number' && Number.isFinite(r) && r > 0)) {
+    throw new RangeError(`${name} must be a positive finite number of Hz, got ${r}`);
+  }
+}
+
+/** Per-frame feature state shared by the stream and the batch reference: unvoiced hold and pitch shift. */
+export class FeatureHold {
+  lastF0Hz = INITIAL_F0_HZ;
+  /** Raw f0 (0 or non-finite = unvoiced) → held f0 in Hz. */
+  hold(f0Hz: number): number {
+    if (f0Hz > 0 && f0Hz < Infinity) this.lastF0Hz = f0Hz;
+    return this.lastF0Hz;
+  }
+  reset(): void {
+    this.lastF0Hz = INITIAL_F0_HZ;
+  }
+}
+
+/**
+ * A prepared model: the whole pipeline for one model at one context rate. Build with prepareModel() (allocates;
+ * off the audio thread); hand it to StreamingEngine.setModel().
+ */
+export class Voice {
+  readonly model: DDSPModel;
+  readonly plan: FramePlan;
+  readonly sampleRate: number;
+  /** Output = batch render delayed by this many context samples. */
+  readonly latencySamples: number;
+
+  private readonly resampler: StreamResampler | null;
+  private readonly resampled: Float32Array;
+  private readonly zeros = new Float32Array(QUANTUM);
+  private readonly frameParams: Float32Array;
+  private readonly ring: AnalysisRing;
+  private readonly yin: YinTracker;
+  private readonly meter: LoudnessMeter;
+  private readonly pitch: PitchEstimate = { f0Hz: 0, confidence: 0 };
+  private readonly estimator: EstimatorRuntime;
+  private readonly synth: SynthStream;
+  private readonly hold = new FeatureHold();
+  private readonly nParams: number;
+  private readonly macsPerSample: number;
+
+  // Queue of frames (analysed features → estimated params), indexed by frame number modulo `cap`.
+  private readonly cap: number;
+  private readonly qF0: Float64Array; // f0 after hold and shift (what the estimator and oscillators get)
+  private readonly qLoud: Float64Array;
+  private readonly qParams: Float32Array; // cap × nParams
+
+  /** Next frame to analyse. */
+  private nextAnalysed = 0;
+  /** Next frame to hand to the estimator (begin()), and whether it is in progress. */
+  private nextEstimated = 0;
+  private estimating = false;
+  private frameBudgetLeft = 0;
+  private credit = 0;
+  /** Next frame to push into the synth, and the first batch sample that needs it. */
+  private nextPushed = 0;
+  private nextNeed = 0;
+  /** Context input samples consumed (= output samples produced). */
+  private inCount = 0;
+  /** Model-rate samples the resampler has produced (stream index, including its latency). */
+  private produced = 0;
+  /** Frames pushed late (estimator forced, or features missing): diagnostics only. */
+  lateFrames = 0;
+
+  // Controls as applied per frame (set by the engine).
+  private pitchShiftTarget = 0;
+  private pitchShiftNow = 0;
+  private pitchShiftFresh = true;
+  private readonly pitchAlpha: number;
+  private controlMode = false;
+  private controlF0Hz = 0;
+  private controlLoudnessDb = -80;
+
+  constructor(model: DDSPModel, sampleRate: number, options: VoiceOptions = {}) {
+    if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
+    this.model = model;
+    this.sampleRate = sampleRate;
+    this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed, options.controls));
+    const plan = planFor(model, sampleRate, this.synth, options.spreadQuanta ?? DEFAULT_SPREAD_QUANTA);
+    this.plan = plan;
+    this.latencySamples = plan.latencySamples;
+
+    if (sampleRate !== model.sampleRate) {
+      this.resampler = new StreamResampler(sampleRate, model.sampleRate, QUANTUM);
+      this.resampled = new Float32Array(this.resampler.maxOutput(QUANTUM) + 8);
+    } else {
+      this.resampler = null;
+      this.resampled = new Float32Array(0);
+    }
+    const W = plan.windowSize;
+    const perChunk = this.resampler ? this.resampled.length : QUANTUM;
+    this.ring = new AnalysisRing(W + plan.resamplerLatency + 2 * perChunk + 64);
+    const [fMin, fMax] = model.f0RangeHz ?? [50, 2000];
+    this.yin = new YinTracker({ sampleRate: model.sampleRate, windowSize: W, fMinHz: fMin, fMaxHz: fMax });
+    this.meter = new LoudnessMeter(model.sampleRate, W);
+    this.estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
+    this.nParams = model.estimator.outputSize;
+    const spread = Math.max(1, plan.spreadSamples);
+    this.macsPerSample = this.estimator.frameMacs / spread;
+    // Frames in flight: analysed ahead of need by at most (latency + one chunk) / hop, plus slack.
+    this.cap = Math.ceil((plan.latencySamples + 2 * QUANTUM + W) / plan.hopContext) + 4;
+    this.qF0 = new Float64Array(this.cap);
+    this.qLoud = new Float64Array(this.cap);
+    this.qParams = new Float32Array(this.cap * this.nParams);
+    this.frameParams = new Float32Array(this.nParams);
+    this.pitchAlpha = 1 - Math.exp(-1 / (PITCH_SHIFT_SMOOTHING_S * model.frameRate));
+  }
+
+  /** Sets the controls read per frame (pitch shift) and per sample (mix gains, smoothed by the synth). */
+  setControls(pitchShift: number, harmonicMix: number, noiseMix: number, reverbMix: number): void {
+    this.pitchShiftTarget = pitchShift;
+    this.synth.setControls(harmonicMix, noiseMix, reverbMix);
+  }
+
+  /** 'control' mode takes f0/loudness from setControlFeatures() instead of the input. */
+  setControlMode(on: boolean): void {
+    this.controlMode = on;
+  }
+
+  setControlFeatures(f0Hz: number, loudnessDb: number): void {
+    this.controlF0Hz = f0Hz;
+    this.controlLoudnessDb = loudnessDb;
+  }
+
+  /** Output samples produced so far (stream index). */
+  get position(): number {
+    return this.inCount;
+  }
+
+  /** Back to the start state: silence before, nothing analysed, fresh GRU state, oscillator phase, reverb tail. */
+  reset(): void {
+    this.resampler?.reset();
+    this.ring.reset();
+    this.estimator.reset();
+    this.synth.reset();
+    this.hold.reset();
+    this.nextAnalysed = 0;
+    this.nextEstimated = 0;
+    this.estimating = false;
+    this.frameBudgetLeft = 0;
+    this.credit = 0;
+    this.nextPushed = 0;
+    this.nextNeed = 0;
+    this.inCount = 0;
+    this.produced = 0;
+    this.lateFrames = 0;
+    this.pitchShiftFresh = true;
+  }
+
+  /**
+   * Processes one chunk of at most 128 samples: input (already sanitised, or null = silence) to output
+   * (written, not added). Allocation-free.
+   */
+  process(input: Float32Array | null, inOffset: number, output: Float32Array, outOffset: number, n: number): void {
+    this.feed(input, inOffset, n);
+    this.inCount += n;
+    this.analyse();
+    this.work(n);
+    this.render(output, outOffset, n);
+  }
+
+  /** Pushes input into the analysis ring (through the resampler when rates differ). */
+  private feed(input: Float32Array | null, inOffset: number, n: number): void {
+    const ring = this.ring;
+    if (this.resampler === null) {
+      if (input === null || this.controlMode) ring.writeZeros(n);
+      else ring.write(input, inOffset, n);
+      this.produced = ring.written;
+      return;
+    }
+    const got = input === null || this.controlMode
+      ? this.resampler.process(this.zeros, 0, n, this.resampled, 0)
+      : this.resampler.process(input, inOffset, n, this.resampled, 0);
+    // The resampler's first `latency` outputs belong to negative batch time: keep them zero (silence before).
+    const lat = this.plan.resamplerLatency;
+    let skip = 0;
+    if (this.produced < lat) skip = Math.min(got, lat - this.produced);
+    if (skip > 0) ring.writeZeros(skip);
+    if (got > skip) ring.write(this.resampled, skip, got - skip);
+    this.produced += got;
+  }
+
+  /** Analyses every frame whose window is complete (or samples control features in control mode). */
+  private analyse(): void {
+    const plan = this.plan;
+    const W = plan.windowSize;
+    const lat = plan.resamplerLatency;
+    while (this.inCount >= plan.frameAvailable(this.nextAnalysed)) {
+      const k = this.nextAnalysed;
+      if (k - this.nextPushed >= this.cap) break; // queue full (cannot happen with the sizing above)
+      let f0: number;
+      let loud: number;
+      if (this.controlMode) {
+        f0 = this.controlF0Hz;
+        loud = this.controlLoudnessDb;
+      } else {
+        const start = windowStart(k, plan.hopModel, W) + lat;
+        const off = this.ring.offsetOf(start);
+        this.yin.detect(this.ring.data, off, this.pitch);
+        f0 = this.pitch.f0Hz;
+        loud = this.meter.measure(this.ring.data, off);
+      }
+      if (!(loud > -1e9 && loud < 1e9)) loud = -80;
+      const held = this.hold.hold(f0);
+      if (this.pitchShiftFresh) {
+        this.pitchShiftNow = this.pitchShiftTarget;
+        this.pitchShiftFresh = false;
+      } else {
+        this.pitchShiftNow += (this.pitchShiftTarget - this.pitchShiftNow) * this.pitchAlpha;
+      }
+      const slot = k % this.cap;
+      this.qF0[slot] = held * Math.pow(2, this.pitchShiftNow / 12);
+      this.qLoud[slot] = loud;
+      this.nextAnalysed = k + 1;
+    }
+  }
+
+  /** Spends this chunk's estimator budget. */
+  private work(n: number): void {
+    if (!this.estimating && this.nextEstimated >= this.nextAnalysed) {
+      this.credit = 0;
+      return;
+    }
+    this.credit += n * this.macsPerSample;
+    while (this.credit > 0) {
+      if (!this.estimating) {
+        if (this.nextEstimated >= this.nextAnalysed) { this.credit = 0; return; }
+        this.beginFrame();
+      }
+      const budget = Math.min(this.credit, Math.max(1, this.frameBudgetLeft));
+      this.credit -= budget;
+      this.frameBudgetLeft -= budget;
+      if (this.estimator.step(budget)) this.endFrame();
+    }
+  }
+
+  private beginFrame(): void {
+    const slot = this.nextEstimated % this.cap;
+    this.estimator.begin(this.qF0[slot], this.qLoud[slot]);
+    this.estimating = true;
+    this.frameBudgetLeft = this.estimator.frameMacs;
+  }
+
+  private endFrame(): void {
+    const slot = this.nextEstimated % this.cap;
+    const src = this.estimator.output;
+    const dst = this.qParams;
+    const P = this.nParams;
+    const base = slot * P;
+    for (let i = 0; i < P; i++) dst[base + i] = src[i];
+    this.estimating = false;
+    this.nextEstimated++;
+  }
+
+  /** Makes sure frame k's params exist (finishing the estimator now if needed). False if not analysed yet. */
+  private ensureEstimated(k: number): boolean {
+    while (this.nextEstimated <= k) {
+      if (!this.estimating) {
+        if (this.nextEstimated >= this.nextAnalysed) return false;
+        this.beginFrame();
+      }
+      this.estimator.step(Infinity);
+      this.endFrame();
+    }
+    return true;
+  }
+
+  /** Renders output stream samples [inCount − n, inCount): zeros for the latency, then the synth. */
+  private render(out: Float32Array, offset: number, n: number): void {
+    const D = this.latencySamples;
+    let s = this.inCount - n; // stream index of out[offset]
+    const end = this.inCount;
+    if (s < D) {
+      const z = Math.min(end, D) - s;
+      out.fill(0, offset, offset + z);
+      offset += z;
+      s += z;
+    }
+    while (s < end) {
+      const b = s - D; // batch index
+      const need = this.nextNeed;
+      if (need <= b) {
+        this.pushFrame(this.nextPushed);
+        continue;
+      }
+      const m = Math.min(end, need + D) - s;
+      this.synth.render(out, offset, m);
+      offset += m;
+      s += m;
+    }
+  }
+
+  private pushFrame(k: number): void {
+    const P = this.nParams;
+    let slot: number;
+    if (this.ensureEstimated(k)) {
+      slot = k % this.cap;
+    } else {
+      // Not analysed in time (cannot happen at the computed latency): repeat the previous frame.
+      this.lateFrames++;
+      slot = (k + this.cap - 1) % this.cap;
+      this.nextAnalysed = k + 1;
+      this.nextEstimated = k + 1;
+      this.qF0[k % this.cap] = this.qF0[slot];
+      this.qLoud[k % this.cap] = this.qLoud[slot];
+    }
+    const src = this.qParams;
+    const dst = this.frameParams;
+    const base = slot * P;
+    for (let i = 0; i < P; i++) dst[i] = src[base + i];
+    if (slot !== k % this.cap) for (let i = 0; i < P; i++) src[(k % this.cap) * P + i] = dst[i];
+    this.synth.pushFrame(dst, this.qF0[slot]);
+    this.nextPushed = k + 1;
+    this.nextNeed = this.plan.frameNeed(k + 1);
+  }
+}
+
+/** The synth options of a model at a context rate (shared by the stream and the batch reference). */
+export function synthOptions(model: DDSPModel, sampleRate: number, noiseSeed?: number,
+  gains?: { harmonicGain?: number; noiseGain?: number; reverbMix?: number }) {
+  return {
+    sampleRate,
+    frameRate: model.frameRate,
+    ir: model.ir,
+    modelSampleRate: model.sampleRate,
+    noiseSeed,
+    harmonicGain: gains?.harmonicGain ?? 1,
+    noiseGain: gains?.noiseGain ?? 1,
+    reverbMix: gains?.reverbMix ?? 0.5,
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * ddsp-stream — realtime DDSP for the Web Audio API. Public playback entry: the AudioWorklet node, the streaming
+ * engine every host drives, offline rendering, the model file reader and audio file helpers. Training lives in
+ * the separate `ddsp-stream/train` entry; nothing imported from here pulls in tfjs or onnxruntime.
+ *
+ * @packageDocumentation
+ */
+
+// Web Audio node (AudioWorklet), written by the web part.
+export * from './web';
+
+// Engine.
+export { StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS } from './engine/streaming-engine';
+export type { EngineOptions, EngineControls, PreparedModel } from './engine/streaming-engine';
+export { renderOffline, renderStream, analyseFeatures, featuresAtFrameRate } from './engine/render';
+export type {
+  RenderOfflineOptions, RenderOfflineResult, RenderStreamOptions, RenderStreamResult, AnalyseOptions,
+  AnalysedFeatures, FrameFeatures,
+} from './engine/render';
+export { analysisWindowSize } from './engine/framer';
+export type { FramePlan } from './engine/framer';
+export { decodeAudio, encodeWav, downmix, AudioFileError } from './engine/audio-file';
+export type { DecodedAudio, WavFormat } from './engine/audio-file';
+
+// Model file.
+export { readModel, writeModel, ModelFormatError } from './model/model-file';
+export type { DDSPModel, EstimatorSpec, Weights, SynthConfig, SynthNode, NoiseFilterDesign } from './model/model-file';
