@@ -91,13 +91,15 @@ export class PffftRuntime {
 
 let runtime: PffftRuntime | null | undefined;
 
-/** Instantiates the embedded PFFFT module synchronously (imports: assert, heap resize, memcpy). */
-function instantiatePffft(): PffftRuntime {
+function embeddedBytes(): Uint8Array<ArrayBuffer> {
   const bytes = decodeBase64(PFFFT_SIMD_WASM_BASE64);
   if (bytes.length !== PFFFT_SIMD_WASM_BYTES) throw new Error('pffft: embedded wasm has the wrong length');
-  const module = new WebAssembly.Module(bytes);
-  let memory: WebAssembly.Memory | null = null;
-  const imports = {
+  return bytes;
+}
+
+/** The module's three imports (assert, heap resize, memcpy); `mem()` returns the instance's memory once known. */
+function pffftImports(mem: () => WebAssembly.Memory | null): WebAssembly.Imports {
+  return {
     a: {
       // __assert_fail(condition, filename, line, func)
       a: (_c: number, _f: number, line: number) => {
@@ -105,14 +107,14 @@ function instantiatePffft(): PffftRuntime {
       },
       // emscripten_resize_heap(requestedBytes) -> bool
       b: (requested: number) => {
+        const memory = mem();
         if (!memory) return 0;
         requested >>>= 0;
         const cur = memory.buffer.byteLength;
         if (requested > 2147483648) return 0;
         const target = Math.min(2147483648, Math.max(requested, Math.ceil(cur * 1.2)));
-        const pages = Math.ceil((target - cur) / 65536);
         try {
-          memory.grow(pages);
+          memory.grow(Math.ceil((target - cur) / 65536));
           return 1;
         } catch {
           try {
@@ -125,14 +127,17 @@ function instantiatePffft(): PffftRuntime {
       },
       // _emscripten_memcpy_js(dest, src, num)
       c: (dest: number, src: number, num: number) => {
-        const u8 = new Uint8Array(memory!.buffer);
-        u8.copyWithin(dest, src, src + num);
+        new Uint8Array(mem()!.buffer).copyWithin(dest, src, src + num);
       },
     },
   };
-  const instance = new WebAssembly.Instance(module, imports);
+}
+
+/** Wraps an instance's minified exports (names fixed for pffft-wasm 0.4.2) and runs its constructors. */
+function wrapInstance(instance: WebAssembly.Instance): PffftRuntime {
   const e = instance.exports as Record<string, unknown>;
-  memory = e.d as WebAssembly.Memory;
+  const memory = e.d as WebAssembly.Memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error("pffft: export 'd' is not the memory");
   const fn = (name: string) => {
     const f = e[name];
     if (typeof f !== 'function') throw new Error(`pffft: export '${name}' missing (pffft-wasm version changed?)`);
@@ -154,9 +159,19 @@ function instantiatePffft(): PffftRuntime {
   return new PffftRuntime(raw);
 }
 
+/** Instantiates the embedded PFFFT module synchronously (worklets, workers, Node). */
+function instantiatePffft(): PffftRuntime {
+  const module = new WebAssembly.Module(embeddedBytes());
+  let memory: WebAssembly.Memory | null = null;
+  const instance = new WebAssembly.Instance(module, pffftImports(() => memory));
+  memory = instance.exports.d as WebAssembly.Memory;
+  return wrapInstance(instance);
+}
+
 /**
- * The shared PFFFT runtime, instantiated on first call; null when this realm cannot run it (no WebAssembly or no
- * wasm SIMD), in which case every transform uses the JS fallback.
+ * The shared PFFFT runtime, instantiated synchronously on first call; null when this realm cannot run it (no
+ * WebAssembly, no wasm SIMD, or a browser main thread that refuses synchronous compilation of modules over 4 KB —
+ * call {@link initPffft} there first), in which case transforms use the JS fallback.
  */
 export function pffftRuntime(): PffftRuntime | null {
   if (runtime === undefined) {
@@ -167,6 +182,25 @@ export function pffftRuntime(): PffftRuntime | null {
     }
   }
   return runtime;
+}
+
+/**
+ * Asynchronous instantiation, for a browser main thread (Chromium refuses synchronous compilation of modules over
+ * 4 KB there). Await it before constructing FFTs/convolvers; objects built earlier keep the JS fallback.
+ * Resolves true when PFFFT is available. Not needed in Node, workers or an AudioWorkletGlobalScope.
+ */
+export async function initPffft(): Promise<boolean> {
+  if (runtime) return true;
+  try {
+    let memory: WebAssembly.Memory | null = null;
+    const module = await WebAssembly.compile(embeddedBytes());
+    const instance = await WebAssembly.instantiate(module, pffftImports(() => memory));
+    memory = instance.exports.d as WebAssembly.Memory;
+    runtime = wrapInstance(instance);
+  } catch {
+    runtime = runtime ?? null;
+  }
+  return runtime !== null;
 }
 
 /** True when PFFFT can run a real transform of this size (a multiple of 32 whose factors are 2, 3 and 5). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  PffftRealPlan, RealFFT, decodeBase64, irfft, pffftRuntime, pffftSupportsSize, rfft,
+  PffftRealPlan, RealFFT, decodeBase64, initPffft, irfft, pffftRuntime, pffftSupportsSize, rfft,
 } from '../../src/dsp/fft';
 import { PFFFT_SIMD_WASM_BASE64 } from '../../src/dsp/pffft-simd-wasm';
 
@@ -101,6 +101,10 @@ describe('pffft-wasm (pinned exports)', () => {
       for (let j = 0; j < n; j++) s += x[j] * y[(t - j + n) % n];
       expect(Math.abs(heap[acc + t] - 2 * s)).toBeLessThan(1e-5);
     }
+  });
+
+  it('initPffft (async path for browser main threads) resolves true', async () => {
+    expect(await initPffft()).toBe(true);
   });
 
   it('size support rule', () => {
