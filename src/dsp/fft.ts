@@ -448,6 +448,8 @@ export class RealFFT {
   private readonly bufIn: number;
   private readonly bufOut: number;
   private readonly dft: AnyComplexDFT | null;
+  private vIn: Float32Array = new Float32Array(0);
+  private vOut: Float32Array = new Float32Array(0);
   private readonly re: Float64Array;
   private readonly im: Float64Array;
 
@@ -482,20 +484,32 @@ export class RealFFT {
     }
   }
 
+  /** Views of the wasm input/output buffers, rebuilt only after the wasm memory grew (then vOut too). */
+  private viewIn(): Float32Array {
+    const buf = this.plan!.runtime.heapF32().buffer;
+    if (this.vIn.buffer !== buf) {
+      this.vIn = new Float32Array(buf, this.bufIn * 4, this.size);
+      this.vOut = new Float32Array(buf, this.bufOut * 4, this.size);
+    }
+    return this.vIn;
+  }
+
   /** x: Float32Array(size) → spectrum (interleaved, spectrumLength values). */
   forward(x: Float32Array, spectrum: Float32Array): void {
     const n = this.size;
     const half = n >> 1;
     if (this.plan) {
-      const heap = this.plan.runtime.heapF32();
-      heap.set(x.length === n ? x : x.subarray(0, n), this.bufIn);
+      const vin = this.viewIn();
+      if (x.length === n) vin.set(x);
+      else for (let i = 0; i < n; i++) vin[i] = x[i];
       this.plan.forwardOrdered(this.bufIn, this.bufOut);
-      const o = this.bufOut;
-      spectrum[0] = heap[o];
+      const vout = this.vOut;
+      const nyq = vout[1];
+      if (spectrum.length === n + 2) spectrum.set(vout);
+      else for (let i = 0; i < n; i++) spectrum[i] = vout[i];
       spectrum[1] = 0;
-      spectrum[n] = heap[o + 1];
+      spectrum[n] = nyq;
       spectrum[n + 1] = 0;
-      for (let i = 2; i < n; i++) spectrum[i] = heap[o + i];
       return;
     }
     const re = this.re;
@@ -519,14 +533,13 @@ export class RealFFT {
     const half = n >> 1;
     const scale = 1 / n;
     if (this.plan) {
-      const heap = this.plan.runtime.heapF32();
-      const b = this.bufIn;
-      heap[b] = spectrum[0];
-      heap[b + 1] = spectrum[n];
-      for (let i = 2; i < n; i++) heap[b + i] = spectrum[i];
+      const vin = this.viewIn();
+      vin[0] = spectrum[0];
+      vin[1] = spectrum[n];
+      for (let i = 2; i < n; i++) vin[i] = spectrum[i];
       this.plan.inverseOrdered(this.bufIn, this.bufOut);
-      const o = this.bufOut;
-      for (let i = 0; i < n; i++) x[i] = heap[o + i] * scale;
+      const vout = this.vOut;
+      for (let i = 0; i < n; i++) x[i] = vout[i] * scale;
       return;
     }
     const re = this.re;
