@@ -31,7 +31,10 @@ export interface EngineOptions {
   mode?: 'audio' | 'control';
   /** Seed of the noise source (the synth's default when absent). Same seed ⇒ same noise as renderOffline. */
   noiseSeed?: number;
-  /** Quanta of 128 samples one frame's estimator work is spread over (default 5; changes the latency). */
+  /**
+   * Quanta of 128 samples one frame's estimator work is spread over (changes the latency). Default: 5, or fewer
+   * when needed to keep the latency within 45 ms (4 at 44.1 kHz).
+   */
   spreadQuanta?: number;
   /** Initial controls (the synth starts at these without a smoothing ramp; default {@link DEFAULT_CONTROLS}). */
   controls?: Partial<EngineControls>;
@@ -168,6 +171,15 @@ export class StreamingEngine {
   /** The current model's frame plan (rates, hops, window, latency; see framer.ts). */
   get plan(): FramePlan {
     return this.voice.plan;
+  }
+
+  /**
+   * Scheduling diagnostics of the current model since construction / reset: frames whose estimator work had to be
+   * finished in one go (the spread budget fell short; 0 with blocks ≤ 128) and frames whose features were missing
+   * when needed (always 0 at the computed latency).
+   */
+  get diagnostics(): { forcedFrames: number; lateFrames: number } {
+    return { forcedFrames: this.voice.forcedFrames, lateFrames: this.voice.lateFrames };
   }
 
   /** Current mode. */

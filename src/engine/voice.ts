@@ -23,6 +23,8 @@ import {
   measureProduction, windowStart, type FramePlan,
 } from './framer';
 
+/** Latency the default estimator spread is fitted into, seconds (SEED-NOTES §3). */
+export const LATENCY_BUDGET_S = 0.045;
 /** f0 held before the first voiced frame (the seed's prev_f0). */
 export const INITIAL_F0_HZ = 440;
 /** Time constant of the pitch-shift smoothing, seconds (applied per frame). */
@@ -32,7 +34,7 @@ export const PITCH_SHIFT_SMOOTHING_S = 0.03;
 export interface VoiceOptions {
   /** Seed of the noise source (the synth's default when absent). */
   noiseSeed?: number;
-  /** Quanta of 128 samples one frame's estimator work is spread over (default 5). */
+  /** Quanta of 128 samples one frame's estimator work is spread over (default: 5, fewer if needed to stay ≤ 45 ms). */
   spreadQuanta?: number;
   /** Initial mix controls (the synth starts at these without a ramp). */
   controls?: { harmonicGain?: number; noiseGain?: number; reverbMix?: number };
@@ -41,15 +43,16 @@ export interface VoiceOptions {
 /**
  * Builds a model's frame plan at `contextRate` (probing the analysis resampler when rates differ).
  * @param synth the model's synthesizer at `contextRate` (its framesNeeded() rule fixes when frames are needed)
+ * @param spreadQuanta quanta of 128 samples a frame's estimator work is spread over; default: the largest of
+ *   5, 4, …, 1 that keeps the latency within {@link LATENCY_BUDGET_S} (5 at 48 kHz, 4 at 44.1 kHz)
  */
-export function planFor(model: DDSPModel, contextRate: number, synth: SynthStream,
-  spreadQuanta = DEFAULT_SPREAD_QUANTA): FramePlan {
+export function planFor(model: DDSPModel, contextRate: number, synth: SynthStream, spreadQuanta?: number): FramePlan {
   checkRate('sampleRate', contextRate);
   checkRate('model.sampleRate', model.sampleRate);
   if (!(Number.isFinite(model.frameRate) && model.frameRate > 0)) {
     throw new RangeError(`model.frameRate must be a positive number of frames per second, got ${model.frameRate}`);
   }
-  if (!(Number.isInteger(spreadQuanta) && spreadQuanta >= 0 && spreadQuanta <= 64)) {
+  if (spreadQuanta !== undefined && !(Number.isInteger(spreadQuanta) && spreadQuanta >= 0 && spreadQuanta <= 64)) {
     throw new RangeError(`spreadQuanta must be an integer in [0, 64], got ${spreadQuanta}`);
   }
   const windowSize = analysisWindowSize(model.sampleRate);
@@ -65,11 +68,17 @@ export function planFor(model: DDSPModel, contextRate: number, synth: SynthStrea
   }
   const hopModel = model.sampleRate / model.frameRate;
   if (!(hopModel >= 1)) throw new RangeError(`model.sampleRate / model.frameRate must be ≥ 1, got ${hopModel}`);
-  return makeFramePlan({
+  const make = (q: number) => makeFramePlan({
     contextRate, modelRate: model.sampleRate, frameRate: model.frameRate, windowSize,
     resamplerLatency, production, framesNeeded: (e) => synth.framesNeeded(e),
-    spreadSamples: spreadQuanta * QUANTUM,
+    spreadSamples: q * QUANTUM,
   });
+  if (spreadQuanta !== undefined) return make(spreadQuanta);
+  let plan = make(DEFAULT_SPREAD_QUANTA);
+  for (let q = DEFAULT_SPREAD_QUANTA - 1; q >= 1 && plan.latencySamples > LATENCY_BUDGET_S * contextRate; q--) {
+    plan = make(q);
+  }
+  return plan;
 }
 
 function checkRate(name: string, r: number): void {
@@ -136,8 +145,10 @@ export class Voice {
   private inCount = 0;
   /** Model-rate samples the resampler has produced (stream index, including its latency). */
   private produced = 0;
-  /** Frames pushed late (estimator forced, or features missing): diagnostics only. */
+  /** Frames whose features were missing when the synth needed them (never at the computed latency): diagnostics. */
   lateFrames = 0;
+  /** Frames whose estimator work had to be finished at once because the spread budget had not (diagnostics). */
+  forcedFrames = 0;
 
   // Controls as applied per frame (set by the engine).
   private pitchShiftTarget = 0;
@@ -153,7 +164,7 @@ export class Voice {
     this.model = model;
     this.sampleRate = sampleRate;
     this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed, options.controls));
-    const plan = planFor(model, sampleRate, this.synth, options.spreadQuanta ?? DEFAULT_SPREAD_QUANTA);
+    const plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
     this.plan = plan;
     this.latencySamples = plan.latencySamples;
 
@@ -221,6 +232,7 @@ export class Voice {
     this.inCount = 0;
     this.produced = 0;
     this.lateFrames = 0;
+    this.forcedFrames = 0;
     this.pitchShiftFresh = true;
   }
 
@@ -336,6 +348,7 @@ export class Voice {
         if (this.nextEstimated >= this.nextAnalysed) return false;
         this.beginFrame();
       }
+      this.forcedFrames++;
       this.estimator.step(Infinity);
       this.endFrame();
     }

@@ -1,0 +1,124 @@
+// Framing and scheduling maths: window sizes, the ring buffer, the resampler production map, the latency budget.
+import { describe, expect, it } from 'vitest';
+import {
+  AnalysisRing, analysisWindowSize, batchFrameCount, harmonicNeed, measureProduction, windowStart,
+} from '../../src/engine/framer';
+import { StreamResampler } from '../../src/dsp/resample';
+import { SynthStream } from '../../src/synth/graph';
+import { planFor, synthOptions } from '../../src/engine/voice';
+import { StreamingEngine } from '../../src/engine/streaming-engine';
+import { syntheticModel } from '../../src/engine/synthetic';
+import { smallModel } from './helpers';
+
+describe('analysis window', () => {
+  it('is 2048 at 48 kHz and scales with the model rate (even)', () => {
+    expect(analysisWindowSize(48000)).toBe(2048);
+    expect(analysisWindowSize(96000)).toBe(4096);
+    expect(analysisWindowSize(44100)).toBe(1882);
+    expect(analysisWindowSize(16000) % 2).toBe(0);
+    expect(() => analysisWindowSize(0)).toThrow(RangeError);
+  });
+
+  it('frame k is centred at k·hop', () => {
+    expect(windowStart(0, 960, 2048)).toBe(-1024);
+    expect(windowStart(3, 960, 2048)).toBe(3 * 960 - 1024);
+  });
+});
+
+describe('AnalysisRing', () => {
+  it('gives contiguous windows across the wrap and zeros before the start', () => {
+    const r = new AnalysisRing(10);
+    const x = Float32Array.from({ length: 25 }, (_, i) => i + 1);
+    const off0 = r.offsetOf(-4);
+    expect(Array.from(r.data.subarray(off0, off0 + 4))).toEqual([0, 0, 0, 0]);
+    r.write(x, 0, 7);
+    r.write(x, 7, 9); // 16 written: indices 6..15 readable
+    const off = r.offsetOf(8);
+    expect(Array.from(r.data.subarray(off, off + 8))).toEqual([9, 10, 11, 12, 13, 14, 15, 16]);
+    r.writeZeros(2);
+    const off2 = r.offsetOf(12);
+    expect(Array.from(r.data.subarray(off2, off2 + 6))).toEqual([13, 14, 15, 16, 0, 0]);
+  });
+});
+
+describe('resampler production map', () => {
+  it('predicts exactly when a block-wise StreamResampler has produced each sample', () => {
+    for (const [from, to] of [[44100, 48000], [48000, 44100], [96000, 48000], [22050, 48000]]) {
+      const probe = new StreamResampler(from, to, 1);
+      const one = new Float32Array(1);
+      const sink = new Float32Array(8);
+      const map = measureProduction(from, to, probe.latency + 100, () => probe.process(one, 0, 1, sink, 0));
+      // Check against a block-wise run far past the probed table.
+      const rs = new StreamResampler(from, to, 128);
+      const x = new Float32Array(128);
+      const y = new Float32Array(rs.maxOutput(128));
+      let produced = 0;
+      for (let fed = 0; fed < 3 * from; ) {
+        const m = 1 + ((fed * 7) % 128);
+        produced += rs.process(x, 0, m, y, 0);
+        fed += m;
+        // everything with inputNeeded ≤ fed is produced; nothing more
+        expect(map.inputNeeded(produced)).toBeLessThanOrEqual(fed);
+        expect(map.inputNeeded(produced + 1)).toBeGreaterThan(fed);
+      }
+    }
+  });
+});
+
+describe('frame plan and latency', () => {
+  it('at the defaults (48 kHz, hop 960, window 2048, spread 5 quanta): 1503 + 640 = 2143 samples ≤ 45 ms', () => {
+    const model = syntheticModel({ hiddenSize: 8, nHarmonics: 256, filterSize: 512, irSeconds: 0.05 });
+    const e = new StreamingEngine(model, { sampleRate: 48000 });
+    expect(e.plan.windowSize).toBe(2048);
+    expect(e.plan.hopModel).toBe(960);
+    expect(e.plan.spreadSamples).toBe(640);
+    expect(e.latencySamples).toBe(2143);
+    expect((e.latencySamples / 48000) * 1000).toBeLessThanOrEqual(45);
+    // Without the spread: the pure alignment look-ahead of SEED-NOTES §3.
+    expect(new StreamingEngine(model, { sampleRate: 48000, spreadQuanta: 0 }).latencySamples).toBe(1503);
+  });
+
+  it('frame need points agree with the synthesizer (harmonic rule; noise filter larger than the hop)', () => {
+    for (const filterSize of [64, 4096]) {
+      for (const rate of [48000, 44100]) {
+        const model = smallModel(1, 48000, { filterSize });
+        const synth = new SynthStream(model.synth, synthOptions(model, rate));
+        const plan = planFor(model, rate, synth);
+        for (let k = 0; k < 60; k++) {
+          const e = plan.frameNeed(k);
+          expect(synth.framesNeeded(e + 1)).toBeGreaterThan(k);
+          expect(e === 0 || synth.framesNeeded(e) <= k).toBe(true);
+          if (filterSize === 64 && k > 0) expect(e).toBe(harmonicNeed(k, plan.hopContext));
+        }
+      }
+    }
+  });
+
+  it('batchFrameCount covers the clip with an integer synth length', () => {
+    const model = smallModel();
+    const synth = new SynthStream(model.synth, synthOptions(model, 44100));
+    const plan = planFor(model, 44100, synth);
+    for (const n of [1, 881, 882, 44100, 12345]) {
+      const { nFrames, nSynth } = batchFrameCount(plan, n);
+      expect(nSynth).toBeGreaterThanOrEqual(n);
+      expect(nSynth).toBe(nFrames * 882);
+      expect(plan.frameNeed(nFrames)).toBeGreaterThanOrEqual(n);
+    }
+  });
+
+  it('reports the latency at other context rates (resampled analysis)', () => {
+    const model = smallModel();
+    const l441 = new StreamingEngine(model, { sampleRate: 44100 }).latencySamples;
+    const l96 = new StreamingEngine(model, { sampleRate: 96000 }).latencySamples;
+    expect(l441).toBeGreaterThan(0);
+    expect(l96).toBeGreaterThan(0);
+    // Both hold the alignment look-ahead (1503 samples at 48 kHz = 31.3 ms) plus the resampler's delay plus the
+    // spread (the default fits it into 45 ms: 4 quanta at 44.1 kHz, 5 at 96 kHz).
+    expect(new StreamingEngine(model, { sampleRate: 44100 }).plan.spreadSamples).toBe(4 * 128);
+    expect(new StreamingEngine(model, { sampleRate: 96000 }).plan.spreadSamples).toBe(5 * 128);
+    for (const [l, sr] of [[l441, 44100], [l96, 96000]]) {
+      expect(l / sr).toBeGreaterThan(1503 / 48000);
+      expect(l / sr).toBeLessThanOrEqual(0.045);
+    }
+  });
+});

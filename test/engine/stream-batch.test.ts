@@ -1,0 +1,129 @@
+// StreamingEngine output == renderOffline output delayed by latencySamples, for every block size and context rate.
+import { describe, expect, it } from 'vitest';
+import { renderOffline, renderStream } from '../../src/engine/render';
+import { StreamingEngine } from '../../src/engine/streaming-engine';
+import { glideSignal } from '../../src/engine/synthetic';
+import { allFinite, maxAbs, maxAbsDiff, smallModel, streamBlocks } from './helpers';
+
+const BLOCKS = [1, 7, 128, 1000, 2048];
+
+function checkStreamEqualsBatch(contextRate: number, modelRate: number, seconds: number,
+  controls: Record<string, number> = {}) {
+  const model = smallModel(3, modelRate);
+  const n = Math.round(seconds * contextRate);
+  const input = glideSignal(n, contextRate, 180, 420, 0.6);
+  const ref = renderOffline(model, input, { sampleRate: contextRate, controls });
+  expect(ref.audio.length).toBe(n);
+  expect(allFinite(ref.audio)).toBe(true);
+  const peak = maxAbs(ref.audio);
+  expect(peak).toBeGreaterThan(1e-3);
+  for (const block of BLOCKS) {
+    const { out, engine } = streamBlocks(model, input, block, { sampleRate: contextRate, controls }, ref.latencySamples);
+    const D = engine.latencySamples;
+    expect(D).toBe(ref.latencySamples);
+    // Nothing before the latency.
+    expect(maxAbs(out.subarray(0, D))).toBe(0);
+    const d = maxAbsDiff(out.subarray(D), ref.audio);
+    expect(d.max, `block ${block}: max diff ${d.max} at ${d.at} (peak ${peak})`).toBeLessThanOrEqual(1e-5 * peak);
+  }
+}
+
+describe('stream == batch delayed by latencySamples', () => {
+  it('48 kHz context, 48 kHz model, blocks 1, 7, 128, 1000, 2048', () => {
+    checkStreamEqualsBatch(48000, 48000, 0.7);
+  });
+
+  it('44.1 kHz context, 48 kHz model (analysis resampled), blocks 1, 7, 128, 1000, 2048', () => {
+    checkStreamEqualsBatch(44100, 48000, 0.7);
+  });
+
+  it('96 kHz context with a 48 kHz model', () => {
+    const model = smallModel(5, 48000);
+    const n = 48000;
+    const input = glideSignal(n, 96000, 200, 300);
+    const ref = renderOffline(model, input, { sampleRate: 96000 });
+    for (const block of [128, 1000]) {
+      const { out, engine } = streamBlocks(model, input, block, { sampleRate: 96000 }, ref.latencySamples);
+      const D = engine.latencySamples;
+      expect(maxAbsDiff(out.subarray(D), ref.audio).max).toBeLessThanOrEqual(1e-5 * maxAbs(ref.audio));
+    }
+  });
+
+  it('holds with non-default controls (pitch shift, mixes) set at construction', () => {
+    checkStreamEqualsBatch(48000, 48000, 0.4, { pitchShift: 3.5, harmonicMix: 1.4, noiseMix: 0.3, reverbMix: 0.8 });
+  });
+
+  it('holds with irregular block sizes (1, 127, 3, 512, 64, 2049)', () => {
+    const model = smallModel(4);
+    const input = glideSignal(30000, 48000, 300, 150);
+    const ref = renderOffline(model, input, { sampleRate: 48000 });
+    const { out, engine } = streamBlocks(model, input, [1, 127, 3, 512, 64, 2049], { sampleRate: 48000 }, ref.latencySamples);
+    const d = maxAbsDiff(out.subarray(engine.latencySamples), ref.audio);
+    expect(d.max).toBeLessThanOrEqual(1e-5 * maxAbs(ref.audio));
+  });
+
+  it('renderStream (engine driven, latency flushed) equals renderOffline', () => {
+    const model = smallModel(6);
+    const input = glideSignal(24000, 48000);
+    const ref = renderOffline(model, input, { sampleRate: 48000 });
+    const st = renderStream(model, input, { sampleRate: 48000, block: 128, timeBlocks: true });
+    expect(st.audio.length).toBe(input.length);
+    expect(st.blockMs?.length).toBeGreaterThan(0);
+    expect(maxAbsDiff(st.audio, ref.audio).max).toBeLessThanOrEqual(1e-5 * maxAbs(ref.audio));
+  });
+
+  it('reset() returns to the start state: a second pass equals the first', () => {
+    const model = smallModel(2);
+    const input = glideSignal(20000, 48000);
+    const e = new StreamingEngine(model, { sampleRate: 48000 });
+    const a = new Float32Array(input.length);
+    const b = new Float32Array(input.length);
+    for (let p = 0; p < input.length; p += 128) e.process(input, a, Math.min(128, input.length - p), p, p);
+    e.reset();
+    for (let p = 0; p < input.length; p += 128) e.process(input, b, Math.min(128, input.length - p), p, p);
+    expect(maxAbsDiff(a, b).max).toBe(0);
+  });
+});
+
+describe('control mode', () => {
+  it('engine in control mode == renderOffline with the same per-frame features, blocks 1, 7, 128, 1000, 2048', () => {
+    const model = smallModel(8);
+    const nFrames = 30;
+    const f0 = new Float32Array(nFrames);
+    const loud = new Float32Array(nFrames);
+    for (let k = 0; k < nFrames; k++) {
+      f0[k] = k % 9 === 4 ? 0 : 200 + 10 * k; // some unvoiced frames: held
+      loud[k] = -50 + k;
+    }
+    const n = Math.round((nFrames / model.frameRate) * 48000);
+    const ref = renderOffline(model, new Float32Array(n), { sampleRate: 48000, features: { f0Hz: f0, loudnessDb: loud } });
+    const peak = maxAbs(ref.audio);
+    expect(peak).toBeGreaterThan(1e-4);
+    for (const block of BLOCKS) {
+      const st = renderStream(model, null, { sampleRate: 48000, block, nSamples: n, features: { f0Hz: f0, loudnessDb: loud } });
+      const d = maxAbsDiff(st.audio, ref.audio);
+      expect(d.max, `block ${block}: ${d.max} at ${d.at}`).toBeLessThanOrEqual(1e-5 * peak);
+    }
+  });
+
+  it('setControlFeatures before each frame drives the output; the input is ignored', () => {
+    const model = smallModel(9);
+    const a = new StreamingEngine(model, { sampleRate: 48000, mode: 'control' });
+    const b = new StreamingEngine(model, { sampleRate: 48000, mode: 'control' });
+    const outA = new Float32Array(128);
+    const outB = new Float32Array(128);
+    const junk = glideSignal(128, 48000);
+    let diff = 0;
+    let energy = 0;
+    for (let q = 0; q < 200; q++) {
+      a.setControlFeatures(330, -30);
+      b.setControlFeatures(330, -30);
+      a.process(junk, outA, 128);
+      b.process(null, outB, 128);
+      diff = Math.max(diff, maxAbsDiff(outA, outB).max);
+      energy += maxAbs(outA);
+    }
+    expect(diff).toBe(0);
+    expect(energy).toBeGreaterThan(0);
+  });
+});
