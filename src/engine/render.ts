@@ -347,7 +347,7 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
       if (o.onProgress && (k % 500 === 499 || k === nFrames - 1)) o.onProgress(k + 1, nFrames);
     }
   } else {
-    const tr = trackPitchOffline(x, rate, { frameRate, fMinHz, fMaxHz, viterbi: true, windowSize: W, centre: true });
+    const tr = trackPitchOffline(x, rate, { frameRate, fMinHz, fMaxHz, viterbi: true, centre: true });
     const n = Math.min(nFrames, tr.f0Hz.length);
     for (let k = 0; k < nFrames; k++) {
       const j = k < n ? k : n - 1;
