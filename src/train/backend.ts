@@ -132,6 +132,9 @@ export async function resolve(specifier, context, next) {
         p.includes('/@tensorflow/tfjs-core/dist/') && /^\\.\\.?\\//.test(specifier) && !specifier.endsWith('.js')) {
       try { return await next(specifier + '.js', context); } catch { return next(specifier + '/index.js', context); }
     }
+    if (e && e.code === 'ERR_MODULE_NOT_FOUND' && specifier.startsWith('@tensorflow/tfjs-core/dist/') && !specifier.endsWith('.js')) {
+      return next(specifier + '.js', context);
+    }
     throw e;
   }
 }

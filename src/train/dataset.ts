@@ -142,10 +142,12 @@ export class SliceStore {
     const b = this.db.getBinaryFast(key(i));
     if (!b) throw new Error(`database ${this.path}: slice ${i} is missing (rebuild it: delete the folder or run prepare)`);
     const { nSamples, nFrames } = m;
-    if (b.byteLength !== (nSamples + 2 * nFrames) * 4) throw new Error(`database ${this.path}: slice ${i} has a wrong size`);
-    // getBinaryFast's buffer is reused by the next call: copy out now (it may also be unaligned)
+    // getBinaryFast's buffer is reused by the next call (and its byteLength is the shared buffer's, only
+    // .length is the value's): copy out now (it may also be unaligned)
+    const bytes = (nSamples + 2 * nFrames) * 4;
+    if (b.length !== bytes) throw new Error(`database ${this.path}: slice ${i} has ${b.length} bytes, expected ${bytes} (rebuild it)`);
     const f = new Float32Array(nSamples + 2 * nFrames);
-    new Uint8Array(f.buffer).set(b);
+    new Uint8Array(f.buffer).set(b.subarray(0, bytes));
     const o = out ?? { audio: new Float32Array(nSamples), f0Hz: new Float32Array(nFrames), loudnessDb: new Float32Array(nFrames) };
     o.audio.set(f.subarray(0, nSamples));
     o.f0Hz.set(f.subarray(nSamples, nSamples + nFrames));
