@@ -1,0 +1,384 @@
+/**
+ * FilteredNoise: white noise through a time-varying FIR filter designed by frequency sampling (the seed's
+ * `diffsynth.modules.generators.FilteredNoise` with `util.fir_filter` / `util.fft_convolve`).
+ *
+ * Noise: the seed's uniform [−1, 1) × `amplitude`, drawn from the counter-based {@link NoiseSource} so that the
+ * stream and the batch forms draw identical noise for the same sample index.
+ *
+ * Per frame k: taps_k = FIRDesigner(filterSize, design).design(freq_response_k) (N taps); noise segment
+ * k = samples [s_k, s_{k+1}) with s_k = round(k·hop) is convolved (linear, FFT) with taps_k and overlap-added into
+ * `full` at s_k; the output is advanced by `groupDelay(N, design)`: out[n] = full[n + advance].
+ *  - design `seed`: circular taps, advance (N−1)//2 − 1 (= 254 for N = 512): exactly the seed.
+ *  - design `linear-phase`: causal rotated taps, advance N/2: a true linear-phase filter, its delay compensated.
+ * Frames past the last one produce no noise (as in the seed, whose noise covers exactly the framed clip).
+ *
+ * Sample rates: the magnitude response is defined on the MODEL's bins (j·modelRate/N, j = 0..N/2). At another
+ * synthesis rate the filter size becomes N' = 2·round(N·sampleRate/(2·modelRate)) (same bin spacing, same time
+ * span), the response is mapped to the new bins by frequency (linear interpolation; above the model's Nyquist → 0),
+ * and the noise amplitude is scaled by √(sampleRate/modelRate) so the noise power per Hz (what the model learned)
+ * is unchanged. At the model's own rate nothing changes.
+ *
+ * Three forms: {@link filteredNoiseBatch}, {@link FilteredNoiseStream}, and ./filtered-noise.grad.
+ *
+ * @packageDocumentation
+ */
+import { RealFFT } from '../dsp/fft';
+import { FIRDesigner, groupDelay, type NoiseFilterDesign } from '../dsp/fir';
+import { NoiseSource } from '../dsp/noise';
+import { assertAllFinite, assertArray, assertInt, type ParamSpec } from './scaling';
+import { LinearSmoother, CONTROL_RAMP_SECONDS } from './smoother';
+import { assertHop, noiseSegmentStart } from './timing';
+
+export type { NoiseFilterDesign };
+
+/** Param spec of a FilteredNoise module with filter size N (the seed's: N/2+1 magnitudes, exp_sigmoid, 0–2). */
+export function filteredNoiseParamSpec(filterSize: number): ParamSpec[] {
+  return [{ name: 'freq_response', size: Math.floor(filterSize / 2) + 1, range: [0, 2], scale: 'exp_sigmoid', kind: 'control' }];
+}
+
+/** Options of the FilteredNoise module. */
+export interface FilteredNoiseOptions {
+  /** Synthesis sample rate, Hz. */
+  sampleRate: number;
+  /** Control frames per second (hop = sampleRate / frameRate). */
+  frameRate: number;
+  /** The model's filter size N (even, ≥ 2): N/2+1 magnitudes per frame. */
+  filterSize: number;
+  /** Filter design: 'seed' (the seed's circular taps) or 'linear-phase'. */
+  design: NoiseFilterDesign;
+  /** Noise amplitude (the seed's `amplitude`, default 1). */
+  amplitude?: number;
+  /** The model's sample rate, Hz (the magnitudes' bins are defined at it). Default `sampleRate`. */
+  modelSampleRate?: number;
+  /** Seed of the counter-based noise source (default 0). */
+  noiseSeed?: number;
+  /** Output gain (the engine's noiseMix, 0–2; default 1), smoothed per sample. */
+  gain?: number;
+}
+
+/** Resolved geometry of a FilteredNoise module (exported for the differentiable form and tests). */
+export interface NoiseGeometry {
+  sampleRate: number;
+  hop: number;
+  /** Model filter size N and magnitudes per frame (N/2+1). */
+  filterSize: number;
+  nMagnitudes: number;
+  /** Synthesis filter size N' (= N at the model rate). */
+  synthFilterSize: number;
+  design: NoiseFilterDesign;
+  /** Output advance in samples (groupDelay(N', design)). */
+  advance: number;
+  /** Noise scale: amplitude · √(sampleRate/modelRate). */
+  noiseScale: number;
+  noiseSeed: number;
+  gain: number;
+  /** True when the synthesis rate is the model's (no magnitude mapping). */
+  sameRate: boolean;
+  /** Largest segment length, samples. */
+  maxSegment: number;
+  /** FFT size used for the per-frame convolution. */
+  fftSize: number;
+  // magnitude mapping (synthesis bin j reads model bins mapLo[j], mapLo[j]+1 with weight mapW[j]; mapLo −1 = 0)
+  mapLo: Int32Array;
+  mapW: Float32Array;
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Validates options and derives the module's geometry. Throws RangeError/TypeError naming the bad option. */
+export function noiseGeometry(o: FilteredNoiseOptions): NoiseGeometry {
+  if (o === null || typeof o !== 'object') throw new TypeError('FilteredNoise options must be an object');
+  const hop = assertHop(o.sampleRate, o.frameRate);
+  assertInt(o.filterSize, 'filterSize', 2, 1 << 20);
+  if (o.filterSize % 2 !== 0) throw new RangeError(`filterSize must be even (the FFT needs an even size), got ${o.filterSize}`);
+  if (o.design !== 'seed' && o.design !== 'linear-phase') {
+    throw new RangeError(`design must be 'seed' or 'linear-phase', got ${String(o.design)}`);
+  }
+  const modelRate = o.modelSampleRate ?? o.sampleRate;
+  if (!(Number.isFinite(modelRate) && modelRate > 0)) throw new RangeError(`modelSampleRate must be a positive number of Hz, got ${modelRate}`);
+  const amplitude = o.amplitude ?? 1;
+  if (!Number.isFinite(amplitude)) throw new RangeError(`amplitude must be a finite number, got ${amplitude}`);
+  const noiseSeed = o.noiseSeed ?? 0;
+  if (!Number.isFinite(noiseSeed)) throw new RangeError(`noiseSeed must be a finite number, got ${noiseSeed}`);
+  const gain = o.gain ?? 1;
+  if (!Number.isFinite(gain)) throw new RangeError(`gain must be a finite number (0–2 typical), got ${gain}`);
+  const N = o.filterSize;
+  const sameRate = modelRate === o.sampleRate;
+  const Ns = sameRate ? N : Math.max(2, 2 * Math.round((N * o.sampleRate) / (2 * modelRate)));
+  const Ms = Ns / 2 + 1;
+  const M = N / 2 + 1;
+  const mapLo = new Int32Array(Ms);
+  const mapW = new Float32Array(Ms);
+  for (let j = 0; j < Ms; j++) {
+    if (sameRate) { mapLo[j] = j; mapW[j] = 0; continue; }
+    const q = (j * o.sampleRate * N) / (Ns * modelRate); // model bin position of synthesis bin j
+    if (q > M - 1 + 1e-9) { mapLo[j] = -1; mapW[j] = 0; continue; }
+    let lo = Math.floor(q);
+    if (lo >= M - 1) { lo = M - 1; mapW[j] = 0; } else mapW[j] = q - lo;
+    mapLo[j] = lo;
+  }
+  const maxSegment = Math.ceil(hop) + 1;
+  return {
+    sampleRate: o.sampleRate, hop, filterSize: N, nMagnitudes: M, synthFilterSize: Ns, design: o.design,
+    advance: groupDelay(Ns, o.design), noiseScale: amplitude * Math.sqrt(o.sampleRate / modelRate), noiseSeed, gain,
+    sameRate, maxSegment, fftSize: nextPow2(maxSegment + Ns - 1), mapLo, mapW,
+  };
+}
+
+/**
+ * The per-frame work shared by all forms: map magnitudes → design taps → FFT-convolve one noise segment →
+ * overlap-add. Allocation-free after construction.
+ */
+export class NoiseFrameFilter {
+  readonly g: NoiseGeometry;
+  private readonly designer: FIRDesigner;
+  private readonly fft: RealFFT;
+  private readonly mags: Float32Array;
+  /** Taps of the last designed frame (synthFilterSize). */
+  readonly taps: Float32Array;
+  private readonly bufA: Float32Array;
+  private readonly bufB: Float32Array;
+  private readonly specA: Float32Array;
+  private readonly specB: Float32Array;
+
+  constructor(g: NoiseGeometry) {
+    this.g = g;
+    this.designer = new FIRDesigner(g.synthFilterSize, g.design);
+    this.fft = new RealFFT(g.fftSize);
+    this.mags = new Float32Array(g.synthFilterSize / 2 + 1);
+    this.taps = new Float32Array(g.synthFilterSize);
+    this.bufA = new Float32Array(g.fftSize);
+    this.bufB = new Float32Array(g.fftSize);
+    this.specA = new Float32Array(g.fftSize + 2);
+    this.specB = new Float32Array(g.fftSize + 2);
+  }
+
+  /** Designs taps from the model-bin magnitudes mags[offset .. offset + N/2+1) (non-finite → 0). */
+  design(magnitudes: Float32Array, offset: number): void {
+    const g = this.g;
+    const m = this.mags;
+    if (g.sameRate) {
+      for (let j = 0; j < m.length; j++) {
+        const v = magnitudes[offset + j];
+        m[j] = Number.isFinite(v) ? v : 0;
+      }
+    } else {
+      for (let j = 0; j < m.length; j++) {
+        const lo = g.mapLo[j];
+        if (lo < 0) { m[j] = 0; continue; }
+        const w = g.mapW[j];
+        let a = magnitudes[offset + lo];
+        if (!Number.isFinite(a)) a = 0;
+        if (w === 0) { m[j] = a; continue; }
+        let b = magnitudes[offset + lo + 1];
+        if (!Number.isFinite(b)) b = 0;
+        m[j] = a + w * (b - a);
+      }
+    }
+    this.designer.design(m, this.taps);
+  }
+
+  /**
+   * Convolves seg[segOffset .. segOffset+len) with the current taps and passes the len + N' − 1 result values to
+   * `result` (a view into an internal buffer, valid until the next call).
+   */
+  convolve(seg: Float32Array, segOffset: number, len: number): Float32Array {
+    const P = this.g.fftSize;
+    const Ns = this.g.synthFilterSize;
+    const a = this.bufA;
+    const b = this.bufB;
+    for (let i = 0; i < len; i++) a[i] = seg[segOffset + i];
+    a.fill(0, len, P);
+    b.set(this.taps, 0);
+    b.fill(0, Ns, P);
+    this.fft.forward(a, this.specA);
+    this.fft.forward(b, this.specB);
+    const A = this.specA;
+    const B = this.specB;
+    for (let i = 0; i < P + 2; i += 2) {
+      const re = A[i] * B[i] - A[i + 1] * B[i + 1];
+      const im = A[i] * B[i + 1] + A[i + 1] * B[i];
+      A[i] = re;
+      A[i + 1] = im;
+    }
+    this.fft.inverse(A, a);
+    return a;
+  }
+}
+
+/** Noise for samples [start, start + n) into out (offset), scaled by the geometry's noise scale. */
+function drawNoise(src: NoiseSource, g: NoiseGeometry, start: number, out: Float32Array, offset: number, n: number): void {
+  src.position = start;
+  src.fill(out, offset, n);
+  const s = g.noiseScale;
+  if (s !== 1) for (let i = 0; i < n; i++) out[offset + i] *= s;
+}
+
+/**
+ * FilteredNoise module, batch form.
+ * @param freqResponse [nFrames × (filterSize/2+1)] scaled magnitudes (row-major, model bins)
+ * @param nFrames      number of frames F (≥ 1)
+ * @param nSamples     output length, samples
+ * @param noise        optional explicit noise (uniform draw before `amplitude`), sample i of the clip at index i;
+ *                     samples past its end are 0. Default: the counter-based source with `noiseSeed`.
+ * @returns audio [nSamples]
+ */
+export function filteredNoiseBatch(freqResponse: Float32Array, nFrames: number, nSamples: number,
+  o: FilteredNoiseOptions, noise?: Float32Array): Float32Array {
+  const g = noiseGeometry(o);
+  assertInt(nFrames, 'nFrames', 1);
+  assertInt(nSamples, 'nSamples', 0);
+  assertArray(freqResponse, 'freq_response', nFrames * g.nMagnitudes);
+  assertAllFinite(freqResponse, 'freq_response');
+  if (noise !== undefined) {
+    if (!(noise instanceof Float32Array)) throw new TypeError('noise must be a Float32Array');
+    assertAllFinite(noise, 'noise');
+  }
+  const filt = new NoiseFrameFilter(g);
+  const end = noiseSegmentStart(nFrames, g.hop);
+  const full = new Float32Array(end + g.synthFilterSize + 1);
+  const seg = new Float32Array(g.maxSegment);
+  const src = new NoiseSource(g.noiseSeed);
+  const ampl = noise ? g.noiseScale : 1;
+  for (let k = 0; k < nFrames; k++) {
+    const s0 = noiseSegmentStart(k, g.hop);
+    const len = noiseSegmentStart(k + 1, g.hop) - s0;
+    if (noise) {
+      for (let i = 0; i < len; i++) seg[i] = s0 + i < noise.length ? noise[s0 + i] * ampl : 0;
+    } else {
+      drawNoise(src, g, s0, seg, 0, len);
+    }
+    filt.design(freqResponse, k * g.nMagnitudes);
+    const y = filt.convolve(seg, 0, len);
+    const m = len + g.synthFilterSize - 1;
+    for (let i = 0; i < m; i++) full[s0 + i] += y[i];
+  }
+  const out = new Float32Array(nSamples);
+  const lim = Math.min(nSamples, full.length - g.advance);
+  for (let n = 0; n < lim; n++) out[n] = full[n + g.advance];
+  if (g.gain !== 1) new LinearSmoother(g.gain, 1).applyGain(out, 0, nSamples);
+  return out;
+}
+
+/**
+ * FilteredNoise module, stream form. Each pushed frame filters its noise segment at once and overlap-adds it into
+ * a ring; `render` reads the ring advanced by the design's group delay. Output equals {@link filteredNoiseBatch}
+ * (same noise seed) provided frame k is pushed before sample s_k − advance is rendered ({@link readyEnd}). Unlike
+ * the seed's streaming noise, nothing is dropped at call boundaries.
+ *
+ * Audio-thread safe: allocation-free after construction; per-block calls never throw; non-finite magnitudes → 0.
+ */
+export class FilteredNoiseStream {
+  /** Resolved geometry. */
+  readonly geometry: NoiseGeometry;
+  private readonly filt: NoiseFrameFilter;
+  private readonly src: NoiseSource;
+  private readonly seg: Float32Array;
+  private readonly ring: Float32Array;
+  private readonly gain: LinearSmoother;
+  private pushed = 0;
+  private position = 0;
+
+  /** @param maxFramesAhead how many frames may be pushed ahead of the render position (default 8). */
+  constructor(o: FilteredNoiseOptions & { maxFramesAhead?: number }) {
+    this.geometry = noiseGeometry(o);
+    const ahead = o.maxFramesAhead ?? 8;
+    assertInt(ahead, 'maxFramesAhead', 1, 1 << 20);
+    const g = this.geometry;
+    this.filt = new NoiseFrameFilter(g);
+    this.src = new NoiseSource(g.noiseSeed);
+    this.seg = new Float32Array(g.maxSegment);
+    this.ring = new Float32Array((ahead + 2) * g.maxSegment + g.synthFilterSize + g.advance + 1);
+    this.gain = new LinearSmoother(g.gain, CONTROL_RAMP_SECONDS * g.sampleRate);
+  }
+
+  /** Frames pushed since construction / reset. */
+  get framesPushed(): number { return this.pushed; }
+  /** Samples rendered since construction / reset. */
+  get samplesRendered(): number { return this.position; }
+
+  /** Samples [0, readyEnd()) are final given the frames pushed so far. */
+  readyEnd(): number {
+    return Math.max(0, noiseSegmentStart(this.pushed, this.geometry.hop) - this.geometry.advance);
+  }
+
+  /** Frames that must be pushed for samples [0, endSample) to be final. */
+  framesNeeded(endSample: number): number {
+    if (endSample <= 0) return 0;
+    const t = endSample + this.geometry.advance; // need s_K ≥ t
+    let k = Math.max(0, Math.floor(t / this.geometry.hop) - 1);
+    while (noiseSegmentStart(k, this.geometry.hop) < t) k++;
+    return k;
+  }
+
+  /** True if the next frame fits in the ring now. */
+  canPush(): boolean {
+    const g = this.geometry;
+    const k = this.pushed;
+    const s0 = noiseSegmentStart(k, g.hop);
+    const m = noiseSegmentStart(k + 1, g.hop) - s0 + g.synthFilterSize - 1;
+    return s0 + m - (this.position + g.advance) <= this.ring.length;
+  }
+
+  /**
+   * Pushes the next frame's magnitudes (N/2+1 values from `offset`, model bins). Returns false (dropped) when
+   * the frame lies too far ahead of the render position for the ring.
+   */
+  pushFrame(magnitudes: Float32Array, offset = 0): boolean {
+    if (!this.canPush()) return false;
+    const g = this.geometry;
+    const k = this.pushed;
+    const s0 = noiseSegmentStart(k, g.hop);
+    const len = noiseSegmentStart(k + 1, g.hop) - s0;
+    const m = len + g.synthFilterSize - 1;
+    const readPos = this.position + g.advance;
+    const R = this.ring.length;
+    drawNoise(this.src, g, s0, this.seg, 0, len);
+    if (magnitudes.length < offset + g.nMagnitudes) {
+      this.filt.taps.fill(0);
+    } else {
+      this.filt.design(magnitudes, offset);
+    }
+    const y = this.filt.convolve(this.seg, 0, len);
+    const ring = this.ring;
+    let i = readPos > s0 ? readPos - s0 : 0;
+    let t = (s0 + i) % R;
+    for (; i < m; i++) {
+      ring[t] += y[i];
+      if (++t === R) t = 0;
+    }
+    this.pushed++;
+    return true;
+  }
+
+  /** Writes n samples (n ≥ 0) to out[offset .. offset+n). */
+  render(out: Float32Array, offset: number, n: number): void {
+    if (!(n > 0)) return;
+    const ring = this.ring;
+    const R = ring.length;
+    let t = (this.position + this.geometry.advance) % R;
+    for (let i = 0; i < n; i++) {
+      const v = ring[t];
+      out[offset + i] = Number.isFinite(v) ? v : 0;
+      ring[t] = 0;
+      if (++t === R) t = 0;
+    }
+    this.gain.applyGain(out, offset, n);
+    this.position += n;
+  }
+
+  /** Sets the output gain (noiseMix, 0–2), reached by a 5 ms linear ramp. */
+  setGain(gain: number): void { this.gain.setTarget(gain); }
+
+  /** Back to the state after construction. */
+  reset(): void {
+    this.pushed = 0;
+    this.position = 0;
+    this.ring.fill(0);
+    this.gain.setImmediate(this.geometry.gain);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * IRReverb: convolution with a learned impulse response (the seed's `diffsynth.modules.reverb.IRReverb`).
+ *
+ * The learned IR `ir` (L−1 samples) gets a leading zero (so the dry signal is not doubled): h = [0, ir...].
+ * wet[n] = Σ_j h[j]·x[n−j] (causal, the first nSamples of the full convolution: the seed's 'same' crop with no
+ * delay compensation), and out = 2·(1−m)·dry + 2·m·wet with m the reverb mix (default 0.5, i.e. dry + wet as in
+ * training; the seed's streaming law). m is smoothed per sample (5 ms linear ramp) in the stream.
+ *
+ * Sample rates: the IR is learned at the model's rate. At another synthesis rate h is resampled once at
+ * construction (windowed sinc, src/dsp/resample) and scaled by modelRate/sampleRate so the reverb's gain per
+ * second of tail is unchanged.
+ *
+ * Three forms: {@link irReverbBatch} (FFT convolution), {@link IRReverbStream} (zero-latency partitioned
+ * convolution; equal to the batch form up to float rounding), and ./ir-reverb.grad.
+ *
+ * @packageDocumentation
+ */
+import { fftConvolve, PartitionedConvolver } from '../dsp/convolution';
+import { resample } from '../dsp/resample';
+import { assertAllFinite, assertInt, type ParamSpec } from './scaling';
+import { LinearSmoother, CONTROL_RAMP_SECONDS } from './smoother';
+
+/** Param spec of IRReverb (the seed's: one raw audio input). */
+export const IR_REVERB_PARAM_SPEC: readonly ParamSpec[] = [
+  { name: 'audio', size: 1, range: [-1, 1], scale: 'raw', kind: 'audio' },
+];
+
+/** Options of the IRReverb module. */
+export interface IRReverbOptions {
+  /** Synthesis sample rate, Hz. */
+  sampleRate: number;
+  /** Learned IR WITHOUT the leading zero (L−1 samples at the model's rate). */
+  ir: Float32Array;
+  /** The model's sample rate, Hz (the IR's rate). Default `sampleRate`. */
+  modelSampleRate?: number;
+  /** Reverb mix m in [0, 1]: out = 2(1−m)·dry + 2m·wet. Default 0.5 (= dry + wet, as trained). */
+  reverbMix?: number;
+  /** Partition size of the stream's convolver (default 128). */
+  partitionSize?: number;
+}
+
+/**
+ * The impulse response actually convolved at the synthesis rate: [0, ir...], resampled (and scaled by
+ * modelRate/sampleRate) when the rates differ.
+ */
+export function effectiveImpulseResponse(ir: Float32Array, sampleRate: number, modelSampleRate = sampleRate): Float32Array {
+  if (!(ir instanceof Float32Array)) throw new TypeError('ir must be a Float32Array (the learned IR without its leading zero)');
+  assertAllFinite(ir, 'ir');
+  if (!(Number.isFinite(sampleRate) && sampleRate > 0)) throw new RangeError(`sampleRate must be a positive number of Hz, got ${sampleRate}`);
+  if (!(Number.isFinite(modelSampleRate) && modelSampleRate > 0)) {
+    throw new RangeError(`modelSampleRate must be a positive number of Hz, got ${modelSampleRate}`);
+  }
+  const h = new Float32Array(ir.length + 1);
+  h.set(ir, 1);
+  if (modelSampleRate === sampleRate) return h;
+  const r = resample(h, modelSampleRate, sampleRate);
+  const s = modelSampleRate / sampleRate;
+  for (let i = 0; i < r.length; i++) r[i] *= s;
+  return r;
+}
+
+function checkMix(m: number | undefined): number {
+  const v = m ?? 0.5;
+  if (!(Number.isFinite(v) && v >= 0 && v <= 1)) throw new RangeError(`reverbMix must be in [0, 1], got ${m}`);
+  return v;
+}
+
+/**
+ * IRReverb, batch form: out = 2(1−m)·x + 2m·(x ∗ [0, ir])[0..n).
+ * @param audio input [nSamples]
+ * @returns output [nSamples]
+ */
+export function irReverbBatch(audio: Float32Array, o: IRReverbOptions): Float32Array {
+  if (!(audio instanceof Float32Array)) throw new TypeError('audio must be a Float32Array');
+  assertAllFinite(audio, 'audio');
+  const m = checkMix(o.reverbMix);
+  const h = effectiveImpulseResponse(o.ir, o.sampleRate, o.modelSampleRate);
+  const n = audio.length;
+  const out = new Float32Array(n);
+  if (n === 0) return out;
+  const wet = fftConvolve(audio, h);
+  const a = 2 * (1 - m);
+  const b = 2 * m;
+  for (let i = 0; i < n; i++) out[i] = a * audio[i] + b * wet[i];
+  return out;
+}
+
+/**
+ * IRReverb, stream form: zero-latency partitioned convolution, any block size. Output equals
+ * {@link irReverbBatch} up to float rounding. Allocation-free after construction; never throws per block;
+ * non-finite input samples are treated as 0.
+ */
+export class IRReverbStream {
+  /** Synthesis sample rate, Hz. */
+  readonly sampleRate: number;
+  /** Length of the effective IR (incl. the leading zero), samples at the synthesis rate. */
+  readonly irLength: number;
+  private readonly conv: PartitionedConvolver;
+  private readonly mix: LinearSmoother;
+  private readonly initialMix: number;
+  private readonly dry: Float32Array;
+  private readonly wet: Float32Array;
+  private readonly block: number;
+
+  constructor(o: IRReverbOptions) {
+    if (o === null || typeof o !== 'object') throw new TypeError('IRReverb options must be an object');
+    const h = effectiveImpulseResponse(o.ir, o.sampleRate, o.modelSampleRate);
+    const p = o.partitionSize ?? 128;
+    assertInt(p, 'partitionSize', 1, 1 << 16);
+    this.sampleRate = o.sampleRate;
+    this.irLength = h.length;
+    this.conv = new PartitionedConvolver(h, p);
+    this.initialMix = checkMix(o.reverbMix);
+    this.mix = new LinearSmoother(this.initialMix, CONTROL_RAMP_SECONDS * o.sampleRate);
+    this.block = 256;
+    this.dry = new Float32Array(this.block);
+    this.wet = new Float32Array(this.block);
+  }
+
+  /** Sets the reverb mix m (clamped to [0, 1]), reached by a 5 ms linear ramp. */
+  setMix(m: number): void {
+    if (!Number.isFinite(m)) return;
+    this.mix.setTarget(m < 0 ? 0 : m > 1 ? 1 : m);
+  }
+
+  /** Processes n samples (n ≥ 0): input[inOffset..) → output[outOffset..). input and output may alias. */
+  process(input: Float32Array, inOffset: number, output: Float32Array, outOffset: number, n: number): void {
+    if (!(n > 0)) return;
+    const B = this.block;
+    for (let done = 0; done < n; ) {
+      const c = Math.min(B, n - done);
+      const dry = this.dry;
+      for (let i = 0; i < c; i++) {
+        const v = input[inOffset + done + i];
+        dry[i] = Number.isFinite(v) ? v : 0;
+      }
+      this.conv.process(dry, 0, this.wet, 0, c, false);
+      const wet = this.wet;
+      if (!this.mix.ramping) {
+        const m = this.mix.value;
+        const a = 2 * (1 - m);
+        const b = 2 * m;
+        for (let i = 0; i < c; i++) {
+          const y = a * dry[i] + b * wet[i];
+          output[outOffset + done + i] = Number.isFinite(y) ? y : 0;
+        }
+      } else {
+        for (let i = 0; i < c; i++) {
+          const m = this.mix.next();
+          const y = 2 * (1 - m) * dry[i] + 2 * m * wet[i];
+          output[outOffset + done + i] = Number.isFinite(y) ? y : 0;
+        }
+      }
+      done += c;
+    }
+  }
+
+  /** Clears the reverb tail and restores the initial mix. */
+  reset(): void {
+    this.conv.reset();
+    this.mix.setImmediate(this.initialMix);
+  }
+}
