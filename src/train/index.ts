@@ -1,0 +1,33 @@
+/**
+ * `ddsp-stream/train` — training in Node with tfjs: config composition (the seed's hydra configs), data
+ * preparation into LMDB, the training loop, checkpoints, TensorBoard logs, export and evaluation.
+ *
+ * ```ts
+ * import { composeConfig, train, exportModel } from 'ddsp-stream/train';
+ * const composed = composeConfig({ overrides: ['name=violin', 'data.raw_dir=audio/violin', 'data.db_path=db/violin'] });
+ * const run = await train({ composed });
+ * await exportModel({ ckpt: run.checkpoints.at(-1)!, name: 'violin' });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  composeConfig, defaultConfigDir, lossWeight, lossWeights, maxTimeSeconds, METRIC_NAMES, ConfigError,
+  type ComposeOptions, type ComposedConfig, type TrainConfig, type LossSchedule,
+} from './config';
+export { parseOverride, parseValue, type Override } from './overrides';
+export { expandSweep, formatTable, type SweepJob } from './sweep';
+export { train, splitIndices, batchesPerEpoch, Adam, ADAM, type TrainOptions, type TrainResult } from './trainer';
+export { prepareDataset, prepSettingsFromConfig, findAudioFiles, sliceAudio, PrepareError, type PrepareOptions, type PrepareResult } from './prepare';
+export { SliceStore, readBatch, settingsDiff, PREP_VERSION, type PrepSettings, type DbMeta, type Slice, type Batch } from './dataset';
+export {
+  readCheckpoint, writeCheckpoint, encodeCheckpoint, decodeCheckpoint, writeFileAtomic, isOwnCheckpoint,
+  type TrainState, type AdamState, type TensorMap,
+} from './checkpoint';
+export { EventWriter, readEventFile, crc32c, maskCrc, frameRecord, readRecords, encodeEvent, decodeEvent, type TBEvent, type SummaryValue } from './tensorboard';
+export { TrainModel, graphFromConfig, graphDiff, initIR, ddspModelFromWeights, type ModelGraph } from './model';
+export { exportModel, loadAnyModel, ExportError, type ExportOptions, type ExportResult, type LoadedModel } from './export';
+export { evaluateModel, type EvalOptions, type EvalResult, type FeaturesFile } from './evaluate';
+export { initBackend, ensureGradients, patchWasmMatMul, type BackendChoice, type BackendInfo } from './backend';
+export { spectralLossOp } from './loss';
+export { Rng, permutation } from './rng';
