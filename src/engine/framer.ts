@@ -231,7 +231,7 @@ export function makeFramePlan(o: FramePlanOptions): FramePlan {
   const frameAvailable = (k: number) =>
     o.production.inputNeeded(windowStart(k, hopModel, windowSize) + windowSize + o.resamplerLatency);
   // First sample e whose rendering needs frame k: the smallest e with framesNeeded(e + 1) > k (binary search).
-  const frameNeed = (k: number) => {
+  const searchNeed = (k: number) => {
     if (o.framesNeeded(1) > k) return 0;
     let lo = 0; // framesNeeded(lo + 1) <= k
     let hi = Math.max(1, Math.ceil((k + 1) * hopContext));
@@ -242,6 +242,7 @@ export function makeFramePlan(o: FramePlanOptions): FramePlan {
     }
     return hi;
   };
+  const frameNeed = periodicNeed(searchNeed, hopContext);
   // Rounding patterns repeat after lcm-like periods; 2000 frames (40 s at 50 Hz) plus the start cover them for
   // every rate pair in use, and the start-up frames are included.
   let worst = -Infinity;
@@ -255,6 +256,29 @@ export function makeFramePlan(o: FramePlanOptions): FramePlan {
     contextRate: o.contextRate, modelRate: o.modelRate, frameRate: o.frameRate, hopModel, hopContext, windowSize,
     resamplerLatency: o.resamplerLatency, spreadSamples: o.spreadSamples,
     latencySamples, frameAvailable, frameNeed,
+  };
+}
+
+/**
+ * Tabulates a frame → sample map that is periodic after a start-up: f(k + K) = f(k) + K·hop, K the smallest frame
+ * count with K·hop an integer. Returns an allocation-free lookup (the per-frame need points are then computed
+ * without calling into the synthesizer on the audio thread). Falls back to `f` itself if the map is not periodic.
+ */
+function periodicNeed(f: (k: number) => number, hop: number): (k: number) => number {
+  let K = 1;
+  while (K < 100000 && Math.abs(K * hop - Math.round(K * hop)) > 1e-9) K++;
+  if (K >= 100000) return f;
+  const step = Math.round(K * hop);
+  const start = 64; // frames of start-up (clamping at sample 0, long filters) tabulated directly
+  const T = start + 2 * K;
+  const table = new Float64Array(T);
+  for (let k = 0; k < T; k++) table[k] = f(k);
+  for (let k = start; k < T - K; k++) if (table[k + K] - table[k] !== step) return f;
+  const base = T - K;
+  return (k: number): number => {
+    if (k < T) return table[k];
+    const q = Math.floor((k - base) / K);
+    return table[k - q * K] + q * step;
   };
 }
 
