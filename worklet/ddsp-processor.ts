@@ -1,10 +1,9 @@
-// The 'ddsp-stream' AudioWorkletProcessor: a thin adapter around StreamingEngine (src/engine). AudioParams and
+// The 'ddsp-stream' AudioWorkletProcessor class (registered by worklet/processor.ts): a thin adapter around StreamingEngine (src/engine). AudioParams and
 // port messages in, engine.process() out. Everything that allocates (reading the model file, building or
 // preparing the engine) happens in the port's message handler or the constructor, never in process().
 //
-// Bundled by rollup into one self-contained IIFE (dist/worklet.js). A worklet module that throws at top level
-// fails silently in browsers (addModule resolves, `new AudioWorkletNode` then says the name is not defined), so
-// this file does nothing at top level but define the class and register it.
+// Threads: the constructor and onMessage() run on the render thread between quanta (they may allocate);
+// process() runs on the render thread once per quantum (allocation-free).
 import { StreamingEngine, prepareModel } from '../src/engine/streaming-engine';
 import { readModel, type DDSPModel } from '../src/model/model-file';
 import {
@@ -50,7 +49,7 @@ function finiteOr(x: number, fallback: number): number {
   return x - x === 0 ? x : fallback; // false for NaN and ±Infinity
 }
 
-/** The processor. Exported for the Node unit test, which stubs the worklet globals. */
+/** The processor. The class extends the scope's AudioWorkletProcessor, so import it only where one exists. */
 export class DDSPProcessor extends scope.AudioWorkletProcessor {
   static get parameterDescriptors(): readonly ParameterDescriptor[] {
     return PARAMETER_DESCRIPTORS;
@@ -61,6 +60,8 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   /** Current mode. */
   mode: DDSPMode = 'audio';
   private readonly noiseSeed: number | undefined;
+  /** The node's initial AudioParam values, so the first model starts at them without a smoothing ramp. */
+  private readonly initialControls: Partial<Record<'pitchShift' | 'harmonicMix' | 'noiseMix' | 'reverbMix', number>> = {};
   private readonly rate: number;
   /** Mono downmix of the input, preallocated. */
   private readonly mono = new Float32Array(BLOCK);
@@ -71,6 +72,11 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     const po = options?.processorOptions ?? {};
     if (po.mode === 'control' || po.mode === 'audio') this.mode = po.mode;
     this.noiseSeed = typeof po.noiseSeed === 'number' ? po.noiseSeed : undefined;
+    const pd = options?.parameterData ?? {};
+    for (const k of ['pitchShift', 'harmonicMix', 'noiseMix', 'reverbMix'] as const) {
+      const v = pd[k];
+      if (typeof v === 'number' && v - v === 0) this.initialControls[k] = v;
+    }
     this.port.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
     if (po.model !== undefined) {
       try {
@@ -131,6 +137,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
         maxBlock: BLOCK,
         mode: this.mode,
         noiseSeed: this.noiseSeed,
+        controls: this.initialControls,
       });
     } else {
       this.engine.setModel(prepareModel(model, this.rate));
@@ -195,11 +202,4 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     for (let c = 1; c < out.length; c++) out[c].set(dst);
     return true;
   }
-}
-
-// Registering twice in one scope (two copies of this bundle) would throw at top level, silently: skip instead.
-try {
-  scope.registerProcessor(PROCESSOR_NAME, DDSPProcessor);
-} catch {
-  // already registered by another copy of this bundle
 }

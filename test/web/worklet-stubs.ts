@@ -1,0 +1,37 @@
+// Stubs of the AudioWorkletGlobalScope for running worklet/processor.ts in Node (as chrisguttandin's
+// limiter-audio-worklet-processor does in its unit setup).
+import type { DDSPReply } from '../../src/web/protocol';
+import type { DDSPProcessor } from '../../worklet/ddsp-processor';
+
+/** A port that records what the processor posts. */
+export class FakePort {
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  readonly sent: DDSPReply[] = [];
+  postMessage(m: unknown): void {
+    this.sent.push(m as DDSPReply);
+  }
+  /** Delivers `data` as the node would send it; returns the processor's last post. */
+  deliver(data: unknown): DDSPReply | undefined {
+    this.onmessage?.({ data });
+    return this.sent[this.sent.length - 1];
+  }
+}
+
+/**
+ * Installs AudioWorkletProcessor (with a FakePort), registerProcessor (recording into `registered`; a second
+ * registration of a name throws, as in browsers), sampleRate and currentFrame, then imports the processor.
+ */
+export async function loadProcessor(registered: Map<string, unknown>, sampleRate = 48000): Promise<typeof DDSPProcessor> {
+  const g = globalThis as Record<string, unknown>;
+  g.AudioWorkletProcessor = class {
+    readonly port = new FakePort();
+  };
+  g.registerProcessor = (name: string, ctor: unknown) => {
+    if (registered.has(name)) throw new Error(`NotSupportedError: '${name}' already registered`);
+    registered.set(name, ctor);
+  };
+  g.sampleRate = sampleRate;
+  g.currentFrame = 0;
+  await import('../../worklet/processor'); // registers
+  return (await import('../../worklet/ddsp-processor')).DDSPProcessor;
+}
