@@ -43,12 +43,23 @@ export async function loadMono(path: string, sampleRate?: number): Promise<{ aud
 }
 
 /**
- * A progress reporter on stderr: a bar when stderr is a terminal and the job is long, nothing otherwise.
+ * A progress reporter on stderr for long jobs: a bar when stderr is a terminal, otherwise one plain line per 10 %
+ * (readable in CI logs). Short jobs (`long` false) report nothing.
  * @returns update(done, total) and stop()
  */
 export async function progress(io: CliIO, label: string, long: boolean):
   Promise<{ update: (done: number, total: number) => void; stop: () => void }> {
-  if (!io.isTTY || !long) return { update: () => {}, stop: () => {} };
+  if (!long) return { update: () => {}, stop: () => {} };
+  if (!io.isTTY) {
+    let lastTenth = -1;
+    return {
+      update(done, total) {
+        const tenth = Math.floor((10 * done) / Math.max(1, total));
+        if (tenth > lastTenth && tenth < 10) { lastTenth = tenth; io.stderr(`${label}: ${tenth * 10}%\n`); }
+      },
+      stop() { if (lastTenth >= 0) io.stderr(`${label}: done\n`); },
+    };
+  }
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% | ETA {eta}s`, stream: process.stderr,
     hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);

@@ -338,13 +338,14 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
     const yin = new YinTracker({ sampleRate: rate, windowSize: W, fMinHz, fMaxHz });
     const meter = new LoudnessMeter(rate, W);
     const est: PitchEstimate = { f0Hz: 0, confidence: 0 };
+    const every = Math.max(1, Math.floor(nFrames / 100));
     for (let k = 0; k < nFrames; k++) {
       const off = windowStart(k, hop, W) + W;
       yin.detect(padded, off, est);
       f0[k] = est.f0Hz;
       conf[k] = est.confidence;
       loud[k] = meter.measure(padded, off);
-      if (o.onProgress && (k % 500 === 499 || k === nFrames - 1)) o.onProgress(k + 1, nFrames);
+      if (o.onProgress && ((k + 1) % every === 0 || k === nFrames - 1)) o.onProgress(k + 1, nFrames);
     }
   } else {
     const tr = trackPitchOffline(x, rate, { frameRate, fMinHz, fMaxHz, viterbi: true, centre: true });

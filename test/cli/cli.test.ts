@@ -169,6 +169,18 @@ describe('ddsp-stream f0', () => {
     }
   });
 
+  it('reports progress on stderr for a long file (plain lines when stderr is not a terminal)', async () => {
+    const long = join(dir, 'long.wav');
+    const sr = 8000;
+    const x = new Float32Array(61 * sr);
+    for (let i = 0; i < x.length; i++) x[i] = 0.3 * Math.sin((2 * Math.PI * 196 * i) / sr);
+    writeFileSync(long, encodeWav(x, sr, 'pcm16'));
+    const r = await cli('f0', long, '--frame-rate', '20', '--output', join(dir, 'long.csv'));
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/f0: 10%[\s\S]*f0: 90%[\s\S]*f0: done/);
+    expect(readFileSync(join(dir, 'long.csv'), 'utf8').trim().split('\n').length).toBe(1 + 61 * 20);
+  });
+
   it('offline mode and json format', async () => {
     const r = await cli('f0', wavPath, '--mode', 'offline', '--format', 'json', '--frame-rate', '50');
     expect(r.code).toBe(0);
