@@ -50,7 +50,7 @@ export interface StaticServer {
  */
 export async function startServer(root: string): Promise<StaticServer> {
   const rootAbs = resolve(root);
-  const routes: StaticServer['routes'] = new Map();
+  const routes: StaticServer['routes'] = new Map([['/favicon.ico', { body: new Uint8Array(0), type: 'image/x-icon' }]]);
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const headers: Record<string, string> = {
@@ -100,11 +100,16 @@ export async function launch(): Promise<{ browser: Browser; page: Page; logs: st
 }
 
 /**
- * Bundles a browser entry (TypeScript or JavaScript) into one ES module script text. `redirect` maps import
- * paths (resolved, without extension) to files, e.g. the sources' `src/web` entry to the built `dist/index.js`,
- * so page code type-checks against the sources yet runs the built package.
+ * Bundles a browser entry (TypeScript or JavaScript) into one ES module script text. `redirect` maps relative
+ * import paths (resolved, without extension) to files, e.g. the sources' `src/web` entry to the built
+ * `dist/index.js`, so page code type-checks against the sources yet runs the built package. `stubs` replaces bare
+ * package imports by the given module source (packages a page never calls but cannot bundle).
  */
-export async function bundlePage(entry: string, redirect: Record<string, string> = {}): Promise<string> {
+export async function bundlePage(
+  entry: string,
+  redirect: Record<string, string> = {},
+  stubs: Record<string, string> = {},
+): Promise<string> {
   const out = await build({
     entryPoints: [entry],
     bundle: true,
@@ -122,6 +127,10 @@ export async function bundlePage(entry: string, redirect: Record<string, string>
             const to = redirect[abs];
             return to === undefined ? undefined : { path: to };
           });
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path in stubs ? { path: args.path, namespace: 'stub' } : undefined,
+          );
+          b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: stubs[args.path], loader: 'js' }));
         },
       },
     ],
