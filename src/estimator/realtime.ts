@@ -1,0 +1,416 @@
+// Realtime estimator inference: synchronous, stateful (GRU), allocation-free per frame. Matrix-vector products
+// run in a WebAssembly SIMD kernel (gemv-wasm.ts) or, where that is unavailable, in plain JS. Weights are re-laid
+// out at construction into 8-row interleaved panels ([rows/8][cols][8]) so each product reads its weights
+// strictly sequentially and reuses every input value for 8 rows.
+import { createWasmGemv } from './gemv-wasm';
+import {
+  LAYER_NORM_EPS, MLP_DEPTH, frameMacs, mlpBlock, validateWeights,
+  type EstimatorSpec, type Weights,
+} from './network';
+
+export type { EstimatorSpec, Weights } from './network';
+
+/** What runs after a stage's matrix-vector product. */
+const enum Post {
+  /** LayerNorm (gain, bias) then ReLU, output written in place. */
+  LayerNormRelu = 0,
+  /** Nothing (GRU input projection: waits for the hidden projection). */
+  None = 1,
+  /** GRU gate update of the hidden state (after the hidden projection). */
+  GruGates = 2,
+  /** Sigmoid into the output buffer. */
+  Sigmoid = 3,
+}
+
+interface Stage {
+  /** Interleaved weights [blocks][cols][8] (view into the runtime's memory). */
+  w: Float32Array;
+  /** Bias, blocks·8 long (zero in padding rows). */
+  b: Float32Array;
+  x: Float32Array;
+  y: Float32Array;
+  /** Input length used by the product (even; padding columns hold zero weights and zero inputs). */
+  cols: number;
+  /** Number of 8-row blocks. */
+  blocks: number;
+  /** Multiply-accumulates of one block (cols · 8). */
+  cost: number;
+  post: Post;
+  /** LayerNorm gain / bias (LayerNormRelu only). */
+  g: Float32Array | null;
+  beta: Float32Array | null;
+  /** Byte offsets of w, x, y, b in the memory (wasm kernel). */
+  wOff: number;
+  xOff: number;
+  yOff: number;
+  bOff: number;
+}
+
+const BLOCK = 8;
+const roundUp = (n: number, k: number): number => Math.ceil(n / k) * k;
+
+/** Rows of a [rows, cols] row-major matrix → interleaved 8-row panels in dst ([blocks][colsPadded][8]). */
+function interleave(src: Float32Array, rows: number, cols: number, colsPadded: number, dst: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = (r >> 3) * colsPadded * BLOCK + (r & 7);
+    const so = r * cols;
+    for (let j = 0; j < cols; j++) dst[base + j * BLOCK] = src[so + j];
+  }
+}
+
+/**
+ * y[8·block .. 8·block+8) = W · x + b for one 8-row panel (plain JS kernel). Accumulates in float64.
+ */
+function gemvBlock(w: Float32Array, x: Float32Array, y: Float32Array, b: Float32Array, block: number, cols: number): void {
+  let p = block * cols * BLOCK;
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  for (let j = 0; j < cols; j++) {
+    const xj = x[j];
+    a0 += w[p] * xj;
+    a1 += w[p + 1] * xj;
+    a2 += w[p + 2] * xj;
+    a3 += w[p + 3] * xj;
+    a4 += w[p + 4] * xj;
+    a5 += w[p + 5] * xj;
+    a6 += w[p + 6] * xj;
+    a7 += w[p + 7] * xj;
+    p += 8;
+  }
+  const r = block * BLOCK;
+  y[r] = a0 + b[r];
+  y[r + 1] = a1 + b[r + 1];
+  y[r + 2] = a2 + b[r + 2];
+  y[r + 3] = a3 + b[r + 3];
+  y[r + 4] = a4 + b[r + 4];
+  y[r + 5] = a5 + b[r + 5];
+  y[r + 6] = a6 + b[r + 6];
+  y[r + 7] = a7 + b[r + 7];
+}
+
+function layerNormRelu(v: Float32Array, n: number, g: Float32Array, beta: Float32Array): void {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += v[i];
+  const mean = s / n;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    const d = v[i] - mean;
+    q += d * d;
+  }
+  const inv = 1 / Math.sqrt(q / n + LAYER_NORM_EPS);
+  for (let i = 0; i < n; i++) {
+    const y = (v[i] - mean) * inv * g[i] + beta[i];
+    v[i] = y > 0 ? y : 0;
+  }
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** Largest |f0| (Hz) and |loudness| (dB) fed to the network; beyond these the input is clamped. */
+const MAX_ABS_F0_HZ = 1e6;
+const MAX_ABS_DB = 1e4;
+
+/** Options of the EstimatorRuntime constructor. */
+export interface EstimatorRuntimeOptions {
+  /**
+   * Matrix-vector kernel: 'wasm' (WebAssembly SIMD, float32 accumulation, ~8× faster), 'js' (plain JS, float64
+   * accumulation) or 'auto' (default: wasm when the engine supports WebAssembly SIMD, else js).
+   */
+  kernel?: 'auto' | 'wasm' | 'js';
+}
+
+/**
+ * The estimator for realtime use: one frame at a time, GRU state carried between frames (h0 = 0 after
+ * construction and `reset()`), nothing allocated after the constructor.
+ *
+ * Two ways to run a frame:
+ *  - `runFrame(f0Hz, loudnessDb, out)`: the whole frame at once;
+ *  - `begin(f0Hz, loudnessDb)`, then `step(maxMacs)` until it returns true, then read `output`: the frame's work
+ *    cut into slices of about `maxMacs` multiply-accumulates, so a frame can be spread over several audio quanta.
+ *
+ * Weights live in one block of memory (a WebAssembly memory with the wasm kernel), re-laid out at construction
+ * into 8-row panels so every product reads them sequentially. Non-finite inputs are sanitised (NaN/±Inf f0 →
+ * 0 Hz, NaN/±Inf loudness → −dbRange dB), absurd finite ones clamped, and the GRU state is kept finite.
+ */
+export class EstimatorRuntime {
+  /** The network's shapes and input normalisation. */
+  readonly spec: EstimatorSpec;
+  /** The last completed frame's sigmoid outputs (spec.outputSize values in (0, 1)). Overwritten by the next frame. */
+  readonly output: Float32Array;
+  /** Multiply-accumulates of one frame (for budgeting `step`). */
+  readonly frameMacs: number;
+  /** The matrix-vector kernel in use. */
+  readonly kernel: 'wasm' | 'js';
+
+  private readonly stages: Stage[];
+  private readonly input: Float32Array;
+  private readonly h: Float32Array;
+  private readonly gi: Float32Array;
+  private readonly gh: Float32Array;
+  private readonly logits: Float32Array;
+  private readonly H: number;
+  private readonly wasmGemv: ((w: number, x: number, y: number, b: number, n: number, cols: number) => void) | null;
+  private stage: number;
+  private block = 0;
+  private readonly f0Offset: number;
+  private readonly f0Scale: number;
+  private readonly dbRange: number;
+
+  /**
+   * @param spec hiddenSize H, outputSize P, normalisation constants.
+   * @param weights the canonical tensors (PyTorch state_dict names and shapes, see network.ts); copied.
+   * @param opts kernel choice.
+   * @throws RangeError/TypeError naming the tensor when a weight is missing, misshapen or non-finite, or when
+   *   kernel 'wasm' is asked for and WebAssembly SIMD is unavailable.
+   */
+  constructor(spec: EstimatorSpec, weights: Weights, opts: EstimatorRuntimeOptions = {}) {
+    validateWeights(spec, weights);
+    const kernelOpt = opts.kernel ?? 'auto';
+    if (kernelOpt !== 'auto' && kernelOpt !== 'wasm' && kernelOpt !== 'js') {
+      throw new RangeError(`opts.kernel must be 'auto', 'wasm' or 'js', got ${String(kernelOpt)}`);
+    }
+    this.spec = { hiddenSize: spec.hiddenSize, outputSize: spec.outputSize, f0Norm: [spec.f0Norm[0], spec.f0Norm[1]], dbRange: spec.dbRange };
+    const H = spec.hiddenSize;
+    const P = spec.outputSize;
+    this.H = H;
+    this.frameMacs = frameMacs(spec);
+    this.f0Offset = spec.f0Norm[0];
+    this.f0Scale = spec.f0Norm[1] - spec.f0Norm[0];
+    this.dbRange = spec.dbRange;
+
+    // Memory layout (floats, every region 16-byte aligned).
+    const Hp = roundUp(H, BLOCK);
+    const colsH = roundUp(H, 2);
+    let top = 0;
+    const alloc = (n: number): number => {
+      const at = top;
+      top += roundUp(n, 4);
+      return at;
+    };
+    const inputAt = alloc(4);
+    const aAt = alloc(Hp);
+    const bAt = alloc(Hp);
+    const hAt = alloc(Hp);
+    const giAt = alloc(roundUp(3 * H, BLOCK));
+    const ghAt = alloc(roundUp(3 * H, BLOCK));
+    const logitsAt = alloc(roundUp(P, BLOCK));
+    interface Plan { w: string; b: string; rows: number; cols: number; colsPadded: number; x: number; y: number; post: Post; ln: string | null }
+    const plans: Plan[] = [];
+    let x = inputAt;
+    let cols = 2;
+    let colsPadded = 2;
+    for (let i = 0; i < MLP_DEPTH; i++) {
+      const y = i % 2 === 0 ? aAt : bAt;
+      const p = mlpBlock(0, i);
+      plans.push({ w: `${p}.0.weight`, b: `${p}.0.bias`, rows: H, cols, colsPadded, x, y, post: Post.LayerNormRelu, ln: `${p}.1` });
+      x = y;
+      cols = H;
+      colsPadded = colsH;
+    }
+    plans.push({ w: 'gru.weight_ih_l0', b: 'gru.bias_ih_l0', rows: 3 * H, cols: H, colsPadded: colsH, x, y: giAt, post: Post.None, ln: null });
+    plans.push({ w: 'gru.weight_hh_l0', b: 'gru.bias_hh_l0', rows: 3 * H, cols: H, colsPadded: colsH, x: hAt, y: ghAt, post: Post.GruGates, ln: null });
+    x = hAt;
+    for (let i = 0; i < MLP_DEPTH; i++) {
+      const y = i % 2 === 0 ? aAt : bAt;
+      const p = mlpBlock(1, i);
+      plans.push({ w: `${p}.0.weight`, b: `${p}.0.bias`, rows: H, cols: H, colsPadded: colsH, x, y, post: Post.LayerNormRelu, ln: `${p}.1` });
+      x = y;
+    }
+    plans.push({ w: 'out.weight', b: 'out.bias', rows: P, cols: H, colsPadded: colsH, x, y: logitsAt, post: Post.Sigmoid, ln: null });
+    const placed = plans.map((pl) => {
+      const blocks = Math.ceil(pl.rows / BLOCK);
+      return { pl, blocks, wAt: alloc(blocks * BLOCK * pl.colsPadded), bAt: alloc(blocks * BLOCK) };
+    });
+    const totalBytes = top * 4;
+
+    let buffer: ArrayBuffer;
+    let wasm: ReturnType<typeof createWasmGemv> = null;
+    if (kernelOpt !== 'js') {
+      wasm = createWasmGemv(totalBytes);
+      if (!wasm && kernelOpt === 'wasm') throw new RangeError("opts.kernel 'wasm': WebAssembly SIMD is not available here");
+    }
+    if (wasm) {
+      buffer = wasm.memory.buffer;
+      this.wasmGemv = wasm.gemv;
+      this.kernel = 'wasm';
+    } else {
+      buffer = new ArrayBuffer(totalBytes);
+      this.wasmGemv = null;
+      this.kernel = 'js';
+    }
+    const view = (at: number, n: number): Float32Array => new Float32Array(buffer, at * 4, n);
+    this.input = view(inputAt, 4);
+    this.h = view(hAt, Hp);
+    this.gi = view(giAt, roundUp(3 * H, BLOCK));
+    this.gh = view(ghAt, roundUp(3 * H, BLOCK));
+    this.logits = view(logitsAt, roundUp(P, BLOCK));
+    const vecView = (at: number): Float32Array => {
+      if (at === inputAt) return this.input;
+      if (at === hAt) return this.h;
+      if (at === giAt) return this.gi;
+      if (at === ghAt) return this.gh;
+      if (at === logitsAt) return this.logits;
+      return view(at, Hp);
+    };
+    this.output = new Float32Array(P);
+    this.stages = placed.map(({ pl, blocks, wAt, bAt: biasAt }) => {
+      const w = view(wAt, blocks * BLOCK * pl.colsPadded);
+      interleave(weights[pl.w].data, pl.rows, pl.cols, pl.colsPadded, w);
+      const b = view(biasAt, blocks * BLOCK);
+      b.set(weights[pl.b].data.subarray(0, pl.rows));
+      return {
+        w, b, x: vecView(pl.x), y: vecView(pl.y), cols: pl.colsPadded, blocks, cost: pl.colsPadded * BLOCK, post: pl.post,
+        g: pl.ln ? weights[`${pl.ln}.weight`].data.slice() : null, beta: pl.ln ? weights[`${pl.ln}.bias`].data.slice() : null,
+        wOff: wAt * 4, xOff: pl.x * 4, yOff: pl.y * 4, bOff: biasAt * 4,
+      };
+    });
+    this.stage = this.stages.length; // idle
+  }
+
+  /** Zeroes the GRU state (as at construction) and abandons an unfinished frame. */
+  reset(): void {
+    this.h.fill(0);
+    this.stage = this.stages.length;
+    this.block = 0;
+  }
+
+  /** The GRU hidden state (H values; a read-only view of internal memory that changes with every frame). */
+  get hiddenState(): Float32Array {
+    return this.h.subarray(0, this.H);
+  }
+
+  /** Sets the GRU hidden state (H values; non-finite values become 0). */
+  setHiddenState(state: ArrayLike<number>): void {
+    if (state.length !== this.H) throw new RangeError(`state must hold hiddenSize = ${this.H} values, got ${state.length}`);
+    for (let i = 0; i < this.H; i++) {
+      const v = state[i];
+      this.h[i] = Number.isFinite(v) ? v : 0;
+    }
+  }
+
+  /** True while a frame started with begin() has work left. */
+  get busy(): boolean {
+    return this.stage < this.stages.length;
+  }
+
+  /**
+   * Starts a frame. Any unfinished frame is abandoned (its GRU update happens only if its GRU stage completed).
+   * @param f0Hz fundamental frequency in Hz (non-finite → 0).
+   * @param loudnessDb A-weighted loudness in dB (non-finite → −dbRange).
+   */
+  begin(f0Hz: number, loudnessDb: number): void {
+    let f = Number.isFinite(f0Hz) ? f0Hz : 0;
+    let l = Number.isFinite(loudnessDb) ? loudnessDb : -this.dbRange;
+    if (f > MAX_ABS_F0_HZ) f = MAX_ABS_F0_HZ;
+    else if (f < -MAX_ABS_F0_HZ) f = -MAX_ABS_F0_HZ;
+    if (l > MAX_ABS_DB) l = MAX_ABS_DB;
+    else if (l < -MAX_ABS_DB) l = -MAX_ABS_DB;
+    this.input[0] = (f - this.f0Offset) / this.f0Scale;
+    this.input[1] = l / this.dbRange + 1;
+    this.stage = 0;
+    this.block = 0;
+  }
+
+  /**
+   * Does up to about `maxMacs` multiply-accumulates of the current frame's work (at least one 8-row panel, so
+   * every call makes progress). Returns true when the frame is complete (`output` then holds it) or when no frame
+   * is pending. Never throws, never allocates.
+   * @param maxMacs work budget of this call (default: the rest of the frame).
+   */
+  step(maxMacs = Infinity): boolean {
+    const stages = this.stages;
+    const n = stages.length;
+    let budget = maxMacs > 0 ? maxMacs : 1;
+    while (this.stage < n) {
+      const s = stages[this.stage];
+      const remaining = s.blocks - this.block;
+      let nb = remaining;
+      if (budget < remaining * s.cost) {
+        nb = Math.floor(budget / s.cost);
+        if (nb < 1) nb = 1;
+      }
+      this.gemv(s, this.block, nb);
+      this.block += nb;
+      budget -= nb * s.cost;
+      if (this.block < s.blocks) return false;
+      this.finishStage(s);
+      this.stage++;
+      this.block = 0;
+      if (budget <= 0) return this.stage >= n;
+    }
+    return true;
+  }
+
+  /**
+   * Runs one whole frame: `out[0..outputSize)` = sigmoid outputs (a shorter `out` gets the first out.length).
+   * Synchronous, allocation-free, never throws.
+   * @param f0Hz fundamental frequency in Hz; @param loudnessDb loudness in dB; @param out ≥ outputSize values.
+   */
+  runFrame(f0Hz: number, loudnessDb: number, out: Float32Array): void {
+    this.begin(f0Hz, loudnessDb);
+    this.step(Infinity);
+    if (out === this.output) return;
+    const o = this.output;
+    const n = o.length < out.length ? o.length : out.length;
+    for (let i = 0; i < n; i++) out[i] = o[i];
+  }
+
+  /**
+   * Convenience for batch use (allocates): runs `nFrames` frames from the current state and returns
+   * [nFrames × outputSize] row-major sigmoid outputs.
+   */
+  runSequence(f0Hz: ArrayLike<number>, loudnessDb: ArrayLike<number>, nFrames = f0Hz.length): Float32Array {
+    if (!Number.isInteger(nFrames) || nFrames < 0 || nFrames > f0Hz.length || nFrames > loudnessDb.length) {
+      throw new RangeError(`nFrames must be an integer in [0, min(f0Hz.length, loudnessDb.length)], got ${nFrames}`);
+    }
+    const P = this.output.length;
+    const out = new Float32Array(nFrames * P);
+    for (let t = 0; t < nFrames; t++) {
+      this.begin(f0Hz[t], loudnessDb[t]);
+      this.step(Infinity);
+      out.set(this.output, t * P);
+    }
+    return out;
+  }
+
+  private gemv(s: Stage, block: number, nb: number): void {
+    if (this.wasmGemv) {
+      const rowBytes = BLOCK * 4;
+      this.wasmGemv(s.wOff + block * s.cost * 4, s.xOff, s.yOff + block * rowBytes, s.bOff + block * rowBytes, nb, s.cols);
+      return;
+    }
+    for (let k = block; k < block + nb; k++) gemvBlock(s.w, s.x, s.y, s.b, k, s.cols);
+  }
+
+  private finishStage(s: Stage): void {
+    const H = this.H;
+    switch (s.post) {
+      case Post.LayerNormRelu:
+        layerNormRelu(s.y, H, s.g as Float32Array, s.beta as Float32Array);
+        break;
+      case Post.GruGates: {
+        const gi = this.gi;
+        const gh = this.gh;
+        const h = this.h;
+        for (let j = 0; j < H; j++) {
+          const r = sigmoid(gi[j] + gh[j]);
+          const z = sigmoid(gi[H + j] + gh[H + j]);
+          const nn = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
+          const v = (1 - z) * nn + z * h[j];
+          h[j] = v === v ? v : 0; // never let a NaN into the state
+        }
+        break;
+      }
+      case Post.Sigmoid: {
+        const o = this.output;
+        const l = this.logits;
+        for (let i = 0; i < o.length; i++) {
+          const v = sigmoid(l[i]);
+          o[i] = v === v ? v : 0.5;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
