@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { renderOffline } from '../../src/engine/render';
-import { StreamingEngine } from '../../src/engine/streaming-engine';
+import { StreamingEngine, type EngineControls } from '../../src/engine/streaming-engine';
 import { readModel } from '../../src/model/model-file';
 import { SAMPLE_RATE, glideInput, rms, smallModelBytes } from './fixture-model';
 import {
@@ -83,12 +83,33 @@ describe.skipIf(noBrowser !== null)('browser harness', () => {
   });
 });
 
+/** What the processor does per quantum, done in Node: controls and (control mode) features, then 128 samples. */
+function nodeRender(
+  bytes: Uint8Array,
+  input: Float32Array | null,
+  n: number,
+  o: { mode?: 'audio' | 'control'; controls?: Partial<EngineControls>; f0Hz?: number; loudnessDb?: number } = {},
+): Float32Array {
+  const engine = new StreamingEngine(readModel(bytes), {
+    sampleRate: SAMPLE_RATE, maxBlock: 128, mode: o.mode, controls: o.controls,
+  });
+  Object.assign(engine.controls, o.controls);
+  const out = new Float32Array(n);
+  for (let off = 0; off < n; off += 128) {
+    if (o.mode === 'control') engine.setControlFeatures(Math.fround(o.f0Hz ?? 440), Math.fround(o.loudnessDb ?? -80));
+    engine.process(input, out, Math.min(128, n - off), off, off);
+  }
+  return out;
+}
+
 describe.skipIf(noBrowser !== null || noDist !== null)('DDSPNode in Chromium (built package)', () => {
   const N = SAMPLE_RATE; // 1 s
   let server: StaticServer;
   let browser: Browser;
   let page: Page;
   let logs: string[];
+  let bytes: Uint8Array;
+  let input: Float32Array;
   let reference: Float32Array;
   let batch: Float32Array;
   let latencySamples: number;
@@ -100,13 +121,11 @@ describe.skipIf(noBrowser !== null || noDist !== null)('DDSPNode in Chromium (bu
     ) as Promise<Awaited<ReturnType<PageApi[K]>>>;
 
   beforeAll(async () => {
-    const bytes = smallModelBytes();
-    const input = glideInput(N);
+    bytes = smallModelBytes();
+    input = glideInput(N);
     // Node reference: the same file, read the same way, through the same engine in 128-sample blocks.
-    const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, maxBlock: 128 });
-    latencySamples = engine.latencySamples;
-    reference = new Float32Array(N);
-    for (let off = 0; off < N; off += 128) engine.process(input, reference, Math.min(128, N - off), off, off);
+    latencySamples = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE }).latencySamples;
+    reference = nodeRender(bytes, input, N);
     // And the whole-clip renderer, which the stream equals once shifted by the latency.
     batch = renderOffline(readModel(bytes), input, { sampleRate: SAMPLE_RATE }).audio;
 
@@ -151,6 +170,29 @@ describe.skipIf(noBrowser !== null || noDist !== null)('DDSPNode in Chromium (bu
       expect(maxAbsDiff(out.subarray(0, L), new Float32Array(L))).toBe(0); // silence before the latency
     });
   }
+
+  it('AudioParams reach the engine: pitchShift 12, reverbMix 0.25, noiseMix 0.5 render as in Node', async () => {
+    const params = { pitchShift: 12, reverbMix: 0.25, noiseMix: 0.5 };
+    const r = await call('render', {
+      flavour: 'native', modelUrl: '/model.onnx', inputUrl: '/input.f32', nSamples: N, sampleRate: SAMPLE_RATE, params,
+    });
+    const out = base64ToFloats(r.out);
+    const want = nodeRender(bytes, input, N, { controls: params });
+    expect(maxAbsDiff(out, want)).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(out, reference)).toBeGreaterThan(1e-2); // the params changed the sound
+  });
+
+  it("control mode: the f0/loudness AudioParams drive the model with no input, as in Node", async () => {
+    const params = { f0: 261.63, loudness: -25 };
+    const r = await call('render', {
+      flavour: 'standardized', modelUrl: '/model.onnx', inputUrl: null, nSamples: N / 2, sampleRate: SAMPLE_RATE,
+      mode: 'control', params,
+    });
+    const out = base64ToFloats(r.out);
+    const want = nodeRender(bytes, null, N / 2, { mode: 'control', f0Hz: params.f0, loudnessDb: params.loudness });
+    expect(rms(out)).toBeGreaterThan(1e-4);
+    expect(maxAbsDiff(out, want)).toBeLessThanOrEqual(1e-4);
+  });
 
   it('node.latency is the engine latency in seconds', async () => {
     const r = await call('render', {

@@ -20,9 +20,8 @@ export interface RenderRequest {
   nSamples: number;
   sampleRate: number;
   mode?: DDSPMode;
-  /** Control-mode f0 (Hz) and loudness (dB). */
-  f0?: number;
-  loudness?: number;
+  /** Initial AudioParam values (pitchShift, harmonicMix, noiseMix, reverbMix, f0, loudness). */
+  params?: Partial<Record<'pitchShift' | 'harmonicMix' | 'noiseMix' | 'reverbMix' | 'f0' | 'loudness', number>>;
 }
 
 export interface RenderResult {
@@ -46,8 +45,7 @@ async function render(r: RenderRequest): Promise<RenderResult> {
   const node = await DDSPNode.create(ctx as OfflineAudioContext, {
     model: r.modelUrl,
     mode: r.mode,
-    f0: r.f0,
-    loudness: r.loudness,
+    ...r.params,
   });
   if (r.inputUrl !== null) {
     const input = new Float32Array((await fetchBytes(r.inputUrl)).buffer);
