@@ -6,7 +6,8 @@
 // input; Chromium renders it through DDSPNode in an OfflineAudioContext, Node renders the same model and input
 // through StreamingEngine in blocks of 128 (the render quantum), and the two must agree sample for sample.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { renderOffline } from '../../src/engine/render';
@@ -53,6 +54,17 @@ async function openPage(entry: string, redirect: Record<string, string> = {}) {
   }
   return { server, browser, page, logs };
 }
+
+describe.skipIf(noDist !== null)('dist/worklet.js (the bundle rollup builds)', () => {
+  it('is one self-contained script: no module syntax, no tfjs, no onnxruntime', () => {
+    const text = readFileSync(DIST_WORKLET, 'utf8');
+    const gz = gzipSync(text).length;
+    console.log(`[bundle] dist/worklet.js ${text.length} bytes, ${gz} gzipped`);
+    expect(text).not.toMatch(/^\s*(import|export)\s/m);
+    expect(text).not.toMatch(/tensorflow|tfjs|onnxruntime/i);
+    expect(text).toMatch(/["']ddsp-stream["']/);
+  });
+});
 
 describe.skipIf(noBrowser !== null)('browser harness', () => {
   let server: StaticServer;
