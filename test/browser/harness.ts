@@ -118,6 +118,8 @@ export async function bundlePage(
     platform: 'browser',
     target: 'es2022',
     logLevel: 'silent',
+    // Node built-ins reached only through dynamic import() in Node-only paths (file I/O) stay unresolved.
+    external: ['node:*'],
     plugins: [
       {
         name: 'redirect',
