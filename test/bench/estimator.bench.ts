@@ -8,12 +8,17 @@ import { EstimatorRuntime } from '../../src/estimator/realtime';
 
 for (const [hidden, outputs] of [[512, 514], [256, 322], [64, 322]] as const) {
   const spec = estimatorSpec(outputs, hidden);
-  const rt = new EstimatorRuntime(spec, initWeights(spec, 1));
+  const weights = initWeights(spec, 1);
+  const rt = new EstimatorRuntime(spec, weights); // wasm SIMD kernel where available
+  const js = new EstimatorRuntime(spec, weights, { kernel: 'js' });
   const out = new Float32Array(outputs);
   let k = 0;
   describe(`estimator hidden ${hidden}, ${outputs} outputs (${(rt.frameMacs / 1e6).toFixed(2)} M MAC/frame)`, () => {
-    bench('runFrame', () => {
+    bench(`runFrame (${rt.kernel} kernel)`, () => {
       rt.runFrame(220 + (k++ % 100), -30, out);
+    }, { time: 1000 });
+    bench('runFrame (js kernel)', () => {
+      js.runFrame(220 + (k++ % 100), -30, out);
     }, { time: 1000 });
     bench('begin + step(64k MAC) until done', () => {
       rt.begin(220 + (k++ % 100), -30);
