@@ -4,9 +4,7 @@
  * @packageDocumentation
  */
 
-import { readFile, writeFile } from 'node:fs/promises';
-import { convertCheckpoint } from '../model/ckpt';
-import { writeModel } from '../model/model-file';
+import { convertCheckpointFile } from '../model/convert-node';
 import { CliError, bool, expectPositionals, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -34,23 +32,21 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const p = parseArgs(argv, FLAGS);
   if (p.help) { io.stdout(HELP); return 0; }
   const [ckptPath, outPath] = expectPositionals(p, ['<checkpoint>', '<out.onnx>'], USAGE);
-  let bytes: Uint8Array;
+  let model;
   try {
-    bytes = await readFile(ckptPath);
+    ({ model } = await convertCheckpointFile(ckptPath, outPath, {
+      name: str(p, 'name'),
+      design: str(p, 'design') as 'seed' | 'linear-phase' | undefined,
+      float16: bool(p, 'float16'),
+    }));
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new CliError(`cannot read ${ckptPath}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  const model = convertCheckpoint(bytes, {
-    fileName: ckptPath,
-    name: str(p, 'name'),
-    design: str(p, 'design') as 'seed' | 'linear-phase' | undefined,
-  });
-  const out = writeModel(model, { float16: bool(p, 'float16') });
-  try {
-    await writeFile(outPath, out);
-  } catch (e) {
-    throw new CliError(`cannot write ${outPath}: ${(e as Error).message}`);
+    const err = e as { code?: string; path?: string; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('E')) {
+      const which = err.path ?? ckptPath;
+      const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code;
+      throw new CliError(`cannot ${which === outPath ? 'write' : 'read'} ${which}: ${why}`);
+    }
+    throw e;
   }
   const nh = model.synth.nodes.map((n) => n.type).join(' → ');
   io.stderr(`wrote ${outPath}: ${model.name ?? 'model'}, ${model.sampleRate} Hz, ${model.frameRate} frames/s, ` +
