@@ -262,7 +262,7 @@ export class HarmonicStream {
     this.pushed = 0;
     this.position = 0;
     this.lastF0 = 0;
-    for (const a of this.A) a.fill(0);
+    for (let i = 0; i < this.A.length; i++) this.A[i].fill(0);
     this.f0.fill(0);
     this.ren.bank.reset();
     this.gain.setImmediate(this.initialGain);

@@ -543,7 +543,8 @@ export class SynthStream {
 
   /** True if every module can take another frame now (see maxFramesAhead). */
   canPush(): boolean {
-    for (const n of this.nodes) {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
       if ((n.type === 'Harmonic' || n.type === 'FilteredNoise' || n.type === 'Mix') && !n.s.canPush()) return false;
     }
     return true;
@@ -556,7 +557,8 @@ export class SynthStream {
   pushFrame(params: Float32Array, f0Hz: number): boolean {
     if (!this.canPush()) return false;
     const p = params instanceof Float32Array && params.length >= this.paramCount ? params : this.zeros;
-    for (const n of this.nodes) {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
       switch (n.type) {
         case 'Harmonic':
           this.scaleInput(p, f0Hz, n.src[0], n.spec[0], n.amp, 0);
@@ -620,10 +622,12 @@ export class SynthStream {
    * reverbMix in [0, 1] (clamped). Non-finite values are ignored.
    */
   setControls(harmonicGain: number, noiseGain: number, reverbMix: number): void {
-    const clamp = (v: number, hi: number): number => (v < 0 ? 0 : v > hi ? hi : v);
-    for (const n of this.nodes) {
-      if (n.type === 'Harmonic' && Number.isFinite(harmonicGain)) n.s.setGain(clamp(harmonicGain, 2));
-      else if (n.type === 'FilteredNoise' && Number.isFinite(noiseGain)) n.s.setGain(clamp(noiseGain, 2));
+    const hg = harmonicGain < 0 ? 0 : harmonicGain > 2 ? 2 : harmonicGain;
+    const ng = noiseGain < 0 ? 0 : noiseGain > 2 ? 2 : noiseGain;
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
+      if (n.type === 'Harmonic' && Number.isFinite(harmonicGain)) n.s.setGain(hg);
+      else if (n.type === 'FilteredNoise' && Number.isFinite(noiseGain)) n.s.setGain(ng);
       else if (n.type === 'IRReverb') n.s.setMix(reverbMix);
     }
   }
@@ -634,7 +638,8 @@ export class SynthStream {
    */
   readyUntil(): number {
     let r = Number.POSITIVE_INFINITY;
-    for (const n of this.nodes) {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
       if (n.type === 'Harmonic' || n.type === 'FilteredNoise' || n.type === 'Mix') r = Math.min(r, n.s.readyEnd());
     }
     return r;
@@ -644,7 +649,8 @@ export class SynthStream {
   framesNeeded(endSample: number): number {
     if (!(endSample > 0)) return 0;
     let k = 0;
-    for (const n of this.nodes) {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
       if (n.type === 'Harmonic' || n.type === 'FilteredNoise' || n.type === 'Mix') k = Math.max(k, n.s.framesNeeded(endSample));
     }
     return k;
@@ -652,8 +658,11 @@ export class SynthStream {
 
   /** Back to the state after construction (no frames, silence, initial controls). */
   reset(): void {
-    for (const n of this.nodes) if (n.type !== 'Add') n.s.reset();
-    for (const b of this.bufs) b.fill(0);
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
+      if (n.type !== 'Add') n.s.reset();
+      this.bufs[i].fill(0);
+    }
     this.position = 0;
     this.pushed = 0;
   }
