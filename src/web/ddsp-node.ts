@@ -139,7 +139,8 @@ async function resolveModel(model: DDSPModelSource): Promise<{ payload: ModelPay
 
 function checkNumber(name: string, v: number | undefined, min: number, max: number): void {
   if (v === undefined) return;
-  if (typeof v !== 'number' || !(v >= min && v <= max)) {
+  if (typeof v !== 'number') throw new TypeError(`options.${name} must be a number, got ${typeof v}`);
+  if (!(v >= min && v <= max)) {
     throw new RangeError(`options.${name} must be a number in [${min}, ${max}], got ${String(v)}`);
   }
 }

@@ -144,6 +144,8 @@ describe.skipIf(noBrowser !== null || noDist !== null)('DDSPNode in Chromium (bu
     ({ server, browser, page, logs } = await openPage(join(__dirname, 'pages', 'ddsp.ts'), {
       [join(REPO_ROOT, 'src', 'web')]: DIST_INDEX,
       [join(REPO_ROOT, 'src', 'web', 'index')]: DIST_INDEX,
+      [join(REPO_ROOT, 'src')]: DIST_INDEX,
+      [join(REPO_ROOT, 'src', 'index')]: DIST_INDEX,
     }));
     server.routes.set('/model.onnx', { body: bytes });
     server.routes.set('/input.f32', { body: new Uint8Array(input.buffer) });
@@ -182,6 +184,15 @@ describe.skipIf(noBrowser !== null || noDist !== null)('DDSPNode in Chromium (bu
       expect(maxAbsDiff(out.subarray(0, L), new Float32Array(L))).toBe(0); // silence before the latency
     });
   }
+
+  it('the model given as bytes or as a model read on the page renders the same', async () => {
+    for (const modelAs of ['bytes', 'object'] as const) {
+      const r = await call('render', {
+        flavour: 'native', modelUrl: '/model.onnx', modelAs, inputUrl: '/input.f32', nSamples: N, sampleRate: SAMPLE_RATE,
+      });
+      expect(maxAbsDiff(base64ToFloats(r.out), reference), modelAs).toBeLessThanOrEqual(1e-4);
+    }
+  });
 
   it('AudioParams reach the engine: pitchShift 12, reverbMix 0.25, noiseMix 0.5 render as in Node', async () => {
     const params = { pitchShift: 12, reverbMix: 0.25, noiseMix: 0.5 };

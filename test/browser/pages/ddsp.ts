@@ -5,6 +5,7 @@ import {
   OfflineAudioContext as SacOfflineAudioContext,
   type IOfflineAudioContext,
 } from 'standardized-audio-context';
+import { readModel } from '../../../src';
 import { DDSPNode, PROCESSOR_NAME, type DDSPMode } from '../../../src/web';
 import { base64ToFloats, fetchBytes, floatsToBase64 } from './page-util';
 
@@ -15,6 +16,8 @@ export interface RenderRequest {
   flavour: Flavour;
   /** URL of the model file. */
   modelUrl: string;
+  /** How the node gets the model: the URL itself (default), the fetched bytes, or the model read on the page. */
+  modelAs?: 'url' | 'bytes' | 'object';
   /** URL of the input as raw float32 samples (mono); null in control mode. */
   inputUrl: string | null;
   nSamples: number;
@@ -41,9 +44,12 @@ function makeContext(flavour: Flavour, nSamples: number, sampleRate: number) {
 /** Renders the input (or nothing, in control mode) through a DDSPNode in an OfflineAudioContext. */
 async function render(r: RenderRequest): Promise<RenderResult> {
   const ctx = makeContext(r.flavour, r.nSamples, r.sampleRate);
-  // The node: model given as a URL (fetched by DDSPNode).
+  const model =
+    r.modelAs === 'bytes' ? await fetchBytes(r.modelUrl)
+    : r.modelAs === 'object' ? readModel(await fetchBytes(r.modelUrl))
+    : r.modelUrl;
   const node = await DDSPNode.create(ctx as OfflineAudioContext, {
-    model: r.modelUrl,
+    model,
     mode: r.mode,
     ...r.params,
   });

@@ -1,0 +1,36 @@
+// DDSPNode.create's argument checks run before any Web Audio call, so they can be tested in Node.
+import { describe, expect, it } from 'vitest';
+import { DDSPNode } from '../../src/web';
+
+const ctx = { sampleRate: 48000 } as unknown as OfflineAudioContext;
+const model = new Uint8Array(4);
+
+describe('DDSPNode.create argument checks', () => {
+  it('rejects a missing context or model with a TypeError naming it', async () => {
+    await expect(DDSPNode.create(null as unknown as OfflineAudioContext, { model })).rejects.toThrow(
+      new TypeError('context must be an AudioContext or OfflineAudioContext (native or standardized-audio-context)'),
+    );
+    await expect(DDSPNode.create(ctx, {} as never)).rejects.toThrow(
+      new TypeError('options.model is required: a URL, the model file bytes, or a DDSPModel'),
+    );
+  });
+
+  it('rejects out-of-range initial values with a RangeError naming the option and its range', async () => {
+    await expect(DDSPNode.create(ctx, { model, reverbMix: 3 })).rejects.toThrow(
+      new RangeError('options.reverbMix must be a number in [0, 1], got 3'),
+    );
+    await expect(DDSPNode.create(ctx, { model, pitchShift: NaN })).rejects.toThrow(
+      new RangeError('options.pitchShift must be a number in [-24, 24], got NaN'),
+    );
+    await expect(DDSPNode.create(ctx, { model, harmonicMix: '1' as unknown as number })).rejects.toThrow(
+      new TypeError('options.harmonicMix must be a number, got string'),
+    );
+    await expect(DDSPNode.create(ctx, { model, mode: 'midi' as never })).rejects.toThrow(
+      new RangeError("options.mode must be 'audio' or 'control', got midi"),
+    );
+  });
+
+  it('names the processor ddsp-stream', () => {
+    expect(DDSPNode.processorName).toBe('ddsp-stream');
+  });
+});
