@@ -18,8 +18,8 @@ const registrations = new WeakMap<object, Promise<void>>();
  * Makes the 'ddsp-stream' processor available in `context` by adding the bundled worklet (dist/worklet.js,
  * inlined at build time) from a Blob URL. Called by DDSPNode.create; safe to call again (same promise).
  *
- * @throws DDSPError 'NOT_REGISTERED' when the worklet source is missing (unbuilt sources) or the context has
- *   no AudioWorklet. The returned promise rejects when addModule fails.
+ * The returned promise rejects with a DDSPError 'NOT_REGISTERED' when the worklet source is missing (unbuilt
+ * sources), the context has no AudioWorklet, or addModule fails.
  */
 export function registerWorklet(context: AnyAudioContext): Promise<void> {
   const known = registrations.get(context);
@@ -50,6 +50,9 @@ async function addModule(context: AnyAudioContext): Promise<void> {
       }
       await sacAddModule(context, url);
     }
+  } catch (e) {
+    if (e instanceof DDSPError) throw e;
+    throw new DDSPError('NOT_REGISTERED', `adding the worklet module failed: ${(e as Error)?.message ?? String(e)}`);
   } finally {
     URL.revokeObjectURL(url);
   }

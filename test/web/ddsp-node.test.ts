@@ -30,6 +30,14 @@ describe('DDSPNode.create argument checks', () => {
     );
   });
 
+  it('from the unbuilt sources (no inlined worklet) create rejects with NOT_REGISTERED pointing at the build', async () => {
+    await expect(DDSPNode.create(ctx, { model })).rejects.toMatchObject({
+      name: 'DDSPError',
+      code: 'NOT_REGISTERED',
+      message: expect.stringContaining('needs the built package (dist/index.js)'),
+    });
+  });
+
   it('names the processor ddsp-stream', () => {
     expect(DDSPNode.processorName).toBe('ddsp-stream');
   });
