@@ -147,6 +147,11 @@ export async function load(url, context, next) {
 
 let gradientsLoaded: Promise<void> | null = null;
 
+/** The resolve/load hook (a data: URL for module.register) that lets Node load tfjs-core's ESM gradient files. */
+export function gradientHookUrl(): string {
+  return `data:text/javascript,${encodeURIComponent(GRADIENT_HOOK)}`;
+}
+
 /**
  * Makes sure tfjs's op gradients are registered (see the module comment). A no-op when they already are
  * (e.g. @tensorflow/tfjs or tfjs-node is loaded).
@@ -160,7 +165,7 @@ export function ensureGradients(): Promise<void> {
       if (typeof mod.register !== 'function') {
         throw new Error('training needs Node >= 20.6 (module.register) to load tfjs gradients, or @tensorflow/tfjs installed');
       }
-      mod.register(`data:text/javascript,${encodeURIComponent(GRADIENT_HOOK)}`);
+      mod.register(gradientHookUrl());
       await optionalImport('@tensorflow/tfjs-core/dist/register_all_gradients.js');
       if (!tf.getGradient('Sum')) throw new Error('tfjs gradients did not register');
     })();

@@ -31,3 +31,9 @@ export { evaluateModel, type EvalOptions, type EvalResult, type FeaturesFile } f
 export { initBackend, ensureGradients, patchWasmMatMul, type BackendChoice, type BackendInfo } from './backend';
 export { spectralLossOp } from './loss';
 export { Rng, permutation } from './rng';
+export { lossAndGrads, shareIndices, type StepResult } from './step';
+export { GradientWorkers, workerMain, layoutOf } from './parallel';
+
+import { setWorkerEntry } from './parallel';
+// data-parallel workers import this module (the built dist/train.js) to run workerMain
+setWorkerEntry(import.meta.url);

@@ -14,7 +14,7 @@
  * batch of an epoch may be smaller. Validation runs every trainer.check_val_every_n_epoch epochs (or every
  * trainer.val_check_interval steps) and once at the end if the last step was not validated.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { stringify as toYaml } from 'yaml';
@@ -27,9 +27,10 @@ import { permutation } from './rng';
 import { EventWriter } from './tensorboard';
 import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, type AdamState, type TensorMap, type TrainState } from './checkpoint';
 import { TrainModel, graphDiff, graphFromConfig, weightProblems, type ModelGraph } from './model';
-import { spectralLossOp } from './loss';
+import { lossAndGrads, shareIndices } from './step';
+import { GradientWorkers, layoutOf } from './parallel';
+import { availableParallelism } from 'node:os';
 import { validationMetrics, multiScaleSpectralLoss, powerSpectrogram, hannWindow } from '../dsp/spectral';
-import { readFileSync } from 'node:fs';
 
 type TF = typeof tfc;
 
@@ -332,6 +333,24 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const tb = new EventWriter(runDir);
   log(`run: ${runDir} (backend ${backend.name}, ${nSlices} slices: ${trainIdx.length} train / ${valIdx.length} validation, ${nBatches} batches per epoch)`);
 
+  // data-parallel workers (trainer.devices)
+  const nDevices = c.trainer.devices === 'auto' ? Math.max(1, Math.min(2, availableParallelism())) : c.trainer.devices;
+  let pool: GradientWorkers | null = null;
+  const syncWeights = (): void => {
+    if (!pool) return;
+    for (const [k, v] of Object.entries(vars)) pool.weightViews[k].set(v.dataSync() as Float32Array);
+  };
+  if (nDevices > 1 && c.batch_size > 1) {
+    const { layout, length } = layoutOf(model.shapes());
+    try {
+      pool = await GradientWorkers.start(nDevices - 1, { composed: o.composed, backend: c.backend as BackendChoice, dbPath: c.data.db_path, layout, weightsLength: length });
+      syncWeights();
+      log(`devices: ${nDevices} threads, each computing a share of every batch`);
+    } catch (e) {
+      log(`note: ${(e as Error).message.split('\n')[0]}; training on one thread`);
+    }
+  } else if (nDevices > 1) log('note: batch_size=1 cannot be shared between devices; training on one thread');
+
   const maxSteps = c.trainer.max_steps > 0 ? c.trainer.max_steps : Infinity;
   const maxEpochs = c.trainer.max_epochs !== null && c.trainer.max_epochs > 0 ? c.trainer.max_epochs : Infinity;
   const maxSeconds = maxTimeSeconds(c.trainer.max_time) ?? Infinity;
@@ -420,33 +439,43 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
       const ts = Date.now();
       const idx = batchIndices(c, trainIdx, loop.epoch, loop.batchInEpoch);
-      const batch = readBatch(store, idx);
       const weights = lossWeights(c, loop.step);
       const noiseSeed = noiseSeedFor(c.seed, loop.step);
-      const parts: Record<string, number> = {};
-      const partTensors: Record<string, tfc.Scalar> = {};
-      const { value, grads } = tf.variableGrads(() => {
-        const f0 = tf.tensor2d(batch.f0Hz, [batch.size, batch.nFrames]);
-        const loud = tf.tensor2d(batch.loudnessDb, [batch.size, batch.nFrames]);
-        const target = tf.tensor2d(batch.audio, [batch.size, batch.nSamples]);
-        const audio = model.forward(f0, loud, batch.nSamples, noiseSeed);
-        let total: tfc.Scalar | null = null;
-        for (const [name, l] of Object.entries(c.loss.losses)) {
-          const w = weights[name];
-          if (!(w > 0)) { parts[name] = 0; continue; }
-          const li = tf.mul(spectralLossOp(tf, audio, target, l.fft_sizes), w) as tfc.Scalar;
-          partTensors[name] = tf.keep(li);
-          total = total ? (tf.add(total, li) as tfc.Scalar) : li;
+      let total: number;
+      let parts: Record<string, number>;
+      let g: Record<string, tfc.Tensor>;
+      if (!pool) {
+        const r = lossAndGrads(tf, model, c, readBatch(store, idx), weights, noiseSeed);
+        ({ total, parts, grads: g } = r);
+      } else {
+        // data parallel: shares 1.. in the workers, share 0 here, gradients averaged by share size
+        const shares = shareIndices(idx, 1 + pool.size);
+        // share j starts at batch item `offset`: with one noise node its items draw the noise they would in one thread
+        const offsets = shares.map((_, j) => shares.slice(0, j).reduce((a, x) => a + x.length, 0));
+        const pending = shares.slice(1).map((ix, j) => pool!.step(j, { indices: ix, noiseSeed: noiseSeed + offsets[j + 1], weights }));
+        const own = lossAndGrads(tf, model, c, readBatch(store, shares[0]), weights, noiseSeed);
+        const others = await Promise.all(pending);
+        const B = idx.length;
+        total = own.total * (shares[0].length / B);
+        parts = {};
+        for (const [k, v] of Object.entries(own.parts)) parts[k] = v * (shares[0].length / B);
+        others.forEach((r, j) => {
+          const f = shares[j + 1].length / B;
+          total += r.total * f;
+          for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + v * f;
+        });
+        g = {};
+        for (const [k, gk] of Object.entries(own.grads)) {
+          g[k] = tf.tidy(() => {
+            let acc = tf.mul(gk, shares[0].length / B);
+            others.forEach((_, j) => {
+              acc = tf.add(acc, tf.mul(tf.tensor(pool!.gradViews[j][k], gk.shape, 'float32'), shares[j + 1].length / B));
+            });
+            return acc;
+          });
+          gk.dispose();
         }
-        if (!total) total = tf.mul(tf.sum(audio), 0) as tfc.Scalar; // every weight 0 this step: no update
-        return total;
-      }, Object.values(vars));
-      const total = (value.dataSync() as Float32Array)[0];
-      for (const [k, t] of Object.entries(partTensors)) { parts[k] = (t.dataSync() as Float32Array)[0]; t.dispose(); }
-      value.dispose();
-      let g: Record<string, tfc.Tensor> = {};
-      const names = Object.keys(vars);
-      for (const k of names) g[k] = grads[vars[k].name];
+      }
       if (!Number.isFinite(total)) {
         for (const t of Object.values(g)) t.dispose();
         throw new Error(`training diverged at step ${loop.step}: the loss is ${total} (try a lower model.lr or trainer.gradient_clip_val)`);
@@ -454,6 +483,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (clip > 0) g = clipGradients(tf, g, clip);
       adam.apply(g);
       for (const t of Object.values(g)) t.dispose();
+      if (pool) syncWeights();
 
       loop.step++;
       loop.batchInEpoch++;
@@ -502,6 +532,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   } finally {
     bar?.stop();
+    await pool?.close();
     tb.close();
     adam.dispose();
     model.dispose();
