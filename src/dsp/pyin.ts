@@ -10,7 +10,8 @@
 //    minimum receives gives a probability per candidate lag; its parabolically refined lag gives its frequency,
 //    mapped to pitch bins of 1/BINS_PER_SEMITONE semitone.
 // Voicing: the probability that the frame is voiced is a logistic function of the deepest dip,
-// pv = 1 / (1 + exp((d'min − VOICING_THRESHOLD)/VOICING_SLOPE)) — the streaming tracker's threshold, softened.
+// pv = 1 / (1 + exp((d'min − VOICING_THRESHOLD)/VOICING_SLOPE)) — the streaming tracker's threshold test, softened
+// (and a little looser, as the Viterbi path smooths the voicing).
 // HMM (as pYIN): 2·nBins states (voiced/unvoiced × pitch bin); voiced emission = pv × the candidate mass in the
 // bin (masses normalised to sum 1), unvoiced emission = 1 − pv; pitch moves by at most MAX_RATE octaves/s with
 // triangular weights (or leaps anywhere with probability PITCH_JUMP), voicing switches with probability
@@ -29,7 +30,7 @@ export interface OfflinePitchOptions {
   fMaxHz?: number;
   /** Viterbi smoothing over the whole file (default true); false: each frame's most probable state alone. */
   viterbi?: boolean;
-  /** Window length in samples (default 3072 at 48 kHz, i.e. 64 ms at any rate, rounded to even). */
+  /** Window length in samples (default 2048, as the streaming tracker's). */
   windowSize?: number;
   /** true (default): frame k's window is centred at k·hop; false: it starts there. */
   centre?: boolean;
@@ -51,9 +52,9 @@ const BINS_PER_SEMITONE = 5;
 const BETA_A = 2;
 const BETA_B = 18;
 /** Weight of the prior mass of thresholds under which no dip exists (given to the global minimum). */
-const NO_DIP_WEIGHT = 0.1;
-/** d'min at which a frame is as likely voiced as not (the streaming tracker's default threshold). */
-const VOICING_THRESHOLD = 0.5;
+const NO_DIP_WEIGHT = 0.01;
+/** d'min at which a frame is as likely voiced as not (the streaming tracker's default threshold is 0.5). */
+const VOICING_THRESHOLD = 0.6;
 /** Softness of the voicing decision in units of d'. */
 const VOICING_SLOPE = 0.05;
 /** Largest pitch change, octaves per second (pYIN's 35.92). */
@@ -61,9 +62,9 @@ const MAX_RATE_OCTAVES_PER_S = 35.92;
 /** Probability of a voicing change between two frames. */
 const VOICING_SWITCH = 0.01;
 /** Probability of a pitch jump to any bin (beyond the MAX_RATE band: leaps between notes). */
-const PITCH_JUMP = 1e-3;
+const PITCH_JUMP = 1e-5;
 /** Emission floor: a state with no candidate is unlikely, not impossible. */
-const EMISSION_FLOOR = 1e-4;
+const EMISSION_FLOOR = 0.03;
 
 /** Regularised incomplete beta I_x(a, b) for positive integers a, b (binomial sum). */
 function betaCdf(x: number, a: number, b: number): number {
@@ -106,6 +107,8 @@ function thresholdsAtOrBelow(v: number): number {
 
 /**
  * Tracks f0 over a whole file with probabilistic YIN and Viterbi smoothing (see the file comment).
+ * Memory: the Viterbi back-pointers take 2 bytes × frames × 2·nBins (about 1.5 kB per frame at 32–2000 Hz, i.e.
+ * ~0.5 GB for an hour at 100 frames/s): track very long recordings in pieces.
  * @param audio mono samples (NaN/±Infinity: the frames that see them are unvoiced)
  * @param sampleRate Hz
  * @returns per-frame f0Hz (0 unvoiced), confidence and voiced flags; frame k centred at k·sampleRate/frameRate
@@ -120,7 +123,7 @@ export function trackPitchOffline(audio: Float32Array, sampleRate: number, opts:
   if (!(Number.isFinite(frameRate) && frameRate > 0 && frameRate <= sampleRate)) {
     throw new RangeError(`trackPitchOffline: frameRate must be in (0, sampleRate] Hz (got ${frameRate})`);
   }
-  const windowSize = opts.windowSize ?? 2 * Math.round(0.032 * sampleRate);
+  const windowSize = opts.windowSize ?? 2048;
   const fMaxHz = opts.fMaxHz ?? 2000;
   const lowestHz = (sampleRate * Math.pow(2, 1 / 12)) / (windowSize - 3);
   const fMinHz = opts.fMinHz ?? Math.max(32, Math.ceil(lowestHz));
