@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 // `npm run test:parity`: one test per reference case in test/fixtures/seed (or $DDSP_SEED_FIXTURES). Each case's
 // kind is picked by its name's prefix; a runner per kind lives in ./kinds and reads shapes from the case itself,
 // so a new case of a known kind (other sizes, other values) runs without code changes.
