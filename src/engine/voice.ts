@@ -127,8 +127,10 @@ export class Voice {
 
   // Queue of frames (analysed features → estimated params), indexed by frame number modulo `cap`.
   private readonly cap: number;
-  private readonly qF0: Float64Array; // f0 after hold and shift (what the estimator and oscillators get)
-  private readonly qLoud: Float64Array;
+  // f0 after hold and shift (what the estimator and oscillators get) and loudness, stored as float32 exactly as
+  // the batch reference stores them, so both feed the estimator and the synth identical values.
+  private readonly qF0: Float32Array;
+  private readonly qLoud: Float32Array;
   private readonly qParams: Float32Array; // cap × nParams
 
   /** Next frame to analyse. */
@@ -187,8 +189,8 @@ export class Voice {
     this.macsPerSample = this.estimator.frameMacs / spread;
     // Frames in flight: analysed ahead of need by at most (latency + one chunk) / hop, plus slack.
     this.cap = Math.ceil((plan.latencySamples + 2 * QUANTUM + W) / plan.hopContext) + 4;
-    this.qF0 = new Float64Array(this.cap);
-    this.qLoud = new Float64Array(this.cap);
+    this.qF0 = new Float32Array(this.cap);
+    this.qLoud = new Float32Array(this.cap);
     this.qParams = new Float32Array(this.cap * this.nParams);
     this.frameParams = new Float32Array(this.nParams);
     this.pitchAlpha = 1 - Math.exp(-1 / (PITCH_SHIFT_SMOOTHING_S * model.frameRate));
