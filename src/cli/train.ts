@@ -79,7 +79,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     process.on('SIGINT', onSig);
     process.on('SIGTERM', onSig);
     try {
-      const r = await train({ composed, progress: p.progress && io.isTTY !== undefined ? p.progress : false, log, signal: ac.signal });
+      const r = await train({ composed, progress: p.progress, log, signal: ac.signal });
       io.stdout(`${JSON.stringify({ run_dir: r.runDir, step: r.step, checkpoint: r.checkpoints[r.checkpoints.length - 1], [composed.config.monitor]: r.monitor, seconds_per_step: r.secondsPerStep })}\n`);
       return ac.signal.aborted ? 130 : 0;
     } finally {
