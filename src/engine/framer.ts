@@ -271,8 +271,12 @@ function periodicNeed(f: (k: number) => number, hop: number): (k: number) => num
   const step = Math.round(K * hop);
   const start = 64; // frames of start-up (clamping at sample 0, long filters) tabulated directly
   const T = start + 2 * K;
-  const table = new Float64Array(T);
-  for (let k = 0; k < T; k++) table[k] = f(k);
+  const table = new Int32Array(T);
+  for (let k = 0; k < T; k++) {
+    const v = f(k);
+    if (!(v >= 0 && v < 2 ** 31)) return f;
+    table[k] = v;
+  }
   for (let k = start; k < T - K; k++) if (table[k + K] - table[k] !== step) return f;
   const base = T - K;
   return (k: number): number => {

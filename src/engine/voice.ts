@@ -186,7 +186,8 @@ export class Voice {
     this.estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
     this.nParams = model.estimator.outputSize;
     const spread = Math.max(1, plan.spreadSamples);
-    this.macsPerSample = this.estimator.frameMacs / spread;
+    // Whole numbers (small integers stay unboxed in V8: no allocation when passed to step()).
+    this.macsPerSample = Math.ceil(this.estimator.frameMacs / spread);
     // Frames in flight: analysed ahead of need by at most (latency + one chunk) / hop, plus slack.
     this.cap = Math.ceil((plan.latencySamples + 2 * QUANTUM + W) / plan.hopContext) + 4;
     this.qF0 = new Float32Array(this.cap);

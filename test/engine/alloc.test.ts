@@ -39,8 +39,9 @@ function stubKernels(voice: unknown): void {
   v.synth.setControls = (a) => { st[2] = a; };
   v.estimator.begin = () => { st[3] = 5; };
   v.estimator.step = () => --st[3] <= 0;
-  v.yin.detect = (w, o, e) => { e.f0Hz = 200 + (w[o] > 0 ? 1 : 0); e.confidence = 0.9; };
-  v.meter.measure = (w, o = 0) => -20 + w[o];
+  // Small-integer results: a double returned from a call is boxed, which would be the stand-in's allocation.
+  v.yin.detect = (w, o, e) => { e.f0Hz = 200 + (w[o] > 0 ? 1 : 0); e.confidence = 1; };
+  v.meter.measure = (w, o = 0) => (w[o] > 0 ? -20 : -21);
 }
 
 for (const sampleRate of [48000, 44100]) {
@@ -64,9 +65,11 @@ for (const sampleRate of [48000, 44100]) {
     for (let k = 0; k < 20; k++) run();
     e.setModel(next); // the crossfade runs inside the measured quanta
     let best = Infinity;
-    for (let round = 0; round < 5 && best > 64; round++) {
+    for (let round = 0; round < 5 && best > 16; round++) {
       best = Math.min(best, newSpaceGrowth(run) / quanta);
     }
-    expect(best).toBeLessThanOrEqual(64);
+    // ~7–9 bytes per quantum remain, all in the stand-ins' per-frame calls (seen with the sampling heap profiler);
+    // one boxed double per call in the engine would add 16.
+    expect(best).toBeLessThanOrEqual(16);
   });
 }
