@@ -21,7 +21,10 @@
  *     so no render quantum carries a whole frame;
  *   - total D = 1503 + 640 = 2143 samples = 44.65 ms (≤ 45 ms, SEED-NOTES §3).
  * When the context rate differs from the model rate, the analysis path goes through a StreamResampler and the
- * delay grows by its latency (converted to context samples, measured exactly from the resampler's behaviour).
+ * delay grows by its latency (converted to context samples, measured exactly from the resampler's behaviour);
+ * the default spread then shrinks (5 → 4 quanta) where needed to stay within 45 ms. With a 48 kHz model:
+ *   context   44.1 kHz: 1438 (32.6 ms, incl. 64 model samples of resampler) + 512 spread = 1950 samples = 44.2 ms
+ *             96 kHz:   3121 (32.5 ms) + 640 = 3761 samples = 39.2 ms;  88.2 kHz: 3506 samples = 39.8 ms.
  *
  * @packageDocumentation
  */
