@@ -117,8 +117,8 @@ const ConfigSchema = z.strictObject({
   hydra: z
     .strictObject({
       job: z.strictObject({ chdir: z.boolean().nullable().default(true), name: z.string().optional(), num: z.number().int().optional() }).default({ chdir: true }),
-      run: z.strictObject({ dir: z.string() }),
-      sweep: z.strictObject({ dir: z.string(), subdir: z.union([z.string(), z.number()]) }),
+      run: z.strictObject({ dir: z.string() }).optional(),
+      sweep: z.strictObject({ dir: z.string(), subdir: z.union([z.string(), z.number()]) }).optional(),
       output_subdir: z.string().nullable().optional(),
       verbose: z.union([z.boolean(), z.string(), z.array(z.string())]).optional(),
     }),
@@ -526,6 +526,8 @@ export function composeConfig(opts: ComposeOptions = {}): ComposedConfig {
   const hydraNode = tree.hydra as Tree;
   if (!isDict(hydraNode.job)) hydraNode.job = {};
   (hydraNode.job as Tree).num = jobNum;
+  if (!isDict(hydraNode.run)) hydraNode.run = { dir: 'logs/${name}/${now:%Y-%m-%d_%H-%M-%S}' };
+  if (!isDict(hydraNode.sweep)) hydraNode.sweep = { dir: 'logs/${name}/multirun_${now:%Y-%m-%d_%H-%M-%S}', subdir: '${hydra.job.num}' };
   (hydraNode.job as Tree).name = 'train';
   const ctx = { now, env, hydra: { 'runtime.cwd': cwd, 'job.num': jobNum, 'job.name': 'train' } };
   const notes: string[] = [];

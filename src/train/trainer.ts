@@ -207,7 +207,7 @@ function graphFromMeta(meta: Record<string, unknown>): ModelGraph | null {
 }
 
 /** What resuming from `ckpt=` gives. */
-interface Resume { weights: TensorMap; adam: Pick<AdamState, 'step' | 'm' | 'v'> | null; loop: Partial<LoopState>; exact: boolean; source: string }
+interface Resume { weights: TensorMap; adam: Pick<AdamState, 'step' | 'm' | 'v'> | null; loop: Partial<LoopState>; exact: boolean; source: string; rng?: Record<string, unknown> }
 
 /** Reads `ckpt=`: one of our checkpoints (exact resume) or a seed Lightning checkpoint (weights, Adam, step). */
 async function loadResume(path: string, graph: ModelGraph, shapes: Record<string, number[]>, log: (l: string) => void): Promise<Resume> {
@@ -225,7 +225,7 @@ async function loadResume(path: string, graph: ModelGraph, shapes: Record<string
     const problems = weightProblems(shapes, s.weights);
     if (problems.length) throw new ConfigError(`checkpoint ${path} does not match the config: ${problems.join('; ')}`, 'ckpt');
     const loop = (s.meta.loop ?? {}) as Partial<LoopState>;
-    return { weights: s.weights, adam: s.adam, loop: { ...loop, step: s.step, epoch: s.epoch, batchInEpoch: s.batchInEpoch }, exact: true, source: path };
+    return { weights: s.weights, adam: s.adam, loop: { ...loop, step: s.step, epoch: s.epoch, batchInEpoch: s.batchInEpoch }, exact: true, source: path, rng: s.rng };
   }
   if (isZip(bytes)) {
     const { readLightningCheckpoint } = await import('../model/ckpt');
@@ -321,7 +321,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
     Object.assign(loop, { epochSums: {}, epochCount: 0, metrics: {} }, r.loop);
     if (loop.batchInEpoch >= nBatches) { loop.batchInEpoch = 0; loop.epoch++; }
-    if (r.exact) log(`ckpt: resuming ${r.source} at step ${loop.step} (epoch ${loop.epoch}, batch ${loop.batchInEpoch})`);
+    if (r.exact) {
+      log(`ckpt: resuming ${r.source} at step ${loop.step} (epoch ${loop.epoch}, batch ${loop.batchInEpoch})`);
+      const was = r.rng as { nSlices?: number; batchSize?: number; devices?: number };
+      if (was.nSlices !== undefined && was.nSlices !== nSlices) log(`note: the database now holds ${nSlices} slices (${was.nSlices} when the checkpoint was written): the data order differs from the original run`);
+      if (was.batchSize !== undefined && was.batchSize !== c.batch_size) log(`note: batch_size ${c.batch_size} differs from the checkpoint's ${was.batchSize}: the data order differs from the original run`);
+    }
   }
 
   // run folder, config beside it, event file
@@ -363,7 +368,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const state: TrainState = {
       step: loop.step, epoch: loop.epoch, batchInEpoch: loop.batchInEpoch,
       weights: model.getWeights(), adam: adam.getState(),
-      rng: { seed: c.seed, splitSalt: SPLIT_SALT, noiseSalt: NOISE_SALT, nSlices },
+      rng: { seed: c.seed, splitSalt: SPLIT_SALT, noiseSalt: NOISE_SALT, nSlices, batchSize: c.batch_size, devices: nDevices },
       config: o.composed.resolved,
       meta: { graph, loop: { epochSums: loop.epochSums, epochCount: loop.epochCount, lastValStep: loop.lastValStep, metrics: loop.metrics },
         backend: backend.name, createdAt: new Date().toISOString() },
@@ -520,6 +525,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (!validated && c.trainer.val_check_interval !== null && loop.step % c.trainer.val_check_interval === 0) validate();
       if (c.ckpt_nsteps !== null && loop.step % c.ckpt_nsteps === 0 && checkpoints[checkpoints.length - 1] !== join(ckptDir, `epoch=${loop.epoch}-step=${loop.step}.ckpt`)) saveCheckpoint();
       tb.flush();
+      // let the event loop turn: Ctrl-C / abort, progress timers, and FinalizationRegistry clean-ups (the FFT
+      // kernels free their wasm buffers that way) only run between tasks
+      await new Promise<void>((r) => setImmediate(r));
     }
     bar?.stop();
     if (!killed) {
