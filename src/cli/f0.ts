@@ -35,7 +35,7 @@ options:
   --format F          csv (default, with a header) or json
   --output, -o PATH   write to PATH instead of stdout
   --analysis-rate N   rate the audio is analysed at, Hz (default 48000, the models' rate)
-  --f-min HZ          lowest f0 (default 50)
+  --f-min HZ          lowest f0 (default 32)
   --f-max HZ          highest f0 (default 2000)
   --help, -h          this help
 `;
@@ -64,7 +64,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const p = parseArgs(argv, FLAGS);
   if (p.help) { io.stdout(HELP); return 0; }
   const [inPath] = expectPositionals(p, ['IN'], USAGE);
-  const fMin = num(p, 'f-min', 50);
+  const fMin = num(p, 'f-min', 32);
   const fMax = num(p, 'f-max', 2000);
   if (!(fMax > fMin)) throw new CliError(`--f-max (${fMax}) must be above --f-min (${fMin})`);
   const { audio, sampleRate } = await loadMono(inPath);

@@ -11,8 +11,10 @@
  * - Note on / note off (note on with velocity 0 is a note off). A note on for a key that is already held on the
  *   same channel restarts that note.
  * - Pitch bend per channel, ±2 semitones by default (`bendRangeSemitones`); Registered Parameter 0 (pitch bend
- *   sensitivity: CC101 = 0, CC100 = 0, then CC6 semitones and CC38 cents) changes the range of its channel.
- *   The 14-bit value maps so that both extremes reach exactly ± the range (+8191 → +range, −8192 → −range).
+ *   sensitivity: CC101 = 0, CC100 = 0, then CC6 semitones — cents reset to 0 — and optionally CC38 cents) changes
+ *   the range of its channel; an NRPN selection (CC99/98) or RPN null stops data entry from touching it. The
+ *   14-bit value maps so that both extremes reach exactly ± the range (+8191 → +range, −8192 → −range); the
+ *   channel's current range applies to its current value (a range change re-scales a held bend).
  *   Reset All Controllers (CC121) recentres the bend.
  * - Sustain pedal (CC64) is ignored — notes end at their note off — and a warning says so when the file uses it:
  *   on a monophonic instrument the pedal would only turn every pedalled phrase into overlapping notes.
@@ -20,7 +22,8 @@
  *
  * ## Monophonic rule (newest note wins)
  * Held notes form a stack in note-on order. The sounding note is the newest held one. When it is released while
- * older notes are still held, the sound falls back to the newest of those (legato, no new attack). Notes with
+ * older notes are still held, the sound falls back to the newest of those (legato: no dip, the level moves to
+ * that note's peak). Notes with
  * the same start tick are ordered as they appear in the file (track order, then event order), so the last
  * listed wins. Note offs at a tick are applied before note ons at the same tick (a note ending where the next
  * starts is detached, not overlapping).
@@ -41,7 +44,9 @@
  *   at `floorDb` in rests, and before the first note.
  * - Peak of a note = {@link velocityToDb}: `peakDb + 40·log10(velocity/127)`, not below `floorDb`. 40·log10 is
  *   the SoundFont 2.01 default velocity-to-attenuation curve (concave, 96 dB), i.e. the law that rendered the
- *   FluidR3 training audio, so velocities land where those recordings' dynamics were.
+ *   FluidR3 training audio, so velocities land where those recordings' dynamics were. With the defaults,
+ *   velocities below 12 sit at the floor (40·log10(12/127) ≈ −41 dB under the peak would be −31 dB; velocity 1
+ *   would be −74 dB).
  *
  * Why these defaults: the seed's loudness is not normalised (0 dB is not full scale). Measured on this project's
  * training audio (FluidR3 renders, seed loudness at 50 frames/s): note frames lie between about −15 and +14 dB

@@ -21,7 +21,7 @@ import { EstimatorRuntime } from '../estimator/realtime';
 import { SynthStream, renderSynthBatch } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
 import { analysisWindowSize, batchFrameCount, windowStart } from './framer';
-import { FeatureHold, planFor, synthOptions } from './voice';
+import { FeatureHold, makeTracker, planFor, synthOptions } from './voice';
 import { DEFAULT_CONTROLS, StreamingEngine, type EngineControls } from './streaming-engine';
 
 /** Per-frame features for control mode: f0 (Hz; ≤ 0 = unvoiced, held) and loudness (dB), at the model's frame rate. */
@@ -142,8 +142,7 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
     const xm = analysisSignal(x, sr, model.sampleRate, Math.max(0, lastEnd));
     const padded = new Float32Array(W + xm.length);
     padded.set(xm, W); // W zeros before sample 0 (every window starts at ≥ −W/2)
-    const yin = new YinTracker({ sampleRate: model.sampleRate, windowSize: W, fMinHz: model.f0RangeHz?.[0] ?? 50,
-      fMaxHz: model.f0RangeHz?.[1] ?? 2000 });
+    const yin = makeTracker(model, W);
     const meter = new LoudnessMeter(model.sampleRate, W);
     const est: PitchEstimate = { f0Hz: 0, confidence: 0 };
     for (let k = 0; k < nFrames; k++) {
@@ -327,7 +326,7 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
   const W = analysisWindowSize(rate);
   const hop = rate / frameRate;
   const nFrames = x.length === 0 ? 0 : Math.max(1, Math.floor((x.length / rate) * frameRate));
-  const fMinHz = o.fMinHz ?? 50;
+  const fMinHz = o.fMinHz ?? 32;
   const fMaxHz = o.fMaxHz ?? 2000;
   const f0 = new Float32Array(nFrames);
   const conf = new Float32Array(nFrames);

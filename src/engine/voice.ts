@@ -87,6 +87,20 @@ function checkRate(name: string, r: number): void {
   }
 }
 
+/**
+ * The engine's pitch tracker for a model: YIN at the model's rate over the analysis window, searching the model's
+ * f0 range (default 32–2000 Hz) clipped to what the window and rate allow.
+ */
+export function makeTracker(model: DDSPModel, windowSize: number): YinTracker {
+  const sr = model.sampleRate;
+  const range = model.f0RangeHz ?? [32, 2000];
+  const lowest = Math.ceil((sr * Math.pow(2, 1 / 12)) / (windowSize - 3));
+  const fMaxHz = Math.min(Number.isFinite(range[1]) ? range[1] : 2000, sr / 4 - 1);
+  let fMinHz = Math.max(Number.isFinite(range[0]) ? range[0] : 32, lowest);
+  if (!(fMinHz < fMaxHz / 2)) fMinHz = Math.max(lowest, fMaxHz / 8);
+  return new YinTracker({ sampleRate: sr, windowSize, fMinHz, fMaxHz });
+}
+
 /** Per-frame feature state shared by the stream and the batch reference: unvoiced hold and pitch shift. */
 export class FeatureHold {
   lastF0Hz = INITIAL_F0_HZ;
@@ -180,8 +194,7 @@ export class Voice {
     const W = plan.windowSize;
     const perChunk = this.resampler ? this.resampled.length : QUANTUM;
     this.ring = new AnalysisRing(W + plan.resamplerLatency + 2 * perChunk + 64);
-    const [fMin, fMax] = model.f0RangeHz ?? [50, 2000];
-    this.yin = new YinTracker({ sampleRate: model.sampleRate, windowSize: W, fMinHz: fMin, fMaxHz: fMax });
+    this.yin = makeTracker(model, W);
     this.meter = new LoudnessMeter(model.sampleRate, W);
     this.estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
     this.nParams = model.estimator.outputSize;

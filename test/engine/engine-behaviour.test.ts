@@ -157,6 +157,12 @@ describe('process() robustness', () => {
     expect(() => renderOffline(model, [] as unknown as Float32Array, { sampleRate: 48000 })).toThrow(TypeError);
     expect(() => prepareModel(model, -1)).toThrow(RangeError);
   });
+
+  it('accepts a model whose f0 range exceeds what the tracker can search (clipped)', () => {
+    const model = { ...smallModel(14), f0RangeHz: [5, 30000] as [number, number] };
+    const { out } = streamBlocks(model, tone(12000, 48000, 440), 128, { sampleRate: 48000 }, 0);
+    expect(allFinite(out)).toBe(true);
+  });
 });
 
 describe('estimator work spread', () => {
