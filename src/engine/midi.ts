@@ -44,9 +44,8 @@
  *   at `floorDb` in rests, and before the first note.
  * - Peak of a note = {@link velocityToDb}: `peakDb + 40·log10(velocity/127)`, not below `floorDb`. 40·log10 is
  *   the SoundFont 2.01 default velocity-to-attenuation curve (concave, 96 dB), i.e. the law that rendered the
- *   FluidR3 training audio, so velocities land where those recordings' dynamics were. With the defaults,
- *   velocities below 12 sit at the floor (40·log10(12/127) ≈ −41 dB under the peak would be −31 dB; velocity 1
- *   would be −74 dB).
+ *   FluidR3 training audio, so velocities land where those recordings' dynamics were. With the defaults only
+ *   velocities 1 and 2 reach the floor (velocity 1 would be −74 dB, 3 is −55 dB, 16 is −26 dB).
  *
  * Why these defaults: the seed's loudness is not normalised (0 dB is not full scale). Measured on this project's
  * training audio (FluidR3 renders, seed loudness at 50 frames/s): note frames lie between about −15 and +14 dB
