@@ -92,7 +92,6 @@ export class StreamingEngine {
   private pending: Voice | null = null;
   /** Stream position (engine output samples) at which the incoming voice's crossfade starts. */
   private fadeStart = 0;
-  private fadePos = 0;
   private readonly fadeLength: number;
   private mode: 'audio' | 'control';
   private controlF0Hz = 0;
@@ -224,15 +223,15 @@ export class StreamingEngine {
       this.pending = prepared;
       return;
     }
-    this.startIncoming(prepared);
+    this.startIncoming(prepared, this.position);
   }
 
-  private startIncoming(v: Voice): void {
+  /** Starts feeding `v` from stream position `position`; its fade begins once its pipeline is warm. */
+  private startIncoming(v: Voice, position: number): void {
     v.reset();
     this.installVoice(v);
     this.incoming = v;
-    this.fadeStart = this.position + v.latencySamples + Math.ceil(3 * v.plan.hopContext);
-    this.fadePos = 0;
+    this.fadeStart = position + v.latencySamples + Math.ceil(3 * v.plan.hopContext);
   }
 
   private installVoice(v: Voice): void {
@@ -330,7 +329,7 @@ export class StreamingEngine {
         if (this.pending !== null) {
           const p = this.pending;
           this.pending = null;
-          this.startIncomingAt(p, this.position + m);
+          this.startIncoming(p, this.position + m);
         }
       }
     }
@@ -339,12 +338,5 @@ export class StreamingEngine {
       output[outOffset + i] = v - v === 0 ? v : 0;
     }
     this.position += m;
-  }
-
-  private startIncomingAt(v: Voice, position: number): void {
-    v.reset();
-    this.installVoice(v);
-    this.incoming = v;
-    this.fadeStart = position + v.latencySamples + Math.ceil(3 * v.plan.hopContext);
   }
 }

@@ -222,6 +222,31 @@ describe('model swap', () => {
     expect(rms(out, swapAt, fadeEnd)).toBeGreaterThan(0);
   });
 
+  it('a swap requested during a fade waits for it, then plays the newest model', () => {
+    const sr = 48000;
+    const [a, b, c] = [smallModel(31), smallModel(32), smallModel(33)];
+    const e = new StreamingEngine(a, { sampleRate: sr });
+    const input = tone(sr, sr, 196, 0.5);
+    const out = new Float32Array(sr);
+    const pb = prepareModel(b, sr);
+    const pc = prepareModel(c, sr);
+    const swapB = 4992;
+    const fadeB = swapB + e.latencySamples + 3 * 960; // B's fade starts here
+    let swapC = -1;
+    for (let p = 0; p < sr; p += 128) {
+      if (p === swapB) e.setModel(pb);
+      if (swapC < 0 && p >= fadeB + 128) { e.setModel(pc); swapC = p; } // mid-fade
+      e.process(input, out, 128, p, p);
+    }
+    expect(e.model).toBe(c);
+    // C started when B's fade ended (fadeB + 480, rounded up to the quantum), so it equals a fresh C from there.
+    const cStart = Math.ceil((fadeB + 480) / 128) * 128;
+    const fresh = streamBlocks(c, input.subarray(cStart), 128, { sampleRate: sr }, 0).out;
+    const settled = cStart + e.latencySamples + 3 * 960 + 480;
+    expect(maxAbsDiff(out.subarray(settled), fresh.subarray(settled - cStart)).max).toBe(0);
+    expect(allFinite(out)).toBe(true);
+  });
+
   it('refuses a model prepared for another rate, and swaps between different rates of model', () => {
     const e = new StreamingEngine(smallModel(1), { sampleRate: 48000 });
     expect(() => e.setModel(prepareModel(smallModel(2), 44100))).toThrow(RangeError);
