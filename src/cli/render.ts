@@ -1,5 +1,6 @@
 /**
- * `ddsp-stream render` — renders an audio file (or, with --features, a pitch/loudness curve) through a model,
+ * `ddsp-stream render` — renders an audio file (or, with --features, a pitch/loudness curve; with --midi, a MIDI
+ * file) through a model,
  * block by block through the StreamingEngine, and writes a WAV.
  *
  * @packageDocumentation
@@ -8,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeWavFile } from '../engine/audio-file';
 import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
+import { MidiError, midiToFeatures } from '../engine/midi';
 import { CliError, bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 import { loadModel, loadMono, progress, round } from './common';
 
@@ -21,11 +23,14 @@ const FLAGS: Record<string, FlagSpec> = {
   'reverb-mix': { type: 'number', min: 0, max: 1 },
   stats: { type: 'boolean' },
   features: { type: 'string' },
+  midi: { type: 'string' },
+  'midi-channel': { type: 'number', integer: true, min: 1, max: 16 },
+  'midi-peak-db': { type: 'number', min: -100, max: 100 },
   format: { type: 'string', choices: ['float32', 'pcm16'] },
   seed: { type: 'number', integer: true },
 };
 
-const USAGE = 'ddsp-stream render --model M.onnx IN OUT.wav | --model M.onnx --features CURVE.csv OUT.wav';
+const USAGE = 'ddsp-stream render --model M.onnx IN OUT.wav | --model M.onnx --features CURVE.csv OUT.wav | --model M.onnx --midi FILE.mid OUT.wav';
 
 const HELP = `usage: ${USAGE}
 
@@ -35,13 +40,21 @@ engine, and writes OUT as a WAV. The output is aligned with the input (the engin
 options:
   --model, -m PATH       model file (.onnx) — required
   --block N              block size handed to the engine (default 128)
-  --sample-rate N        engine / output sample rate in Hz (default: the input's rate; with --features the model's)
+  --sample-rate N        engine / output sample rate in Hz (default: the input's rate; with --features or --midi
+                         the model's)
   --pitch-shift S        pitch shift in semitones, -24..24 (default 0)
   --harmonic-mix X       harmonic gain, 0..2 (default 1)
   --noise-mix X          noise gain, 0..2 (default 1)
   --reverb-mix X         reverb wet share, 0..1 (default 0.5, as trained)
   --features CSV         control mode: render the curve in CSV (time_s,f0_hz,confidence,loudness_db, the
                          format 'ddsp-stream f0' writes) instead of input audio; then give only OUT
+  --midi FILE.mid        control mode: render a MIDI file (then give only OUT). Monophonic: when notes overlap
+                         the newest wins (a polyphonic file gets a warning); velocity sets the peak loudness,
+                         30 ms attack, 150 ms release; pitch bend honoured (±2 semitones unless RPN 0 says
+                         otherwise); sustain pedal ignored. Output = last note off + 1 s
+  --midi-channel N       with --midi: only MIDI channel N, 1..16 (default: all channels merged)
+  --midi-peak-db X       with --midi: loudness of a velocity-127 note in dB (default 10; velocity v gives
+                         X + 40·log10(v/127)); lower it for models trained on quieter audio
   --format F             float32 (default) or pcm16
   --seed N               noise seed (default 0)
   --stats                print one JSON line on stdout: audio_seconds, engine_cpu_seconds, rtf, worst_block_ms,
@@ -114,10 +127,13 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const p = parseArgs(argv, FLAGS);
   if (p.help) { io.stdout(HELP); return 0; }
   const featuresPath = str(p, 'features');
+  const midiPath = str(p, 'midi');
+  if (featuresPath !== undefined && midiPath !== undefined) throw new CliError('give --features or --midi, not both');
   let inPath: string | undefined;
   let outPath: string;
-  if (featuresPath !== undefined) {
-    if (p.positionals.length === 2) throw new CliError('with --features give only OUT.wav (the curve replaces the input audio)');
+  if (featuresPath !== undefined || midiPath !== undefined) {
+    const flag = featuresPath !== undefined ? '--features' : '--midi';
+    if (p.positionals.length === 2) throw new CliError(`with ${flag} give only OUT.wav (it replaces the input audio)`);
     [outPath] = expectPositionals(p, ['OUT.wav'], USAGE);
   } else {
     [inPath, outPath] = expectPositionals(p, ['IN', 'OUT.wav'], USAGE);
@@ -148,6 +164,20 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     features = { f0Hz: fr.f0Hz, loudnessDb: fr.loudnessDb };
     sampleRate = num(p, 'sample-rate', model.sampleRate);
     nSamples = Math.max(1, Math.round(fr.durationS * sampleRate));
+  } else if (midiPath !== undefined) {
+    const bytes = await readFile(midiPath).catch((e: { code?: string; message: string }) => {
+      throw new CliError(`cannot read ${midiPath}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    });
+    let m;
+    try {
+      m = midiToFeatures(bytes, { frameRate: model.frameRate, channel: num(p, 'midi-channel'), peakDb: num(p, 'midi-peak-db') });
+    } catch (e) {
+      throw e instanceof MidiError ? new CliError(`${midiPath}: ${e.message}`) : e;
+    }
+    for (const w of m.warnings) io.stderr(`ddsp-stream render: warning: ${midiPath}: ${w}\n`);
+    features = { f0Hz: m.f0Hz, loudnessDb: m.loudnessDb };
+    sampleRate = num(p, 'sample-rate', model.sampleRate);
+    nSamples = Math.max(1, Math.round(m.durationSeconds * sampleRate));
   } else {
     const loaded = await loadMono(inPath as string, num(p, 'sample-rate'));
     input = loaded.audio;

@@ -120,6 +120,33 @@ describe('ddsp-stream render', () => {
     expect(() => parseFeatureCsv('0,1,1,1\n0,1,1,1\n', 'c')).toThrow(/line 2: time_s must increase/);
   });
 
+  it('--midi renders a MIDI file (control mode); polyphony warns; bad MIDI is a one-line error', async () => {
+    // format 0, 480 PPQ, 120 BPM: A4 0 … 0.5 s, C5 0.5 … 1 s; then a two-note chord 1 … 1.5 s
+    const ev = [0, 0x90, 69, 100, 0x83, 0x60, 0x80, 69, 0, 0, 0x90, 72, 90, 0x83, 0x60, 0x80, 72, 0,
+      0, 0x90, 60, 80, 0, 0x90, 64, 80, 0x83, 0x60, 0x80, 60, 0, 0, 0x80, 64, 0, 0, 0xff, 0x2f, 0];
+    const mid = Uint8Array.from([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0x01, 0xe0,
+      0x4d, 0x54, 0x72, 0x6b, 0, 0, 0, ev.length, ...ev]);
+    const midPath = join(dir, 'tune.mid');
+    writeFileSync(midPath, mid);
+    const out = join(dir, 'tune.wav');
+    const r = await cli('render', '--model', modelPath, '--midi', midPath, out);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: .*tune\.mid: polyphonic MIDI: up to 2 notes/);
+    const d = await decodeAudio(readFileSync(out));
+    expect(d.sampleRate).toBe(48000);
+    expect(d.channels[0].length).toBe(Math.round(2.5 * 48000)); // last note off 1.5 s + 1 s tail
+    const truncPath = join(dir, 'trunc.mid');
+    writeFileSync(truncPath, mid.subarray(0, 30));
+    const t = await cli('render', '--model', modelPath, '--midi', truncPath, join(dir, 'x.wav'));
+    expect(t.code).toBe(1);
+    expect(t.err).toMatch(/^ddsp-stream render: .*trunc\.mid: truncated MIDI file: track 1 declares \d+ bytes/);
+    expect(t.err.trim().split('\n').length).toBe(1);
+    const c = await cli('render', '--model', modelPath, '--midi', midPath, '--midi-channel', '2', join(dir, 'x.wav'));
+    expect(c.err).toMatch(/no notes on MIDI channel 2 \(channels with notes: 1\)/);
+    const both = await cli('render', '--model', modelPath, '--midi', midPath, '--features', 'x.csv', join(dir, 'x.wav'));
+    expect(both.err).toMatch(/give --features or --midi, not both/);
+  });
+
   it('errors are one line on stderr with exit code 1 and no stack', async () => {
     const trunc = join(dir, 'trunc.wav');
     writeFileSync(trunc, readFileSync(wavPath).subarray(0, 3000));
