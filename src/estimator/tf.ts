@@ -5,7 +5,7 @@
 // are 15–25× slower on the wasm backend) and transposes only the small activation gradient.
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients (the @tensorflow/tfjs union package does this): register them here.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import {
   LAYER_NORM_EPS, MLP_DEPTH, initWeights, mlpBlock, validateSpec, validateWeights, weightShapes,
   type EstimatorSpec, type Weights,
