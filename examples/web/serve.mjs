@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+// The web demo's server: bundles examples/web/main.ts with esbuild once at start ('ddsp-stream' resolved to the
+// built package, dist/index.js — run `npm run build` first) and serves the page on 127.0.0.1 with the
+// cross-origin isolation headers (COOP/COEP) an AudioWorklet with SharedArrayBuffer wants.
+//
+//   node examples/web/serve.mjs [--port 8080] [--host 127.0.0.1] [--models DIR]
+//
+// Routes: /            the page (index.html, style.css, main.js)
+//         /models.json the .onnx files in the models folder (default: the package's models/; --models DIR or
+//                      $DDSP_DEMO_MODELS to use another), each served at /models/<name>.onnx
+//         /audio.json  example input phrases (examples/audio/*.flac|wav|mp3|ogg), served at /audio/<name>
+//
+// Prints `ddsp-stream demo: http://HOST:PORT/` once listening (`--port 0` picks a free port).
+import { createServer } from 'node:http';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..', '..');
+const DIST_INDEX = join(ROOT, 'dist', 'index.js');
+const AUDIO_DIR = join(ROOT, 'examples', 'audio');
+
+function parseArgs(argv) {
+  const o = {
+    port: Number(process.env.PORT ?? 8080),
+    host: process.env.HOST ?? '127.0.0.1',
+    models: process.env.DDSP_DEMO_MODELS ?? join(ROOT, 'models'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.indexOf('=');
+    const [key, inline] = eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) fail(`${key} needs a value`);
+      return v;
+    };
+    if (key === '--port') o.port = Number(value());
+    else if (key === '--host') o.host = value();
+    else if (key === '--models') o.models = resolve(value());
+    else if (key === '--help' || key === '-h') {
+      console.log('usage: node examples/web/serve.mjs [--port 8080] [--host 127.0.0.1] [--models DIR]');
+      process.exit(0);
+    } else fail(`unknown option ${a} (try --help)`);
+  }
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) fail(`--port must be an integer in [0, 65535], got ${o.port}`);
+  return o;
+}
+
+function fail(msg) {
+  console.error(`ddsp-stream demo: ${msg}`);
+  process.exit(1);
+}
+
+/** Bundles main.ts; 'ddsp-stream' is the built package, exactly what a user's bundler would pick up. */
+async function bundle() {
+  if (!existsSync(DIST_INDEX)) fail(`${DIST_INDEX} is missing: run \`npm run build\` first`);
+  const out = await build({
+    entryPoints: [join(HERE, 'main.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: false,
+    sourcemap: 'inline',
+    logLevel: 'warning',
+    alias: { 'ddsp-stream': DIST_INDEX },
+    // The package's file-decoding helpers (Node/CLI paths the page never calls) reach node:fs and audio-decode's
+    // optional codec packages through dynamic imports: leave node:* out and stub audio-decode.
+    external: ['node:*'],
+    plugins: [
+      {
+        name: 'stub-audio-decode',
+        setup(b) {
+          b.onResolve({ filter: /^audio-decode$/ }, () => ({ path: 'audio-decode', namespace: 'stub' }));
+          b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+            contents: "export default function decode() { throw new Error('audio-decode is not bundled in the demo'); }",
+            loader: 'js',
+          }));
+        },
+      },
+    ],
+  });
+  return out.outputFiles[0].text;
+}
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.onnx': 'application/octet-stream',
+  '.flac': 'audio/flac',
+  '.wav': 'audio/wav',
+  '.mp3': 'audio/mpeg',
+  '.ogg': 'audio/ogg',
+  '.png': 'image/png',
+};
+
+/** Files of `dir` whose extension is in `exts`, sorted by name ([] when the folder does not exist). */
+function listFiles(dir, exts) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => exts.includes(extname(f).toLowerCase()) && statSync(join(dir, f)).isFile())
+    .sort()
+    .map((f) => ({ name: basename(f, extname(f)), file: f, bytes: statSync(join(dir, f)).size }));
+}
+
+/** Serves one file of `dir` named `name` (no path separators allowed). */
+function fileIn(dir, name, exts) {
+  if (name === '' || name.includes('/') || name.includes('\\') || name.startsWith('.')) return null;
+  if (!exts.includes(extname(name).toLowerCase())) return null;
+  const p = join(dir, name);
+  return existsSync(p) && statSync(p).isFile() ? p : null;
+}
+
+const MODEL_EXTS = ['.onnx'];
+const AUDIO_EXTS = ['.flac', '.wav', '.mp3', '.ogg'];
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const mainJs = await bundle();
+  const statics = {
+    '/': ['index.html', MIME['.html']],
+    '/index.html': ['index.html', MIME['.html']],
+    '/style.css': ['style.css', MIME['.css']],
+  };
+
+  const server = createServer((req, res) => {
+    const headers = {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Cache-Control': 'no-store',
+    };
+    const send = (status, type, body) => {
+      res.writeHead(status, { ...headers, 'Content-Type': type });
+      res.end(body);
+    };
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(400, 'text/plain', 'bad request');
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
+    if (path in statics) {
+      const [file, type] = statics[path];
+      return send(200, type, readFileSync(join(HERE, file)));
+    }
+    if (path === '/main.js') return send(200, MIME['.js'], mainJs);
+    if (path === '/favicon.ico') return send(204, 'image/x-icon', '');
+    if (path === '/models.json') {
+      const list = listFiles(opts.models, MODEL_EXTS).map((m) => ({ ...m, url: `/models/${encodeURIComponent(m.file)}` }));
+      return send(200, MIME['.json'], JSON.stringify(list));
+    }
+    if (path === '/audio.json') {
+      const list = listFiles(AUDIO_DIR, AUDIO_EXTS).map((m) => ({ ...m, url: `/audio/${encodeURIComponent(m.file)}` }));
+      return send(200, MIME['.json'], JSON.stringify(list));
+    }
+    const dirs = [
+      ['/models/', opts.models, MODEL_EXTS],
+      ['/audio/', AUDIO_DIR, AUDIO_EXTS],
+    ];
+    for (const [prefix, dir, exts] of dirs) {
+      if (path.startsWith(prefix)) {
+        const file = fileIn(dir, path.slice(prefix.length), exts);
+        if (file === null) break;
+        return send(200, MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', readFileSync(file));
+      }
+    }
+    send(404, 'text/plain', 'not found');
+  });
+  server.on('error', (e) => fail(e.message));
+  server.listen(opts.port, opts.host, () => {
+    const { port } = server.address();
+    const models = listFiles(opts.models, MODEL_EXTS);
+    console.log(`ddsp-stream demo: http://${opts.host}:${port}/`);
+    console.log(
+      models.length > 0
+        ? `models (${opts.models}): ${models.map((m) => m.file).join(', ')}`
+        : `no .onnx models in ${opts.models} yet: load a model file from the page`,
+    );
+  });
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e) => fail(e?.stack ?? String(e)));
