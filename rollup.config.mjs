@@ -2,7 +2,7 @@
 // 1. dist/worklet.js — the AudioWorkletProcessor, one self-contained minified script (no imports: a worklet
 //    module that imports or throws at top level fails silently in browsers). Its dependencies (onnx-proto,
 //    protobufjs) are bundled in; dist/worklet.d.ts says it exports nothing.
-// 2. dist/index.js + dist/train.js (+ dist/chunks/) — the library, ESM, every npm dependency left external (the
+// 2. dist/index.js + dist/node.js + dist/train.js (+ dist/chunks/) — the library, ESM, every npm dependency left external (the
 //    application's bundler minifies it). src/web/worklet-source.ts is replaced by the text of bundle 1 so DDSPNode
 //    can register the worklet from a Blob URL without knowing where the file lives. After writing, the TypeScript
 //    compiler emits the declarations of both entries (tsconfig.build.json) with `.js` on every relative import, so
@@ -193,7 +193,7 @@ export default [
     },
   },
   {
-    input: { index: 'src/index.ts', train: 'src/train/index.ts' },
+    input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js' },
     external: isExternal,
     plugins: [workletSource(), resolve(), commonjs(), typescript(), notices(), declarations()],

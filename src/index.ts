@@ -1,6 +1,7 @@
 /**
  * ddsp-stream — realtime DDSP for the Web Audio API. Public playback entry: the AudioWorklet node, the streaming
- * engine every host drives, offline rendering, the model file reader and audio file helpers. Training lives in
+ * engine every host drives, offline rendering and the model file reader (audio file decoding, which needs Node or a codec bundle, is
+ * in `ddsp-stream/train`). Training lives in
  * the separate `ddsp-stream/train` entry; nothing imported from here pulls in tfjs or onnxruntime.
  *
  * @packageDocumentation
@@ -19,8 +20,6 @@ export type {
 } from './engine/render';
 export { analysisWindowSize } from './engine/framer';
 export type { FramePlan } from './engine/framer';
-export { decodeAudio, encodeWav, downmix, AudioFileError } from './engine/audio-file';
-export type { DecodedAudio, WavFormat } from './engine/audio-file';
 
 // Model file.
 export { readModel, writeModel, ModelFormatError } from './model/model-file';

@@ -68,21 +68,6 @@ async function bundle() {
     sourcemap: 'inline',
     logLevel: 'warning',
     alias: { 'ddsp-stream': DIST_INDEX },
-    // The package's file-decoding helpers (Node/CLI paths the page never calls) reach node:fs and audio-decode's
-    // optional codec packages through dynamic imports: leave node:* out and stub audio-decode.
-    external: ['node:*'],
-    plugins: [
-      {
-        name: 'stub-audio-decode',
-        setup(b) {
-          b.onResolve({ filter: /^audio-decode$/ }, () => ({ path: 'audio-decode', namespace: 'stub' }));
-          b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-            contents: "export default function decode() { throw new Error('audio-decode is not bundled in the demo'); }",
-            loader: 'js',
-          }));
-        },
-      },
-    ],
   });
   return out.outputFiles[0].text;
 }

@@ -12,6 +12,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CliError, processIO, type CliIO } from './args';
+import { trainingCommand } from './deps';
 
 /** A subcommand module. */
 export interface CommandModule {
@@ -23,24 +24,18 @@ interface CommandEntry {
   load: () => Promise<CommandModule>;
 }
 
-const lazy = (name: string) => (): Promise<CommandModule> =>
-  import(/* @vite-ignore */ `./${name}`) as Promise<CommandModule>;
-
 /** The subcommands, in the order `--help` lists them. */
 export const COMMANDS: Record<string, CommandEntry> = {
   render: { summary: 'render an audio file (or a pitch curve) through a model', load: () => import('./render') },
   f0: { summary: 'track pitch and loudness of an audio file (csv or json)', load: () => import('./f0') },
   convert: { summary: 'convert a seed PyTorch Lightning checkpoint to a model file', load: () => import('./convert') },
   bench: { summary: 'measure streaming speed and latency', load: () => import('./bench') },
-  // Training commands (src/cli/train.ts etc., written by the training part) go through a computed specifier so the
-  // bundler leaves them out of this file: dist/cli.js is built with inlineDynamicImports, which would hoist their
-  // static tfjs/lmdb imports to the top of the bundle and load tfjs for every command (and break every command when
-  // tfjs fails to load). Until the CLI bundle is code-split, they run from the sources (tests, tsx) and the built
-  // CLI reports them as not available.
-  train: { summary: 'train a model', load: lazy('train') },
-  export: { summary: 'export a trained checkpoint to a model file', load: lazy('export') },
-  prepare: { summary: 'build the training database only', load: lazy('prepare') },
-  eval: { summary: 'evaluate a model on a dataset', load: lazy('eval') },
+  // Training commands check their optional packages (tfjs, lmdb) first and say what to install; the built CLI
+  // is code-split, so tfjs loads only for these.
+  train: { summary: 'train a model', load: async () => trainingCommand('train') },
+  export: { summary: 'export a trained checkpoint to a model file', load: async () => trainingCommand('export') },
+  prepare: { summary: 'build the training database only', load: async () => trainingCommand('prepare') },
+  eval: { summary: 'evaluate a model on a dataset', load: async () => trainingCommand('eval') },
 };
 
 function usage(): string {

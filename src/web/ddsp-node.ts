@@ -329,6 +329,7 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
  * @example
  * ```ts
  * const ctx = new AudioContext();
+ * const mic = ctx.createMediaStreamSource(await navigator.mediaDevices.getUserMedia({ audio: true }));
  * const node = await DDSPNode.create(ctx, { model: '/models/violin.onnx' });
  * mic.connect(node).connect(ctx.destination);
  * node.pitchShift.value = 12;            // one octave up

@@ -30,19 +30,11 @@ if (noDist && !noBrowser) {
   console.warn(`\n*** SKIPPING DDSPNode browser tests: ${noDist} — run \`npm run build\` first ***\n`);
 }
 
-/**
- * Packages dist/index.js imports that the page never calls and a browser bundle cannot take: audio-decode (file
- * decoding for Node/CLI use) dynamically imports codec packages that are not installed.
- */
-const PAGE_STUBS = {
-  'audio-decode': "export default function decode() { throw new Error('audio-decode is stubbed in the test page'); }",
-};
-
 /** Opens a page (served with the repo) whose script is the bundle of `entry`. */
 async function openPage(entry: string, redirect: Record<string, string> = {}) {
   const server = await startServer(REPO_ROOT);
   server.routes.set('/index.html', { body: PAGE_HTML });
-  server.routes.set('/page.js', { body: await bundlePage(entry, redirect, PAGE_STUBS) });
+  server.routes.set('/page.js', { body: await bundlePage(entry, redirect) });
   const { browser, page, logs } = await launch();
   await page.goto(`${server.url}/index.html`);
   try {

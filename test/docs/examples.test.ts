@@ -21,6 +21,7 @@ const ROOT = join(__dirname, '..', '..');
 const ENTRIES: Record<string, string> = {
   'ddsp-stream': join(ROOT, 'src/index.ts'),
   'ddsp-stream/train': join(ROOT, 'src/train/index.ts'),
+  'ddsp-stream/node': join(ROOT, 'src/node.ts'),
 };
 const LANGS: Record<string, '.ts' | '.js'> = { ts: '.ts', typescript: '.ts', js: '.js', javascript: '.js', mjs: '.js' };
 
@@ -29,12 +30,7 @@ const LANGS: Record<string, '.ts' | '.js'> = { ts: '.ts', typescript: '.ts', js:
  * file). Each is reported for its owner to fix; the test fails if any other block fails. One of these that passes
  * is reported too (then delete it here).
  */
-const KNOWN_FAILING = new Set<string>([
-  // `mic` is not defined in the example (src/web/ddsp-node.ts, owner: web/ENGINE)
-  'src/web/ddsp-node.ts#1',
-  // `ctx` and `source` are not defined in the snippet (examples/web/README.md, owner: web/ENGINE)
-  'examples/web/README.md#1',
-]);
+const KNOWN_FAILING = new Set<string>([]);
 
 interface Block { id: string; file: string; line: number; ext: '.ts' | '.js'; code: string; tsdoc: boolean }
 

@@ -13,7 +13,11 @@ import { ROOT, packageName, readPackageJson } from './helpers';
 
 const pkg = readPackageJson();
 
-/** Bare packages imported (statically, or dynamically with a literal) by the source graph from `entry`. */
+/**
+ * Bare packages imported statically by the source graph from `entry`. Dynamic imports are not followed: each loads
+ * only when its command runs (every non-training command is an entry of its own below, and the training commands
+ * go through src/cli/deps.ts, which checks the optional packages first).
+ */
 function sourcePackages(entry: string): Set<string> {
   const files = new Set<string>();
   const packages = new Set<string>();
@@ -28,8 +32,6 @@ function sourcePackages(entry: string): Set<string> {
       if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
         const typeOnly = ts.isImportDeclaration(n) ? n.importClause?.isTypeOnly === true : n.isTypeOnly;
         if (!typeOnly) specs.push(n.moduleSpecifier.text);
-      } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0])) {
-        specs.push(n.arguments[0].text);
       }
       ts.forEachChild(n, visit);
     };

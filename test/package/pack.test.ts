@@ -40,7 +40,7 @@ describe.skipIf(!built)('npm pack', () => {
   it('ships dist, types, configs, models, README and LICENSE', () => {
     const paths = new Set(packed.files.map((f) => f.path));
     const required = [
-      'package.json', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/train.js', 'dist/train/index.d.ts',
+      'package.json', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts', 'dist/train.js', 'dist/train/index.d.ts',
       'dist/worklet.js', 'dist/worklet.d.ts', 'dist/cli.js', 'dist/THIRD-PARTY-LICENSES.md', 'configs/config.yaml',
     ];
     if (existsSync(join(ROOT, 'README.md'))) required.push('README.md');
