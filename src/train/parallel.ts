@@ -10,7 +10,9 @@
  * The worker runs this library's own code: the built `dist/train.js` (its `workerMain`), or, from TypeScript
  * sources (tests), a bundle esbuild makes on the fly.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { writeFileAtomic } from './checkpoint';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ComposedConfig } from './config';
@@ -73,11 +75,14 @@ async function workerModuleUrl(): Promise<string> {
     const entry = fileURLToPath(new URL('./index.ts', self));
     const outDir = fileURLToPath(new URL('../../node_modules/.cache/ddsp-stream/', self));
     mkdirSync(outDir, { recursive: true });
-    const out = join(mkdtempSync(join(outDir, 'worker-')), 'train-worker.mjs');
-    await esbuild.build({
-      entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: out, target: 'es2022',
-      packages: 'external', logLevel: 'silent',
+    const built = await esbuild.build({
+      entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', write: false, target: 'es2022',
+      packages: 'external', logLevel: 'silent', outfile: join(outDir, 'train-worker.mjs'),
     });
+    const code = built.outputFiles[0].contents;
+    // content-addressed, written atomically: parallel test processes share it, and files only pile up when code changes
+    const out = join(outDir, `train-worker-${createHash('sha1').update(code).digest('hex').slice(0, 12)}.mjs`);
+    if (!existsSync(out)) writeFileAtomic(out, code);
     bundled = out;
   }
   return new URL(`file://${bundled}`).href;

@@ -16,20 +16,20 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { stringify as toYaml } from 'yaml';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from './backend';
 import { lossWeights, maxTimeSeconds, ConfigError, type ComposedConfig, type TrainConfig } from './config';
 import { prepareDataset, prepSettingsFromConfig } from './prepare';
-import { readBatch, type Batch, type SliceStore } from './dataset';
+import { readBatch, type Batch } from './dataset';
 import { permutation } from './rng';
 import { EventWriter } from './tensorboard';
 import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, type AdamState, type TensorMap, type TrainState } from './checkpoint';
 import { TrainModel, graphDiff, graphFromConfig, weightProblems, type ModelGraph } from './model';
 import { lossAndGrads, shareIndices } from './step';
 import { GradientWorkers, layoutOf } from './parallel';
-import { availableParallelism } from 'node:os';
 import { validationMetrics, multiScaleSpectralLoss, powerSpectrogram, hannWindow } from '../dsp/spectral';
 
 type TF = typeof tfc;
@@ -616,5 +616,3 @@ export function spectrogramGrid(orig: Float32Array, resyn: Float32Array, nClips:
   return { rgb, width, height };
 }
 
-/** Number of slices, for callers that only want to prepare. */
-export type { SliceStore };
