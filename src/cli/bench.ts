@@ -1,16 +1,34 @@
 /**
- * `ddsp-stream bench` — end-to-end streaming figures of the StreamingEngine: real-time factor, worst and p99
- * block time against the block's budget, and the latency, at the defaults (48 kHz, block 128) on a synthetic
- * glide and a synthetic default-size model (hidden 512, 256 harmonics, noise filter 512, 1 s IR), or a model file.
+ * `ddsp-stream bench` — end-to-end figures at the defaults, on synthetic data (no files needed):
+ *
+ * - streaming: real-time factor (wall and CPU), worst and p99 block time against the block's budget, and the
+ *   latency of the StreamingEngine (48 kHz, block 128) on a synthetic glide and a synthetic default-size model
+ *   (hidden 512, 256 harmonics, noise filter 512, 1 s IR), or a model file;
+ * - training: seconds per training step (batch 16 × 1 s, the default config) and peak memory (RSS high-water mark
+ *   and the tfjs wasm heap), on synthetic batches built in memory. It runs in a child process (this same CLI with
+ *   the hidden flag `--train-child`), so its memory does not mix with the streaming measurement; with
+ *   `--devices 2` the child shares each batch with a worker thread (the CLI again, `--train-worker`), as
+ *   `trainer.devices=2` does. It needs the optional training packages; when they are missing the command says
+ *   what to install and still prints the streaming figures.
  *
  * @packageDocumentation
  */
 
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as tfc from '@tensorflow/tfjs-core';
 import { StreamingEngine } from '../engine/streaming-engine';
 import { glideSignal, syntheticModel } from '../engine/synthetic';
 import type { DDSPModel } from '../model/model-file';
-import { bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
+import type { ComposedConfig, TrainConfig } from '../train/config';
+import type { Batch } from '../train/dataset';
+import type { SlotLayout } from '../train/parallel';
+import { bool, CliError, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 import { loadModel, round } from './common';
+import { installCommand, missingTrainingPackages } from './deps';
 import { percentile } from './render';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -20,28 +38,52 @@ const FLAGS: Record<string, FlagSpec> = {
   'sample-rate': { type: 'number', integer: true, min: 8000, max: 384000 },
   hidden: { type: 'number', integer: true, min: 1, max: 4096 },
   harmonics: { type: 'number', integer: true, min: 1, max: 4096 },
+  'filter-size': { type: 'number', integer: true, min: 4, max: 1 << 16 },
+  'ir-seconds': { type: 'number', min: 0.001, max: 10 },
   'spread-quanta': { type: 'number', integer: true, min: 0, max: 64 },
+  repeat: { type: 'number', integer: true, min: 1, max: 100 },
+  steps: { type: 'number', integer: true, min: 1, max: 10000 },
+  devices: { type: 'number', integer: true, min: 1, max: 2 },
+  'no-train': { type: 'boolean' },
   json: { type: 'boolean' },
+  // hidden: training sizes (tests) and the child process / worker thread roles
+  'train-batch': { type: 'number', integer: true, min: 1, max: 1024 },
+  'train-seconds': { type: 'number', min: 0.01, max: 60 },
+  warmup: { type: 'number', integer: true, min: 0, max: 100 },
+  backend: { type: 'string', choices: ['auto', 'wasm', 'cpu', 'tensorflow'] },
+  'train-child': { type: 'boolean' },
+  'train-worker': { type: 'boolean' },
+  'cli-url': { type: 'string' },
 };
 
-const USAGE = 'ddsp-stream bench [--model M.onnx] [--seconds 10] [--block 128] [--sample-rate 48000] [--json]';
+const USAGE = 'ddsp-stream bench [--model M.onnx] [--seconds 10] [--block 128] [--sample-rate 48000] [--steps 3] [--devices 1|2] [--no-train] [--json]';
 
 const HELP = `usage: ${USAGE}
 
 Streams a synthetic glide through the engine block by block and reports the real-time factor, the worst and
-99th-percentile block times (against the block's real-time budget) and the engine latency.
+99th-percentile block times (against the block's real-time budget) and the engine latency. Then times training
+steps at the default config (batch 16 × 1 s, 48 kHz) on synthetic batches in a separate process and reports the
+seconds per step and the peak memory (needs the optional training packages; --no-train skips it).
 
 options:
-  --model, -m PATH     model file (default: a synthetic model of the default size: hidden 512, 256 harmonics,
-                       noise filter 512, 1 s reverb IR, 48 kHz, 50 frames/s)
-  --seconds S          audio length (default 10)
-  --block N            block size (default 128, the Web Audio render quantum)
-  --sample-rate N      context sample rate, Hz (default 48000)
-  --hidden N           synthetic model: estimator width (default 512)
-  --harmonics N        synthetic model: harmonics (default 256)
-  --spread-quanta N    quanta one frame's estimator work is spread over (default 5)
+  --model, -m PATH     model file for streaming (default: a synthetic model of the default size: hidden 512,
+                       256 harmonics, noise filter 512, 1 s reverb IR, 48 kHz, 50 frames/s)
+  --seconds S          streaming: audio length (default 10)
+  --block N            streaming: block size (default 128, the Web Audio render quantum)
+  --sample-rate N      streaming: context sample rate, Hz (default 48000)
+  --spread-quanta N    streaming: quanta one frame's estimator work is spread over (default 5)
+  --repeat N           streaming: run N times, report the minimum of each figure (default 1)
+  --hidden N           synthetic model and training: estimator width (default 512)
+  --harmonics N        synthetic model and training: harmonics (default 256)
+  --filter-size N      synthetic model and training: noise filter size (default 512)
+  --ir-seconds S       synthetic model and training: reverb IR length (default 1)
+  --steps N            training: measured steps after one warm-up step (default 3)
+  --devices 1|2        training: threads sharing each batch, as trainer.devices (default 1)
+  --no-train           streaming figures only
   --json               print one JSON object instead of text
   --help, -h           this help
+
+Timings are noisy on a loaded machine: the CPU-time figures (cpu_rtf, step_cpu_seconds) are less so.
 `;
 
 /** Figures of one streaming run. */
@@ -59,6 +101,8 @@ export interface BenchResult {
   latency_samples: number;
   latency_ms: number;
   frame_macs: number;
+  /** CPU time of the process (process.cpuUsage) per second of audio over the measured blocks. */
+  cpu_rtf: number;
 }
 
 /** Streams `seconds` of a synthetic glide through a fresh engine and measures every process() call. */
@@ -76,6 +120,7 @@ export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: nu
   engine.reset();
   const times = new Float64Array(nBlocks);
   let total = 0;
+  const cpu0 = process.cpuUsage();
   for (let b = 0; b < nBlocks; b++) {
     const t0 = performance.now();
     engine.process(input, out, block, b * block, 0);
@@ -83,6 +128,8 @@ export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: nu
     times[b] = t;
     total += t;
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const audioSeconds = (nBlocks * block) / sampleRate;
   const H = model.estimator.hiddenSize;
   const P = model.estimator.outputSize;
@@ -100,7 +147,374 @@ export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: nu
     latency_samples: engine.latencySamples,
     latency_ms: round((engine.latencySamples / sampleRate) * 1000, 3),
     frame_macs: 2 * H + 11 * H * H + H * P,
+    cpu_rtf: round(cpuSeconds / audioSeconds, 4),
   };
+}
+
+/** The minimum of each timing figure over several runs (the other fields from the first run). */
+export function minOfRuns(runs: BenchResult[]): BenchResult {
+  const r = { ...runs[0] };
+  for (const k of ['engine_cpu_seconds', 'rtf', 'mean_block_ms', 'p99_block_ms', 'worst_block_ms', 'cpu_rtf'] as const) {
+    r[k] = Math.min(...runs.map((x) => x[k]));
+  }
+  return r;
+}
+
+// ---- training ----------------------------------------------------------------------------------------------
+
+/** Sizes and settings of the training measurement (defaults: the shipped config). */
+export interface TrainBenchOptions {
+  /** Measured steps (after the warm-up). */
+  steps: number;
+  /** Unmeasured steps first (JIT, wasm heap growth). */
+  warmup: number;
+  /** Threads sharing each batch (trainer.devices). */
+  devices: number;
+  hidden?: number;
+  harmonics?: number;
+  filterSize?: number;
+  irSeconds?: number;
+  /** batch_size (default 16). */
+  batch?: number;
+  /** data.length, seconds per batch item (default 1). */
+  clipSeconds?: number;
+  backend?: string;
+}
+
+/** Figures of the training measurement. */
+export interface TrainBenchResult {
+  backend: string;
+  devices: number;
+  batch_size: number;
+  clip_seconds: number;
+  sample_rate: number;
+  frames: number;
+  hidden: number;
+  harmonics: number;
+  warmup_steps: number;
+  steps: number;
+  /** Wall time of each measured step, s. */
+  step_seconds_all: number[];
+  /** Fastest measured step, wall time, s. */
+  step_seconds: number;
+  step_seconds_mean: number;
+  /** CPU time of the whole process (all threads) in the fastest-CPU step, s. */
+  step_cpu_seconds: number;
+  /** Last step's total loss (a sanity check: finite). */
+  loss: number;
+  /** RSS high-water mark of the training process (process.resourceUsage().maxRSS), MB. */
+  peak_rss_mb: number;
+  /** Size of the tfjs wasm heap(s) at the end, summed over threads (wasm memory never shrinks, so this is the
+   *  heap's high-water mark), MB; null on other backends. */
+  tf_wasm_heap_mb: number | null;
+}
+
+/** Config overrides for the training measurement. */
+export function trainOverrides(o: TrainBenchOptions): string[] {
+  const ov = ['name=bench', 'trainer.devices=1'];
+  if (o.hidden !== undefined) ov.push(`model.estimator.hidden_size=${o.hidden}`);
+  if (o.harmonics !== undefined) ov.push(`synth.dag.harmonic.config.n_harmonics=${o.harmonics}`);
+  if (o.filterSize !== undefined) ov.push(`synth.dag.filtnoise.config.filter_size=${o.filterSize}`);
+  if (o.irSeconds !== undefined) ov.push(`+synth.dag.irreverb.config.ir_s=${o.irSeconds}`);
+  if (o.batch !== undefined) ov.push(`batch_size=${o.batch}`);
+  if (o.clipSeconds !== undefined) ov.push(`data.length=${o.clipSeconds}`);
+  if (o.backend !== undefined) ov.push(`backend=${o.backend}`);
+  return ov;
+}
+
+/**
+ * A deterministic synthetic batch (what readBatch returns for a prepared database): item i is a harmonic tone
+ * gliding up a fifth from 110·2^((i mod 24)/12) Hz with a slow loudness swell; f0 and loudness per frame match it.
+ */
+export function syntheticBatch(c: TrainConfig, indices: readonly number[]): Batch {
+  const sr = c.sample_rate;
+  const nSamples = Math.round(c.data.length * sr);
+  const nFrames = Math.round(c.data.length * c.data.frame_rate);
+  const B = indices.length;
+  const audio = new Float32Array(B * nSamples);
+  const f0Hz = new Float32Array(B * nFrames);
+  const loudnessDb = new Float32Array(B * nFrames);
+  indices.forEach((idx, b) => {
+    const fA = 110 * Math.pow(2, (idx % 24) / 12);
+    const fB = 1.5 * fA;
+    const env = (t: number): number => 0.3 + 0.2 * Math.sin(Math.PI * t);
+    let phase = 0;
+    for (let n = 0; n < nSamples; n++) {
+      const t = n / nSamples;
+      phase += (2 * Math.PI * (fA + (fB - fA) * t)) / sr;
+      let v = 0;
+      for (let k = 1; k <= 6; k++) v += Math.sin(k * phase) / k;
+      audio[b * nSamples + n] = 0.5 * env(t) * v;
+    }
+    for (let k = 0; k < nFrames; k++) {
+      const t = (k + 0.5) / nFrames;
+      f0Hz[b * nFrames + k] = fA + (fB - fA) * t;
+      loudnessDb[b * nFrames + k] = 20 * Math.log10(0.5 * env(t)) - 6;
+    }
+  });
+  return { size: B, nSamples, nFrames, audio, f0Hz, loudnessDb, indices: [...indices] };
+}
+
+/** Size of the tfjs wasm backend's heap in bytes (null on other backends). */
+function wasmHeapBytes(tf: typeof tfc): number | null {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return b.wasm?.HEAPU8 ? b.wasm.HEAPU8.buffer.byteLength : null;
+}
+
+/** The gradient hook URL when the training code exposes it (a source bundle needs it before loading; see below). */
+async function gradientHook(): Promise<string | null> {
+  const backend = (await import('../train/backend')) as { gradientHookUrl?: () => string };
+  return typeof backend.gradientHookUrl === 'function' ? backend.gradientHookUrl() : null;
+}
+
+/** What the worker thread of a `--devices 2` measurement needs. */
+interface BenchWorkerInit { composed: ComposedConfig; layout: SlotLayout[]; weights: SharedArrayBuffer; grads: SharedArrayBuffer }
+type BenchWorkerMsg = { type: 'step'; indices: number[]; noiseSeed: number; weights: Record<string, number> } | { type: 'heap' };
+type BenchWorkerReply = { type: 'ready' } | { type: 'done'; total: number } | { type: 'heap'; bytes: number | null } | { type: 'error'; message: string };
+
+/** Worker thread body (`bench --train-worker`): computes the loss and gradients of its share of each batch. */
+async function trainWorker(): Promise<number> {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  if (!parentPort) throw new CliError('--train-worker is internal (a worker thread of bench --devices 2)');
+  const port = parentPort;
+  const init = workerData as BenchWorkerInit;
+  const c = init.composed.config;
+  const { initBackend } = await import('../train/backend');
+  const { graphFromConfig, TrainModel } = await import('../train/model');
+  const { lossAndGrads } = await import('../train/step');
+  const { tf } = await initBackend(c.backend as 'auto');
+  const model = await TrainModel.create(tf, graphFromConfig(c), { seed: c.seed });
+  const vars = model.variables();
+  const wViews: Record<string, Float32Array> = {};
+  const gViews: Record<string, Float32Array> = {};
+  for (const s of init.layout) {
+    wViews[s.name] = new Float32Array(init.weights, s.offset * 4, s.length);
+    gViews[s.name] = new Float32Array(init.grads, s.offset * 4, s.length);
+  }
+  port.on('message', (m: BenchWorkerMsg) => {
+    try {
+      if (m.type === 'heap') { port.postMessage({ type: 'heap', bytes: wasmHeapBytes(tf) } satisfies BenchWorkerReply); return; }
+      for (const [k, v] of Object.entries(vars)) {
+        const t = tf.tensor(wViews[k].slice(), v.shape, 'float32');
+        v.assign(t);
+        t.dispose();
+      }
+      const r = lossAndGrads(tf, model, c, syntheticBatch(c, m.indices), m.weights, m.noiseSeed);
+      for (const [k, g] of Object.entries(r.grads)) { gViews[k].set(g.dataSync() as Float32Array); g.dispose(); }
+      port.postMessage({ type: 'done', total: r.total } satisfies BenchWorkerReply);
+    } catch (e) {
+      port.postMessage({ type: 'error', message: (e as Error).stack ?? String(e) } satisfies BenchWorkerReply);
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies BenchWorkerReply);
+  return new Promise<number>(() => {}); // runs until the parent terminates the thread
+}
+
+/** One gradient worker thread running this CLI with `bench --train-worker`. */
+async function startWorker(cliUrl: string, init: BenchWorkerInit) {
+  const { Worker } = await import('node:worker_threads');
+  const hook = await gradientHook();
+  // dynamic imports only: the eval'd code is CommonJS or ESM depending on the process's --input-type
+  const code = `import('node:module').then((mod) => { ${hook ? `mod.register(${JSON.stringify(hook)}); ` : ''}` +
+    `return import(${JSON.stringify(cliUrl)}); }).then((m) => m.main(['bench', '--train-worker']))` +
+    `.catch((e) => import('node:worker_threads').then((w) => w.parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) })));`;
+  const w = new Worker(code, { eval: true, workerData: init });
+  let pending: ((r: BenchWorkerReply) => void) | null = null;
+  let failed: string | null = null;
+  w.on('message', (r: BenchWorkerReply) => { const cb = pending; pending = null; cb?.(r); });
+  w.on('error', (e) => { failed = e.message; const cb = pending; pending = null; cb?.({ type: 'error', message: e.message }); });
+  const ask = (m: BenchWorkerMsg | null): Promise<BenchWorkerReply> => new Promise((resolve, reject) => {
+    if (failed) { reject(new Error(`bench worker: ${failed}`)); return; }
+    pending = (r) => (r.type === 'error' ? reject(new Error(`bench worker: ${r.message.split('\n')[0]}`)) : resolve(r));
+    if (m) w.postMessage(m);
+  });
+  const ready = await ask(null);
+  if (ready.type !== 'ready') throw new Error('bench worker did not start');
+  return { ask, close: () => w.terminate() };
+}
+
+/**
+ * Times `o.warmup + o.steps` training steps on synthetic batches in this process, as the trainer runs them
+ * (estimator → synth → spectral loss → gradients → Adam; with devices 2 a worker thread computes half of each batch).
+ * @param cliUrl URL of this CLI's entry (for the worker thread of devices 2)
+ */
+export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise<TrainBenchResult> {
+  const { composeConfig, lossWeights } = await import('../train/config');
+  const { initBackend } = await import('../train/backend');
+  const { graphFromConfig, TrainModel } = await import('../train/model');
+  const { lossAndGrads, shareIndices } = await import('../train/step');
+  const { Adam } = await import('../train/trainer');
+  const { layoutOf } = await import('../train/parallel');
+  const composed = composeConfig({ overrides: trainOverrides(o) });
+  const c = composed.config;
+  const backend = await initBackend(c.backend as 'auto');
+  const tf = backend.tf;
+  const graph = graphFromConfig(c);
+  const model = await TrainModel.create(tf, graph, { seed: c.seed });
+  const vars = model.variables();
+  const adam = new Adam(tf, vars, c.model.lr);
+  const B = c.batch_size;
+  const devices = B > 1 ? o.devices : 1;
+  let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
+  let weightViews: Record<string, Float32Array> = {};
+  let gradViews: Record<string, Float32Array> = {};
+  if (devices > 1) {
+    if (!cliUrl) throw new Error('devices 2 needs the CLI entry URL');
+    const { layout, length } = layoutOf(model.shapes());
+    const weights = new SharedArrayBuffer(length * 4);
+    const grads = new SharedArrayBuffer(length * 4);
+    for (const s of layout) {
+      weightViews[s.name] = new Float32Array(weights, s.offset * 4, s.length);
+      gradViews[s.name] = new Float32Array(grads, s.offset * 4, s.length);
+    }
+    worker = await startWorker(cliUrl, { composed, layout, weights, grads });
+  }
+  const syncWeights = (): void => {
+    if (worker) for (const [k, v] of Object.entries(vars)) weightViews[k].set(v.dataSync() as Float32Array);
+  };
+  syncWeights();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let loss = NaN;
+  try {
+    for (let step = 0; step < o.warmup + o.steps; step++) {
+      const idx = Array.from({ length: B }, (_, i) => step * B + i);
+      const weights = lossWeights(c, step);
+      const noiseSeed = 1000 + step;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      let g: Record<string, tfc.Tensor>;
+      if (!worker) {
+        const r = lossAndGrads(tf, model, c, syntheticBatch(c, idx), weights, noiseSeed);
+        loss = r.total;
+        g = r.grads;
+      } else {
+        const [mine, theirs] = shareIndices(idx, 2);
+        const pending = worker.ask({ type: 'step', indices: theirs, noiseSeed: noiseSeed + mine.length, weights });
+        const own = lossAndGrads(tf, model, c, syntheticBatch(c, mine), weights, noiseSeed);
+        const other = (await pending) as { total: number };
+        const fa = mine.length / B;
+        const fb = theirs.length / B;
+        loss = own.total * fa + other.total * fb;
+        g = {};
+        for (const [k, gk] of Object.entries(own.grads)) {
+          g[k] = tf.tidy(() => tf.add(tf.mul(gk, fa), tf.mul(tf.tensor(gradViews[k], gk.shape, 'float32'), fb)));
+          gk.dispose();
+        }
+      }
+      adam.apply(g);
+      for (const t of Object.values(g)) t.dispose();
+      syncWeights();
+      const dt = (performance.now() - t0) / 1000;
+      const du = process.cpuUsage(c0);
+      if (step >= o.warmup) { wall.push(dt); cpu.push((du.user + du.system) / 1e6); }
+      // as the trainer does: let the event loop turn between steps (finalizers, timers)
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    let heap = wasmHeapBytes(tf);
+    if (worker && heap !== null) {
+      const r = await worker.ask({ type: 'heap' });
+      heap = r.type === 'heap' && r.bytes !== null ? heap + r.bytes : null;
+    }
+    const mb = (bytes: number): number => round(bytes / (1 << 20), 1);
+    return {
+      backend: backend.name,
+      devices,
+      batch_size: B,
+      clip_seconds: c.data.length,
+      sample_rate: c.sample_rate,
+      frames: Math.round(c.data.length * c.data.frame_rate),
+      hidden: graph.estimator.hiddenSize,
+      harmonics: (graph.synth.nodes.find((n) => n.type === 'Harmonic') as { nHarmonics?: number } | undefined)?.nHarmonics ?? 0,
+      warmup_steps: o.warmup,
+      steps: o.steps,
+      step_seconds_all: wall.map((x) => round(x, 3)),
+      step_seconds: round(Math.min(...wall), 3),
+      step_seconds_mean: round(wall.reduce((a, b) => a + b, 0) / wall.length, 3),
+      step_cpu_seconds: round(Math.min(...cpu), 3),
+      loss: round(loss, 6),
+      peak_rss_mb: mb(process.resourceUsage().maxRSS * 1024),
+      tf_wasm_heap_mb: heap === null ? null : mb(heap),
+    };
+  } finally {
+    await worker?.close();
+    adam.dispose();
+    model.dispose();
+  }
+}
+
+/**
+ * How to start this CLI in another process or thread: the built entry (dist/cli.js) when running from the build,
+ * else (TypeScript sources: tests, development) a bundle of src/cli/main.ts that esbuild (a dev dependency) writes
+ * under node_modules/.cache. A bundle imports tfjs's gradient files at its top level, so the launcher registers
+ * the gradient resolve hook first (see src/train/backend.ts).
+ */
+async function cliLauncher(): Promise<{ url: string; args: (argv: string[]) => string[] }> {
+  const self = import.meta.url;
+  if (self.endsWith('.js')) {
+    // built: this module is dist/cli/bench-<hash>.js, the entry dist/cli.js
+    let entry = fileURLToPath(new URL('../cli.js', self));
+    if (!existsSync(entry) && process.argv[1]) entry = process.argv[1];
+    return { url: pathToFileURL(entry).href, args: (argv) => [entry, ...argv] };
+  }
+  const esbuildName = 'esbuild';
+  const esbuild = (await import(/* @vite-ignore */ esbuildName)) as typeof import('esbuild');
+  const outDir = fileURLToPath(new URL('../../node_modules/.cache/ddsp-stream/', self));
+  mkdirSync(outDir, { recursive: true });
+  const built = await esbuild.build({
+    entryPoints: [fileURLToPath(new URL('./main.ts', self))], bundle: true, platform: 'node', format: 'esm',
+    write: false, target: 'es2022', packages: 'external', logLevel: 'silent', outfile: join(outDir, 'cli.mjs'),
+  });
+  const code = built.outputFiles[0].contents;
+  const file = join(outDir, `cli-${createHash('sha1').update(code).digest('hex').slice(0, 12)}.mjs`);
+  if (!existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, file);
+  }
+  const url = pathToFileURL(file).href;
+  const hook = await gradientHook();
+  return {
+    url,
+    args: (argv) => ['--input-type=module', '-e',
+      `${hook ? `import { register } from 'node:module'; register(${JSON.stringify(hook)});\n` : ''}` +
+      `const m = await import(${JSON.stringify(url)}); process.exitCode = await m.main(${JSON.stringify(argv)});`],
+  };
+}
+
+/** Runs the training measurement in a child process; resolves with its figures or a one-line reason. */
+async function trainInChild(o: TrainBenchOptions): Promise<{ result: TrainBenchResult } | { note: string }> {
+  const tfjs = missingTrainingPackages().filter((n) => n.startsWith('@tensorflow/'));
+  if (tfjs.length > 0) {
+    return { note: `training figures need the optional package${tfjs.length > 1 ? 's' : ''} ${tfjs.join(', ')}: ${installCommand(tfjs)}` };
+  }
+  const launcher = await cliLauncher();
+  const argv = ['bench', '--train-child', '--cli-url', launcher.url, '--steps', String(o.steps), '--warmup', String(o.warmup),
+    '--devices', String(o.devices)];
+  const opt = (flag: string, v: string | number | undefined) => { if (v !== undefined) argv.push(flag, String(v)); };
+  opt('--hidden', o.hidden);
+  opt('--harmonics', o.harmonics);
+  opt('--filter-size', o.filterSize);
+  opt('--ir-seconds', o.irSeconds);
+  opt('--train-batch', o.batch);
+  opt('--train-seconds', o.clipSeconds);
+  opt('--backend', o.backend);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, launcher.args(argv), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', (e) => resolve({ note: `training measurement did not start: ${e.message}` }));
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0) {
+        try { resolve({ result: JSON.parse(last) as TrainBenchResult }); return; } catch { /* fall through */ }
+      }
+      const why = err.trim().split('\n').filter(Boolean).pop() ?? `exit code ${code}`;
+      resolve({ note: `training measurement failed: ${why.replace(/^ddsp-stream bench: /, '')}` });
+    });
+  });
 }
 
 /** Runs `bench`. Returns the exit code. */
@@ -108,27 +522,70 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const p = parseArgs(argv, FLAGS);
   if (p.help) { io.stdout(HELP); return 0; }
   expectPositionals(p, [], USAGE);
+  if (bool(p, 'train-worker')) return trainWorker();
+  const trainOpts: TrainBenchOptions = {
+    steps: num(p, 'steps', 3),
+    warmup: num(p, 'warmup', 1),
+    devices: num(p, 'devices', 1),
+    hidden: num(p, 'hidden'),
+    harmonics: num(p, 'harmonics'),
+    filterSize: num(p, 'filter-size'),
+    irSeconds: num(p, 'ir-seconds'),
+    batch: num(p, 'train-batch'),
+    clipSeconds: num(p, 'train-seconds'),
+    backend: str(p, 'backend'),
+  };
+  if (bool(p, 'train-child')) {
+    const r = await trainBench(trainOpts, str(p, 'cli-url'));
+    io.stdout(`${JSON.stringify(r)}\n`);
+    return 0;
+  }
+
   const path = str(p, 'model');
   const model = path !== undefined
     ? await loadModel(path)
-    : syntheticModel({ hiddenSize: num(p, 'hidden', 512), nHarmonics: num(p, 'harmonics', 256) });
-  const r = benchEngine(model, {
-    sampleRate: num(p, 'sample-rate', 48000),
-    block: num(p, 'block', 128),
-    seconds: num(p, 'seconds', 10),
-    spreadQuanta: num(p, 'spread-quanta'),
-  });
-  if (bool(p, 'json')) {
-    io.stdout(`${JSON.stringify(r)}\n`);
-  } else {
-    io.stdout([
-      `model            ${r.model} (${r.frame_macs.toLocaleString('en')} MACs per frame)`,
-      `sample rate      ${r.sample_rate} Hz, block ${r.block} (budget ${r.block_budget_ms} ms)`,
-      `audio            ${r.audio_seconds} s in ${r.engine_cpu_seconds} s  →  RTF ${r.rtf}`,
-      `block time       mean ${r.mean_block_ms} ms, p99 ${r.p99_block_ms} ms, worst ${r.worst_block_ms} ms`,
-      `latency          ${r.latency_samples} samples = ${r.latency_ms} ms`,
-      '',
-    ].join('\n'));
+    : syntheticModel({ hiddenSize: num(p, 'hidden', 512), nHarmonics: num(p, 'harmonics', 256),
+      filterSize: num(p, 'filter-size', 512), irSeconds: num(p, 'ir-seconds', 1) });
+  const runs: BenchResult[] = [];
+  for (let i = 0; i < num(p, 'repeat', 1); i++) {
+    runs.push(benchEngine(model, {
+      sampleRate: num(p, 'sample-rate', 48000),
+      block: num(p, 'block', 128),
+      seconds: num(p, 'seconds', 10),
+      spreadQuanta: num(p, 'spread-quanta'),
+    }));
   }
+  const r = minOfRuns(runs);
+  let training: TrainBenchResult | null = null;
+  let trainingNote: string | undefined;
+  if (bool(p, 'no-train')) {
+    trainingNote = 'skipped (--no-train)';
+  } else {
+    const t = await trainInChild(trainOpts);
+    if ('result' in t) training = t.result;
+    else trainingNote = t.note;
+  }
+  if (bool(p, 'json')) {
+    io.stdout(`${JSON.stringify({ ...r, repeat: runs.length, training, ...(trainingNote ? { training_note: trainingNote } : {}) })}\n`);
+    return 0;
+  }
+  const lines = [
+    `model            ${r.model} (${r.frame_macs.toLocaleString('en')} MACs per frame)`,
+    `sample rate      ${r.sample_rate} Hz, block ${r.block} (budget ${r.block_budget_ms} ms)`,
+    `audio            ${r.audio_seconds} s in ${r.engine_cpu_seconds} s  →  RTF ${r.rtf} (CPU time ${r.cpu_rtf})${runs.length > 1 ? `, best of ${runs.length}` : ''}`,
+    `block time       mean ${r.mean_block_ms} ms, p99 ${r.p99_block_ms} ms, worst ${r.worst_block_ms} ms`,
+    `latency          ${r.latency_samples} samples = ${r.latency_ms} ms`,
+  ];
+  if (training) {
+    const t = training;
+    lines.push(
+      `training         ${t.backend}, ${t.devices} thread${t.devices > 1 ? 's' : ''}, batch ${t.batch_size} × ${t.clip_seconds} s at ${t.sample_rate} Hz (hidden ${t.hidden}, ${t.harmonics} harmonics)`,
+      `step time        min ${t.step_seconds} s, mean ${t.step_seconds_mean} s (CPU ${t.step_cpu_seconds} s) over ${t.steps} steps after ${t.warmup_steps} warm-up`,
+      `peak memory      RSS ${t.peak_rss_mb} MB${t.tf_wasm_heap_mb !== null ? `, tfjs wasm heap ${t.tf_wasm_heap_mb} MB` : ''}`,
+    );
+  } else {
+    lines.push(`training         ${trainingNote}`);
+  }
+  io.stdout(`${lines.join('\n')}\n`);
   return 0;
 }

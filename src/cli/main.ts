@@ -11,6 +11,7 @@
 
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { CliError, processIO, type CliIO } from './args';
 import { trainingCommand } from './deps';
 
@@ -104,10 +105,11 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
 /** Package version (kept in step with package.json by the release process). */
 export const VERSION = '0.1.0';
 
-// Run when executed directly (dist/cli.js, possibly through npm's bin symlink), not when imported by tests.
+// Run when executed directly (dist/cli.js, possibly through npm's bin symlink), not when imported by tests nor
+// by a worker thread (a worker's process.argv is its parent's: `bench --devices 2` imports this file in one).
 function isMainModule(): boolean {
   try {
-    if (typeof process === 'undefined' || !process.argv[1]) return false;
+    if (typeof process === 'undefined' || !process.argv[1] || !isMainThread) return false;
     return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
   } catch {
     return false;

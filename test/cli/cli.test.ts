@@ -230,7 +230,7 @@ describe('ddsp-stream convert, bench, help', () => {
   });
 
   it('bench --json prints the streaming figures', async () => {
-    const r = await cli('bench', '--seconds', '0.5', '--hidden', '16', '--harmonics', '8', '--json');
+    const r = await cli('bench', '--seconds', '0.5', '--hidden', '16', '--harmonics', '8', '--no-train', '--json');
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.latency_samples).toBe(2143);
