@@ -36,9 +36,27 @@ function fastSize(n: number): number {
   return best;
 }
 
+// One RealFFT per transform size, kept for the module's lifetime: a RealFFT holds wasm-heap buffers that only a
+// FinalizationRegistry frees, so one per call (training convolves every batch item with a 1 s IR, forward and
+// backward) filled PFFFT's heap faster than the garbage collector emptied it ('pffft: out of wasm memory').
+// A handful of sizes occur in practice; past MAX_CACHED_FFTS the oldest entry is dropped (then freed by the GC).
+const MAX_CACHED_FFTS = 8;
+const fftCache = new Map<number, RealFFT>();
+
+function cachedFFT(size: number): RealFFT {
+  let f = fftCache.get(size);
+  if (f === undefined) {
+    if (fftCache.size >= MAX_CACHED_FFTS) fftCache.delete(fftCache.keys().next().value as number);
+    f = new RealFFT(size);
+    fftCache.set(size, f);
+  }
+  return f;
+}
+
 /**
  * Full linear convolution of a and b (length a.length + b.length − 1; empty if either is empty), FFT based
- * (direct float64 sum for small sizes). Non-finite inputs are treated as 0.
+ * (direct float64 sum for small sizes). Non-finite inputs are treated as 0. The FFT of each size is created once
+ * and reused: calls allocate no wasm memory after the first of a size.
  */
 export function fftConvolve(a: Float32Array, b: Float32Array): Float32Array {
   if (a.length === 0 || b.length === 0) return new Float32Array(0);
@@ -53,7 +71,7 @@ export function fftConvolve(a: Float32Array, b: Float32Array): Float32Array {
     return Float32Array.from(out);
   }
   const M = fastSize(n);
-  const fft = new RealFFT(M);
+  const fft = cachedFFT(M);
   const xa = new Float32Array(M);
   const xb = new Float32Array(M);
   for (let i = 0; i < a.length; i++) xa[i] = sanitize(a[i]);

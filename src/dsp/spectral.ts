@@ -94,7 +94,7 @@ export function powerSpectrogram(x: Float32Array, o: StftOptions, offset = 0, nS
   const nFrames = stftFrameCount(nSamples, o);
   const Lp = paddedLength(nSamples, o);
   const pad = o.center ? n / 2 : 0;
-  const fft = new RealFFT(n);
+  const fft = work(n).fft;
   const buf = new Float32Array(n);
   const spec = new Float32Array(n + 2);
   const power = new Float64Array(nFrames * nBins);
@@ -152,10 +152,16 @@ class ScaleWork {
   }
 }
 
+// One ScaleWork (and so one RealFFT) per FFT size for the module's lifetime, shared by the loss and the STFTs: a
+// RealFFT's wasm buffers are freed only by the garbage collector, so a new one per call fills PFFFT's heap.
 const workCache = new Map<number, ScaleWork>();
 function work(n: number): ScaleWork {
   let w = workCache.get(n);
-  if (!w) { w = new ScaleWork(n); workCache.set(n, w); }
+  if (!w) {
+    if (workCache.size >= 16) workCache.delete(workCache.keys().next().value as number);
+    w = new ScaleWork(n);
+    workCache.set(n, w);
+  }
   return w;
 }
 

@@ -26,6 +26,19 @@ export interface FilteredNoiseOpOptions extends FilteredNoiseOptions {
   nSamples: number;
 }
 
+// One RealFFT per size for the module's lifetime: a RealFFT's wasm buffers are freed only by the garbage
+// collector, so creating two per clip and step filled PFFFT's heap during training.
+const fftCache = new Map<number, RealFFT>();
+function cachedFFT(size: number): RealFFT {
+  let f = fftCache.get(size);
+  if (f === undefined) {
+    if (fftCache.size >= 8) fftCache.delete(fftCache.keys().next().value as number);
+    f = new RealFFT(size);
+    fftCache.set(size, f);
+  }
+  return f;
+}
+
 /**
  * Adjoint of one clip: ∂L/∂freq_response [nFrames × (N/2+1)] given ∂L/∂audio g (nSamples values from gOffset)
  * and the clip's noise (drawn from `seed`, scaled as the forward). Exported for tests.
@@ -35,8 +48,8 @@ export function filteredNoiseAdjoint(g: ArrayLike<number>, gOffset: number, nSam
   const N = geom.synthFilterSize;
   const M = N / 2 + 1;
   const P = geom.fftSize;
-  const fft = new RealFFT(P);
-  const fftN = new RealFFT(N);
+  const fft = cachedFFT(P);
+  const fftN = cachedFFT(N);
   const bufG = new Float32Array(P);
   const bufX = new Float32Array(P);
   const specG = new Float32Array(P + 2);
