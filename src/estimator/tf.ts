@@ -3,6 +3,11 @@
 // The GRU is written from raw ops with PyTorch's reset-after convention (tf.layers.gru refuses resetAfter).
 // Matrix products go through `linearNoBias`, whose gradient needs no transposed matmul (matMul's transpose flags
 // are 15–25× slower on the wasm backend) and transposes only the small activation gradient.
+// The GRU recurrence is one differentiable op over the whole sequence (`gruSequence`): the input projections of all
+// steps are one matmul before it, and its hand-written backward (BPTT) forms the recurrent-weight gradient with ONE
+// matmul of the stacked per-step gate gradients and hidden states. Written per step with autodiff, every step
+// kept its own [3H, H] weight gradient (tfjs holds all of a backward pass's intermediate gradients until it ends):
+// the wasm heap grew by ~17 MB per frame (905 MB at 50 frames, hidden 512, batch 16).
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients (the @tensorflow/tfjs union package does this): register them here.
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
@@ -23,13 +28,108 @@ export function linearNoBias(x: tf.Tensor2D, w: tf.Tensor2D, wT: tf.Tensor2D): t
     save([xi, wi]);
     return {
       value: tf.matMul(xi, wT),
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.tidy(() => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
         return [tf.matMul(dy, sw), tf.matMul(tf.transpose(dy), sx)];
-      },
+      }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (f as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D)(x, w);
+}
+
+/**
+ * The GRU recurrence (PyTorch gates r, z, n, reset-after) over a whole sequence from h0 = 0, as one differentiable
+ * op. Per step t, with [xr, xz, xn] = xProj[t] and [hr, hz, hn] = h·whhᵀ + bhh:
+ *   r = σ(xr + hr), z = σ(xz + hz), n = tanh(xn + r ⊙ hn), h' = (1 − z) ⊙ n + z ⊙ h.
+ * Backward (BPTT, hand-written): per step the gate gradients gx = ∂L/∂xProj[t] and gh = ∂L/∂(h·whhᵀ + bhh), and
+ * ∂L/∂h_{t−1} = ∂L/∂h_t ⊙ z + gh·whh; after the loop ∂L/∂whh = Ghᵀ·Hprev with Gh [T·B, 3H] and Hprev [T·B, H]
+ * stacked over all steps (one matmul), ∂L/∂bhh = Σ Gh. Each step's temporaries are freed as it ends.
+ * @param xProj input projections W_ih·x + b_ih, [T, B, 3H]
+ * @param whh recurrent weight [3H, H] (PyTorch layout)
+ * @param bhh recurrent bias [3H]
+ * @returns hidden states [T, B, H]; gradients flow to all three inputs
+ */
+export function gruSequence(xProj: tf.Tensor3D, whh: tf.Tensor2D, bhh: tf.Tensor1D): tf.Tensor3D {
+  if (xProj.rank !== 3 || whh.rank !== 2 || bhh.rank !== 1 || whh.shape[0] !== xProj.shape[2] ||
+    whh.shape[0] !== 3 * whh.shape[1] || bhh.shape[0] !== whh.shape[0]) {
+    throw new RangeError(`gruSequence: shapes must be xProj [T, B, 3H], whh [3H, H], bhh [3H]; got [${xProj.shape}], [${whh.shape}], [${bhh.shape}]`);
+  }
+  const [T, B] = xProj.shape;
+  const H = whh.shape[1];
+  const f = tf.customGrad(((x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const wT = tf.transpose(w); // [H, 3H], once for all steps
+    const xs = tf.unstack(x) as tf.Tensor2D[]; // T × [B, 3H]
+    const hs: tf.Tensor2D[] = [];
+    const rs: tf.Tensor2D[] = [];
+    const zs: tf.Tensor2D[] = [];
+    const ns: tf.Tensor2D[] = [];
+    const hns: tf.Tensor2D[] = [];
+    let h = tf.zeros([B, H]) as tf.Tensor2D;
+    for (let t = 0; t < T; t++) {
+      const hPrev = h;
+      const step = tf.tidy(() => {
+        const [xr, xz, xn] = tf.split(xs[t], 3, 1);
+        const [hr, hz, hn] = tf.split(tf.add(tf.matMul(hPrev, wT), b), 3, 1);
+        const r = tf.sigmoid(tf.add(xr, hr));
+        const z = tf.sigmoid(tf.add(xz, hz));
+        const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+        const hNew = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, hPrev));
+        return [hNew, r, z, n, hn] as tf.Tensor2D[];
+      });
+      h = step[0];
+      hs.push(h);
+      rs.push(step[1]);
+      zs.push(step[2]);
+      ns.push(step[3]);
+      hns.push(step[4]);
+    }
+    const value = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
+    save([value, tf.stack(rs), tf.stack(zs), tf.stack(ns), tf.stack(hns), w]);
+    const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]): tf.Tensor[] => tf.tidy(() => {
+      const [sH, sR, sZ, sN, sHn, sW] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D];
+      const hU = tf.unstack(sH) as tf.Tensor2D[];
+      const rU = tf.unstack(sR) as tf.Tensor2D[];
+      const zU = tf.unstack(sZ) as tf.Tensor2D[];
+      const nU = tf.unstack(sN) as tf.Tensor2D[];
+      const hnU = tf.unstack(sHn) as tf.Tensor2D[];
+      const dyU = tf.unstack(dy) as tf.Tensor2D[];
+      const zero = tf.zeros([B, H]) as tf.Tensor2D;
+      const gxs: tf.Tensor2D[] = new Array(T);
+      const ghs: tf.Tensor2D[] = new Array(T);
+      let dh = zero;
+      for (let t = T - 1; t >= 0; t--) {
+        const dhNext = dh;
+        const [dhPrev, gx, gh] = tf.tidy(() => {
+          const hPrev = t > 0 ? hU[t - 1] : zero;
+          const r = rU[t];
+          const z = zU[t];
+          const n = nU[t];
+          const dht = tf.add(dhNext, dyU[t]);
+          const dn = tf.mul(dht, tf.sub(1, z));
+          const dz = tf.mul(dht, tf.sub(hPrev, n));
+          const daN = tf.mul(dn, tf.sub(1, tf.square(n))); // through tanh
+          const daR = tf.mul(tf.mul(daN, hnU[t]), tf.mul(r, tf.sub(1, r))); // through σ
+          const daZ = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
+          const dHn = tf.mul(daN, r);
+          const gxT = tf.concat([daR, daZ, daN], 1) as tf.Tensor2D; // ∂L/∂xProj[t]
+          const ghT = tf.concat([daR, daZ, dHn], 1) as tf.Tensor2D; // ∂L/∂(h·whhᵀ + bhh)
+          return [tf.add(tf.mul(dht, z), tf.matMul(ghT, sW)), gxT, ghT] as tf.Tensor2D[];
+        });
+        if (dhNext !== zero) dhNext.dispose();
+        dh = dhPrev;
+        gxs[t] = gx;
+        ghs[t] = gh;
+      }
+      const dX = tf.stack(gxs);
+      const gh = tf.reshape(tf.stack(ghs), [T * B, 3 * H]);
+      const hPrevAll = tf.reshape(tf.concat([tf.zeros([1, B, H]), tf.slice(sH, [0, 0, 0], [T - 1, B, H])], 0), [T * B, H]);
+      const dW = tf.matMul(tf.transpose(gh), hPrevAll); // [3H, H]: all steps in one product
+      const dB = tf.sum(gh, 0);
+      return [dX, dW, dB];
+    });
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (f as unknown as (a: tf.Tensor3D, b: tf.Tensor2D, c: tf.Tensor1D) => tf.Tensor3D)(xProj, whh, bhh);
 }
 
 /** Options of the EstimatorTF constructor. */
@@ -112,23 +212,11 @@ export class EstimatorTF {
       x = mlp(x, 0);
       // GRU (PyTorch gates r, z, n; n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)); h' = (1 − z) ⊙ n + z ⊙ h).
       const wih = v['gru.weight_ih_l0'] as tf.Tensor2D;
+      // input projections of all steps in one matmul, then the recurrence as one op (see gruSequence)
       const xProj = tf.add(linearNoBias(x, wih, tf.transpose(wih)), v['gru.bias_ih_l0']);
-      const steps = tf.unstack(tf.transpose(tf.reshape(xProj, [B, T, 3 * H]), [1, 0, 2])); // T × [B, 3H]
-      const whh = v['gru.weight_hh_l0'] as tf.Tensor2D;
-      const whhT = tf.transpose(whh); // [H, 3H], once for all steps
-      const bhh = v['gru.bias_hh_l0'];
-      let h = tf.zeros([B, H]) as tf.Tensor2D;
-      const hs: tf.Tensor2D[] = [];
-      for (let t = 0; t < T; t++) {
-        const [xr, xz, xn] = tf.split(steps[t], 3, 1);
-        const [hr, hz, hn] = tf.split(tf.add(linearNoBias(h, whh, whhT), bhh), 3, 1);
-        const r = tf.sigmoid(tf.add(xr, hr));
-        const z = tf.sigmoid(tf.add(xz, hz));
-        const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
-        h = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h)) as tf.Tensor2D;
-        hs.push(h);
-      }
-      const seq = tf.reshape(tf.transpose(tf.stack(hs), [1, 0, 2]), [B * T, H]) as tf.Tensor2D; // [B·T, H], batch-major
+      const xSeq = tf.transpose(tf.reshape(xProj, [B, T, 3 * H]), [1, 0, 2]) as tf.Tensor3D; // [T, B, 3H]
+      const hs = gruSequence(xSeq, v['gru.weight_hh_l0'] as tf.Tensor2D, v['gru.bias_hh_l0'] as tf.Tensor1D); // [T, B, H]
+      const seq = tf.reshape(tf.transpose(hs, [1, 0, 2]), [B * T, H]) as tf.Tensor2D; // [B·T, H], batch-major
       const y = mlp(seq, 1);
       return tf.reshape(tf.sigmoid(linear(y, 'out')), [B, T, P]) as tf.Tensor3D;
     });
