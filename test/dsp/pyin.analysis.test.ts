@@ -81,6 +81,9 @@ describe('trackPitchOffline', () => {
     const plain = score(trackPitchOffline(audio, SR, { frameRate, viterbi: false }));
     expect(plain.wrongVoicing).toBeLessThanOrEqual(2);
     expect(plain.maxErr).toBeLessThan(0.01);
+    const single = score(trackPitchOffline(audio, SR, { frameRate, lookAhead: false }));
+    expect(single.wrongVoicing).toBe(0);
+    expect(single.maxErr).toBeLessThan(0.01);
     const w3072 = score(trackPitchOffline(audio, SR, { frameRate, windowSize: 3072 }));
     expect(w3072.wrongVoicing).toBe(0);
     expect(w3072.maxErr).toBeLessThan(0.01);
