@@ -43,7 +43,12 @@ export function linearNoBias(x: tf.Tensor2D, w: tf.Tensor2D, wT: tf.Tensor2D): t
  *   r = σ(xr + hr), z = σ(xz + hz), n = tanh(xn + r ⊙ hn), h' = (1 − z) ⊙ n + z ⊙ h.
  * Backward (BPTT, hand-written): per step the gate gradients gx = ∂L/∂xProj[t] and gh = ∂L/∂(h·whhᵀ + bhh), and
  * ∂L/∂h_{t−1} = ∂L/∂h_t ⊙ z + gh·whh; after the loop ∂L/∂whh = Ghᵀ·Hprev with Gh [T·B, 3H] and Hprev [T·B, H]
- * stacked over all steps (one matmul), ∂L/∂bhh = Σ Gh. Each step's temporaries are freed as it ends.
+ * concatenated over all steps (one matmul), ∂L/∂bhh = Σ Gh. Each step's temporaries are freed as it ends.
+ *
+ * No tf.slice / tf.split / tf.unstack of a large tensor: the wasm backend's Slice kernel copies its WHOLE input
+ * out of the wasm heap for every slice, so unstacking a [T, B, 3H] tensor step by step costs T full copies. Per-step
+ * inputs are read once and uploaded step by step; per-step states are kept as separate tensors; gates use separate
+ * [H, H] weight blocks; results are joined with concat (which the wasm backend does without that copy).
  * @param xProj input projections W_ih·x + b_ih, [T, B, 3H]
  * @param whh recurrent weight [3H, H] (PyTorch layout)
  * @param bhh recurrent bias [3H]
@@ -56,9 +61,13 @@ export function gruSequence(xProj: tf.Tensor3D, whh: tf.Tensor2D, bhh: tf.Tensor
   }
   const [T, B] = xProj.shape;
   const H = whh.shape[1];
+  const BH = B * H;
   const f = tf.customGrad(((x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    const wT = tf.transpose(w); // [H, 3H], once for all steps
-    const xs = tf.unstack(x) as tf.Tensor2D[]; // T × [B, 3H]
+    // gate-major copy of the inputs: xg[t][g] = x[t, :, gH:(g+1)H], contiguous [B, H] blocks
+    const xg = tf.transpose(tf.reshape(x, [T, B, 3, H]), [0, 2, 1, 3]).dataSync() as Float32Array;
+    const gate = (t: number, g: number): tf.Tensor2D => tf.tensor2d(xg.subarray((3 * t + g) * BH, (3 * t + g + 1) * BH), [B, H]);
+    const [wr, wz, wn] = [0, 1, 2].map((g) => tf.transpose(tf.slice(w, [g * H, 0], [H, H]))) as tf.Tensor2D[]; // [H, H] each
+    const [br, bz, bn] = [0, 1, 2].map((g) => tf.slice(b, [g * H], [H]));
     const hs: tf.Tensor2D[] = [];
     const rs: tf.Tensor2D[] = [];
     const zs: tf.Tensor2D[] = [];
@@ -68,11 +77,10 @@ export function gruSequence(xProj: tf.Tensor3D, whh: tf.Tensor2D, bhh: tf.Tensor
     for (let t = 0; t < T; t++) {
       const hPrev = h;
       const step = tf.tidy(() => {
-        const [xr, xz, xn] = tf.split(xs[t], 3, 1);
-        const [hr, hz, hn] = tf.split(tf.add(tf.matMul(hPrev, wT), b), 3, 1);
-        const r = tf.sigmoid(tf.add(xr, hr));
-        const z = tf.sigmoid(tf.add(xz, hz));
-        const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+        const r = tf.sigmoid(tf.add(gate(t, 0), tf.add(tf.matMul(hPrev, wr), br)));
+        const z = tf.sigmoid(tf.add(gate(t, 1), tf.add(tf.matMul(hPrev, wz), bz)));
+        const hn = tf.add(tf.matMul(hPrev, wn), bn);
+        const n = tf.tanh(tf.add(gate(t, 2), tf.mul(r, hn)));
         const hNew = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, hPrev));
         return [hNew, r, z, n, hn] as tf.Tensor2D[];
       });
@@ -83,16 +91,13 @@ export function gruSequence(xProj: tf.Tensor3D, whh: tf.Tensor2D, bhh: tf.Tensor
       ns.push(step[3]);
       hns.push(step[4]);
     }
-    const value = tf.stack(hs) as tf.Tensor3D; // [T, B, H]
-    save([value, tf.stack(rs), tf.stack(zs), tf.stack(ns), tf.stack(hns), w]);
+    const value = tf.reshape(tf.concat(hs, 0), [T, B, H]) as tf.Tensor3D;
+    // per-step tensors are saved as they are (the engine keeps them only when a gradient is being recorded)
+    save([w, ...hs, ...rs, ...zs, ...ns, ...hns]);
     const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]): tf.Tensor[] => tf.tidy(() => {
-      const [sH, sR, sZ, sN, sHn, sW] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D];
-      const hU = tf.unstack(sH) as tf.Tensor2D[];
-      const rU = tf.unstack(sR) as tf.Tensor2D[];
-      const zU = tf.unstack(sZ) as tf.Tensor2D[];
-      const nU = tf.unstack(sN) as tf.Tensor2D[];
-      const hnU = tf.unstack(sHn) as tf.Tensor2D[];
-      const dyU = tf.unstack(dy) as tf.Tensor2D[];
+      const sW = saved[0] as tf.Tensor2D;
+      const at = (k: number, t: number): tf.Tensor2D => saved[1 + k * T + t] as tf.Tensor2D; // k: 0 h, 1 r, 2 z, 3 n, 4 hn
+      const dyd = dy.dataSync() as Float32Array;
       const zero = tf.zeros([B, H]) as tf.Tensor2D;
       const gxs: tf.Tensor2D[] = new Array(T);
       const ghs: tf.Tensor2D[] = new Array(T);
@@ -100,15 +105,15 @@ export function gruSequence(xProj: tf.Tensor3D, whh: tf.Tensor2D, bhh: tf.Tensor
       for (let t = T - 1; t >= 0; t--) {
         const dhNext = dh;
         const [dhPrev, gx, gh] = tf.tidy(() => {
-          const hPrev = t > 0 ? hU[t - 1] : zero;
-          const r = rU[t];
-          const z = zU[t];
-          const n = nU[t];
-          const dht = tf.add(dhNext, dyU[t]);
+          const hPrev = t > 0 ? at(0, t - 1) : zero;
+          const r = at(1, t);
+          const z = at(2, t);
+          const n = at(3, t);
+          const dht = tf.add(dhNext, tf.tensor2d(dyd.subarray(t * BH, (t + 1) * BH), [B, H]));
           const dn = tf.mul(dht, tf.sub(1, z));
           const dz = tf.mul(dht, tf.sub(hPrev, n));
           const daN = tf.mul(dn, tf.sub(1, tf.square(n))); // through tanh
-          const daR = tf.mul(tf.mul(daN, hnU[t]), tf.mul(r, tf.sub(1, r))); // through σ
+          const daR = tf.mul(tf.mul(daN, at(4, t)), tf.mul(r, tf.sub(1, r))); // through σ
           const daZ = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
           const dHn = tf.mul(daN, r);
           const gxT = tf.concat([daR, daZ, daN], 1) as tf.Tensor2D; // ∂L/∂xProj[t]
@@ -120,9 +125,9 @@ export function gruSequence(xProj: tf.Tensor3D, whh: tf.Tensor2D, bhh: tf.Tensor
         gxs[t] = gx;
         ghs[t] = gh;
       }
-      const dX = tf.stack(gxs);
-      const gh = tf.reshape(tf.stack(ghs), [T * B, 3 * H]);
-      const hPrevAll = tf.reshape(tf.concat([tf.zeros([1, B, H]), tf.slice(sH, [0, 0, 0], [T - 1, B, H])], 0), [T * B, H]);
+      const dX = tf.reshape(tf.concat(gxs, 0), [T, B, 3 * H]);
+      const gh = tf.concat(ghs, 0); // [T·B, 3H]
+      const hPrevAll = tf.concat([zero, ...Array.from({ length: T - 1 }, (_, t) => at(0, t))], 0); // [T·B, H]
       const dW = tf.matMul(tf.transpose(gh), hPrevAll); // [3H, H]: all steps in one product
       const dB = tf.sum(gh, 0);
       return [dX, dW, dB];
