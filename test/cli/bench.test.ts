@@ -15,7 +15,8 @@ async function cli(...argv: string[]) {
 const TINY = ['--seconds', '0.3', '--hidden', '16', '--harmonics', '8', '--filter-size', '64', '--ir-seconds', '0.02',
   '--train-batch', '2', '--train-seconds', '0.1', '--steps', '2', '--json'];
 
-const STREAM_KEYS = ['rtf', 'cpu_rtf', 'mean_block_ms', 'p99_block_ms', 'worst_block_ms', 'block_budget_ms', 'latency_samples',
+const STREAM_KEYS = ['rtf', 'cpu_rtf', 'mean_block_ms', 'p99_block_ms', 'worst_block_ms', 'p99_block_cpu_ms', 'worst_block_cpu_ms',
+  'block_budget_ms', 'latency_samples',
   'latency_ms', 'audio_seconds', 'engine_cpu_seconds', 'sample_rate', 'block', 'frame_macs'];
 
 function expectTraining(t: Record<string, unknown>, devices: number): void {
