@@ -504,11 +504,13 @@ export class RealFFT {
       else for (let i = 0; i < n; i++) vin[i] = x[i];
       this.plan.forwardOrdered(this.bufIn, this.bufOut);
       const vout = this.vOut;
-      const nyq = vout[1];
       if (spectrum.length === n + 2) spectrum.set(vout);
       else for (let i = 0; i < n; i++) spectrum[i] = vout[i];
+      // Nyquist bin: PFFFT's ordered layout keeps it at index 1. Moved with copyWithin rather than through a local:
+      // per-frame callers keep this function interpreted for a while, and interpreted code boxes (allocates) every
+      // fractional number it holds.
+      spectrum.copyWithin(n, 1, 2);
       spectrum[1] = 0;
-      spectrum[n] = nyq;
       spectrum[n + 1] = 0;
       return;
     }

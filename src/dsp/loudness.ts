@@ -54,6 +54,8 @@ export class LoudnessMeter {
   private readonly frame: Float32Array;
   private readonly spectrum: Float32Array;
   private readonly weights: Float64Array;
+  /** The last measurement in dB (a typed-array slot, so no call returns or passes a boxed fractional number). */
+  private readonly result = new Float64Array(1);
 
   /**
    * @param sampleRate Hz (the MODEL's rate: the value depends on it)
@@ -74,6 +76,22 @@ export class LoudnessMeter {
    * @returns dB, ≥ −80
    */
   measure(window: Float32Array, offset = 0): number {
+    this.load(window, offset);
+    this.measureFrame(this.result, 0);
+    return this.result[0];
+  }
+
+  /**
+   * {@link measure} writing the dB value to `out[index]` instead of returning it: the audio-thread form. (In V8 a
+   * fractional number returned from a function that is not inlined is boxed, i.e. allocated, on every call.)
+   */
+  measureInto(window: Float32Array, offset: number, out: Float32Array | Float64Array, index: number): void {
+    this.load(window, offset);
+    this.measureFrame(out, index);
+  }
+
+  /** Copies window[offset .. offset + nFft) into this.frame (outside the array and non-finite → 0). */
+  private load(window: Float32Array, offset: number): void {
     const n = this.nFft;
     const frame = this.frame;
     const o = offset | 0;
@@ -82,11 +100,14 @@ export class LoudnessMeter {
       const v = k >= 0 && k < window.length ? window[k] : 0;
       frame[i] = Number.isFinite(v) ? v : 0;
     }
-    return this.measureFrame();
   }
 
-  /** Loudness of the frame already in this.frame. */
-  private measureFrame(): number {
+  /**
+   * Loudness of the frame already in this.frame, into out[index]. (Computed and stored here, in the function with
+   * the loop, which V8 optimises early: a small per-frame wrapper touching the fractional result would stay
+   * interpreted for long, allocating a heap number per call meanwhile.)
+   */
+  private measureFrame(out: Float32Array | Float64Array, index: number): void {
     const spec = this.spectrum;
     this.fft.forward(this.frame, spec);
     const w = this.weights;
@@ -98,7 +119,7 @@ export class LoudnessMeter {
       acc += (re * re + im * im) * w[k];
     }
     const power = Math.max(acc / nBins, Math.pow(10, -LOUDNESS_RANGE_DB / 10));
-    return Math.max(10 * Math.log10(power), -LOUDNESS_RANGE_DB);
+    out[index] = Math.max(10 * Math.log10(power), -LOUDNESS_RANGE_DB);
   }
 
   /** @internal batch helper: measures frame k of a reflect-padded signal (no allocation). */
@@ -110,7 +131,8 @@ export class LoudnessMeter {
       const v = audio[reflectIndex(start + i, len)];
       frame[i] = Number.isFinite(v) ? v : 0;
     }
-    return this.measureFrame();
+    this.measureFrame(this.result, 0);
+    return this.result[0];
   }
 }
 

@@ -12,7 +12,10 @@ function mix32(x: number): number {
   x ^= x >>> 15;
   x = Math.imul(x, 0x846ca68b);
   x ^= x >>> 16;
-  return x >>> 0;
+  // Signed (x | 0), not x >>> 0: every use below only looks at the 32 bits, and V8 stores an unsigned value above
+  // 2^31 as a heap number (allocated when passed to or returned from a call it does not inline), a signed one as a
+  // small integer (in 64-bit Node; with pointer compression, as in Chrome, only up to ±2^30).
+  return x | 0;
 }
 
 const TWO32 = 4294967296;
@@ -24,8 +27,8 @@ function checkSeed(fn: string, seed: number): void {
 
 function seedKey(seed: number): number {
   // fold a safe integer into 32 bits, then mix
-  const lo = seed >>> 0;
-  const hi = Math.floor(seed / TWO32) >>> 0;
+  const lo = seed | 0;
+  const hi = Math.floor(seed / TWO32) | 0;
   return mix32(lo ^ mix32(hi + 0x9e3779b9));
 }
 
@@ -43,15 +46,28 @@ function valueFor(hk: number, lo: number): number {
  * advances `position`. Allocation-free; never throws in `fill`.
  */
 export class NoiseSource {
-  /** Seed (a safe integer). */
-  readonly seed: number;
+  /** Seed (a safe integer; change it with {@link reseed}). */
+  get seed(): number {
+    return this.seedValue;
+  }
   /** Index of the next sample `fill` writes (settable: seek). */
   position = 0;
-  private readonly key: number;
+  private seedValue = 0;
+  private key = 0;
 
   constructor(seed = 0) {
     checkSeed('NoiseSource', seed);
-    this.seed = seed;
+    this.seedValue = seed;
+    this.key = seedKey(seed);
+  }
+
+  /**
+   * Switches to the noise of another seed (the position is kept). Allocation-free; a seed that is not a safe
+   * integer is ignored.
+   */
+  reseed(seed: number): void {
+    if (!Number.isSafeInteger(seed)) return;
+    this.seedValue = seed;
     this.key = seedKey(seed);
   }
 
@@ -72,14 +88,14 @@ export class NoiseSource {
 function fillFrom(key: number, start: number, out: Float32Array, offset: number, n: number): void {
   let hi = Math.floor(start / TWO32);
   let lo = start - hi * TWO32;
-  let hk = hiKey(key, hi >>> 0);
+  let hk = hiKey(key, hi | 0);
   for (let i = 0; i < n; i++) {
     out[offset + i] = valueFor(hk, lo);
     lo++;
     if (lo === TWO32) {
       lo = 0;
       hi++;
-      hk = hiKey(key, hi >>> 0);
+      hk = hiKey(key, hi | 0);
     }
   }
 }

@@ -39,6 +39,10 @@ export class HarmonicOscillatorBank {
   phase = 0;
   private readonly a0: Float64Array;
   private readonly da: Float64Array;
+  /** f0 start and step (Hz) of the next core() call. */
+  private readonly f0Ramp = new Float64Array(2);
+  /** λ start, λ step, f0A, f0B of the next lerpCore() call. */
+  private readonly lerp = new Float64Array(4);
 
   constructor(maxHarmonics: number, sampleRate: number) {
     checkInt('HarmonicOscillatorBank', 'maxHarmonics', maxHarmonics, 1, 65536);
@@ -70,7 +74,10 @@ export class HarmonicOscillatorBank {
       a0[k] = a === a && a - a === 0 ? a : 0; // finite check without a call
       da[k] = d === d && d - d === 0 ? d : 0;
     }
-    this.core(out, offset, n, f0Start, f0Step, h);
+    const f = this.f0Ramp;
+    f[0] = f0Start;
+    f[1] = f0Step;
+    this.core(out, offset, n, h);
   }
 
   /**
@@ -82,6 +89,39 @@ export class HarmonicOscillatorBank {
   renderLerp(out: Float32Array, offset: number, n: number, lambdaStart: number, lambdaStep: number,
     f0A: number, f0B: number, ampsA: Float32Array | Float64Array, ampsB: Float32Array | Float64Array,
     nHarmonics: number): void {
+    const c = this.lerp;
+    c[0] = lambdaStart;
+    c[1] = lambdaStep;
+    c[2] = f0A;
+    c[3] = f0B;
+    this.lerpCore(out, offset, n, ampsA, ampsB, nHarmonics);
+  }
+
+  /**
+   * {@link renderLerp} with its fractional controls read from arrays: λ start and step from
+   * `lambda[0]`, `lambda[1]`; f0A = f0Hz[iA], f0B = f0Hz[iB]. Same samples as renderLerp. This is the form for
+   * the audio thread: in V8 a fractional number passed to (or returned from) a function that is not inlined is
+   * boxed into a new heap object, while numbers read from typed arrays are not.
+   */
+  renderLerpFrom(out: Float32Array, offset: number, n: number, lambda: Float64Array, f0Hz: Float32Array | Float64Array,
+    iA: number, iB: number, ampsA: Float32Array | Float64Array, ampsB: Float32Array | Float64Array,
+    nHarmonics: number): void {
+    const c = this.lerp;
+    c[0] = lambda[0];
+    c[1] = lambda[1];
+    c[2] = f0Hz[iA];
+    c[3] = f0Hz[iB];
+    this.lerpCore(out, offset, n, ampsA, ampsB, nHarmonics);
+  }
+
+  /** renderLerp with λ start/step and f0A/f0B in this.lerp[0..4). */
+  private lerpCore(out: Float32Array, offset: number, n: number, ampsA: Float32Array | Float64Array,
+    ampsB: Float32Array | Float64Array, nHarmonics: number): void {
+    const c = this.lerp;
+    const lambdaStart = c[0];
+    const lambdaStep = c[1];
+    const f0A = c[2];
+    const f0B = c[3];
     const h = Math.max(0, Math.min(nHarmonics | 0, this.maxHarmonics, ampsA.length, ampsB.length));
     const a0 = this.a0;
     const da = this.da;
@@ -94,14 +134,20 @@ export class HarmonicOscillatorBank {
       da[k] = lambdaStep * (b - a);
     }
     const df = f0B - f0A;
-    this.core(out, offset, n, f0A + lambdaStart * df, lambdaStep * df, h);
+    const f = this.f0Ramp;
+    f[0] = f0A + lambdaStart * df;
+    f[1] = lambdaStep * df;
+    this.core(out, offset, n, h);
   }
 
-  private core(out: Float32Array, offset: number, n: number, f0Start: number, f0Step: number, h: number): void {
+  /** The oscillator loop; f0 start and step in this.f0Ramp (typed-array slots: no boxed numbers per call). */
+  private core(out: Float32Array, offset: number, n: number, h: number): void {
     const a0 = this.a0;
     const da = this.da;
     const nyq = this.sampleRate / 2;
     const w0 = TWO_PI / this.sampleRate;
+    let f0Start = this.f0Ramp[0];
+    let f0Step = this.f0Ramp[1];
     if (!(f0Start === f0Start && f0Start - f0Start === 0)) f0Start = 0;
     if (!(f0Step === f0Step && f0Step - f0Step === 0)) f0Step = 0;
     let phase = this.phase;
@@ -158,15 +204,34 @@ export class HarmonicOscillatorBank {
 export function harmonicFrameAmplitudes(f0Hz: number, amplitude: number, harmonicDistribution: ArrayLike<number>,
   distOffset: number, nHarmonics: number, sampleRate: number, normalizeBelowNyquist: boolean,
   out: Float32Array | Float64Array, outOffset = 0): void {
+  const c = frameControls;
+  c[0] = f0Hz;
+  c[1] = amplitude;
+  harmonicFrameAmplitudesFrom(c, 0, c, 1, harmonicDistribution, distOffset, nHarmonics, sampleRate,
+    normalizeBelowNyquist, out, outOffset);
+}
+
+/** Scratch of harmonicFrameAmplitudes (f0, amplitude); the function is not re-entrant, so one per realm is enough. */
+const frameControls = new Float64Array(2);
+
+/**
+ * {@link harmonicFrameAmplitudes} with f0 = f0Hz[f0Index] and amplitude = amplitude[ampIndex] read from arrays
+ * (the audio-thread form: no fractional number crosses a call boundary, so nothing is boxed in V8).
+ */
+export function harmonicFrameAmplitudesFrom(f0Hz: ArrayLike<number>, f0Index: number, amplitude: ArrayLike<number>,
+  ampIndex: number, harmonicDistribution: ArrayLike<number>, distOffset: number, nHarmonics: number,
+  sampleRate: number, normalizeBelowNyquist: boolean, out: Float32Array | Float64Array, outOffset = 0): void {
+  const f0 = f0Hz[f0Index];
+  const amp = amplitude[ampIndex];
   const nyq = sampleRate / 2;
   let sum = 0;
   for (let k = 0; k < nHarmonics; k++) {
     let d = harmonicDistribution[distOffset + k];
-    if (normalizeBelowNyquist && f0Hz * (k + 1) >= nyq) d = 0;
+    if (normalizeBelowNyquist && f0 * (k + 1) >= nyq) d = 0;
     out[outOffset + k] = d;
     sum += d;
   }
-  const g = amplitude / sum;
+  const g = amp / sum;
   if (!(sum !== 0 && g === g && g - g === 0)) {
     for (let k = 0; k < nHarmonics; k++) out[outOffset + k] = 0;
     return;

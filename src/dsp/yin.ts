@@ -2,7 +2,7 @@
 // refinement. One call analyses one window; nothing is allocated per call. See ./pitch.ts for the difference
 // function and docs/pitch.md for the accuracy on the pitch evaluation set.
 
-import { YinDifference, WindowStatus, lagRange, checkTrackerOptions, parabolicMinimum, type ParabolaResult } from './pitch';
+import { YinDifference, WindowStatus, lagRange, checkTrackerOptions } from './pitch';
 
 /** One frame's pitch. */
 export interface PitchEstimate {
@@ -10,6 +10,18 @@ export interface PitchEstimate {
   f0Hz: number;
   /** Periodicity 1 − d'(τ) at the chosen lag, in [0, 1] (also set for unvoiced frames; 0 for silence/NaN). */
   confidence: number;
+}
+
+/**
+ * A reusable {@link PitchEstimate} slot for {@link YinTracker.detect} on the audio thread. Prefer it to an object
+ * literal: a class gets its own V8 hidden class, so its fields stay plain doubles written in place, whereas a
+ * `{ f0Hz, confidence }` literal shares its hidden class with every other object of those keys (e.g. the offline
+ * tracker's `{ f0Hz: Float32Array, ... }` result), and once those fields hold other types every store of a
+ * fractional number allocates.
+ */
+export class PitchResult implements PitchEstimate {
+  f0Hz = 0;
+  confidence = 0;
 }
 
 /** Options of {@link YinTracker}. */
@@ -71,7 +83,6 @@ export class YinTracker {
   readonly tauMax: number;
   private readonly diff: YinDifference;
   private readonly penalty: Float64Array;
-  private readonly vertex: ParabolaResult = { x: 0, y: 0 };
 
   constructor(opts: YinTrackerOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError('YinTracker: options object required');
@@ -130,9 +141,23 @@ export class YinTracker {
       if (v < y[t - 1] && v <= y[t + 1] && v + pen[t] <= limit) { chosen = t; break; }
     }
     if (chosen < 0) return;
-    const p = parabolicMinimum(y, chosen, this.vertex);
-    const d = Math.min(1, Math.max(0, p.y));
+    // parabolicMinimum(y, chosen), written out here: this runs once per frame, so a separate small function takes
+    // V8 long to optimise (and until then each fractional number it touches is a heap allocation), while this
+    // loop-carrying function is optimised within the first frames. Same arithmetic as parabolicMinimum.
+    const a = y[chosen - 1];
+    const b = y[chosen];
+    const c = y[chosen + 1];
+    const den = a - 2 * b + c;
+    let px = chosen;
+    let py = b;
+    if (den > 0) {
+      let off = (0.5 * (a - c)) / den;
+      if (off > 1) off = 1; else if (off < -1) off = -1;
+      px = chosen + off;
+      py = b - 0.25 * (a - c) * off;
+    }
+    const d = Math.min(1, Math.max(0, py));
     out.confidence = 1 - d;
-    if (deepest < this.threshold && p.x > 0) out.f0Hz = this.sampleRate / p.x;
+    if (deepest < this.threshold && px > 0) out.f0Hz = this.sampleRate / px;
   }
 }

@@ -14,7 +14,7 @@
  */
 
 import { resample } from '../dsp/resample';
-import { YinTracker, type PitchEstimate } from '../dsp/yin';
+import { YinTracker, PitchResult } from '../dsp/yin';
 import { LoudnessMeter, loudnessFrames } from '../dsp/loudness';
 import { trackPitchOffline } from '../dsp/pyin';
 import { EstimatorRuntime } from '../estimator/realtime';
@@ -144,7 +144,7 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
     padded.set(xm, W); // W zeros before sample 0 (every window starts at ≥ −W/2)
     const yin = makeTracker(model, W);
     const meter = new LoudnessMeter(model.sampleRate, W);
-    const est: PitchEstimate = { f0Hz: 0, confidence: 0 };
+    const est = new PitchResult();
     for (let k = 0; k < nFrames; k++) {
       const off = windowStart(k, plan.hopModel, W) + W;
       yin.detect(padded, off, est);
@@ -336,7 +336,7 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
     padded.set(x, W);
     const yin = new YinTracker({ sampleRate: rate, windowSize: W, fMinHz, fMaxHz });
     const meter = new LoudnessMeter(rate, W);
-    const est: PitchEstimate = { f0Hz: 0, confidence: 0 };
+    const est = new PitchResult();
     const every = Math.max(1, Math.floor(nFrames / 100));
     for (let k = 0; k < nFrames; k++) {
       const off = windowStart(k, hop, W) + W;
