@@ -149,11 +149,20 @@ export class EstimatorRuntime {
   private readonly logits: Float32Array;
   private readonly H: number;
   private readonly wasmGemv: ((w: number, x: number, y: number, b: number, n: number, cols: number) => void) | null;
-  private stage: number;
+  private stage = 0;
   private block = 0;
   private readonly f0Offset: number;
   private readonly f0Scale: number;
   private readonly dbRange: number;
+  /** f0 (Hz) and loudness (dB) given to begin(). */
+  private readonly features = new Float64Array(2);
+  /** Where the pending frame's f0 and loudness are (read by the frame's first step()). */
+  private f0Source: Float32Array | Float64Array = this.features;
+  private f0Index = 0;
+  private loudnessSource: Float32Array | Float64Array = this.features;
+  private loudnessIndex = 1;
+  /** True between begin() and the frame's first step(). */
+  private inputPending = false;
 
   /**
    * @param spec hiddenSize H, outputSize P, normalisation constants.
@@ -271,6 +280,7 @@ export class EstimatorRuntime {
     this.h.fill(0);
     this.stage = this.stages.length;
     this.block = 0;
+    this.inputPending = false;
   }
 
   /** The GRU hidden state (H values; a read-only view of internal memory that changes with every frame). */
@@ -298,14 +308,32 @@ export class EstimatorRuntime {
    * @param loudnessDb A-weighted loudness in dB (non-finite → −dbRange).
    */
   begin(f0Hz: number, loudnessDb: number): void {
-    let f = Number.isFinite(f0Hz) ? f0Hz : 0;
-    let l = Number.isFinite(loudnessDb) ? loudnessDb : -this.dbRange;
-    if (f > MAX_ABS_F0_HZ) f = MAX_ABS_F0_HZ;
-    else if (f < -MAX_ABS_F0_HZ) f = -MAX_ABS_F0_HZ;
-    if (l > MAX_ABS_DB) l = MAX_ABS_DB;
-    else if (l < -MAX_ABS_DB) l = -MAX_ABS_DB;
-    this.input[0] = (f - this.f0Offset) / this.f0Scale;
-    this.input[1] = l / this.dbRange + 1;
+    const q = this.features;
+    q[0] = f0Hz;
+    q[1] = loudnessDb;
+    this.f0Source = q;
+    this.f0Index = 0;
+    this.loudnessSource = q;
+    this.loudnessIndex = 1;
+    this.startFrame();
+  }
+
+  /**
+   * {@link begin} with the frame's features in arrays: f0 = f0Hz[index] (Hz), loudness = loudnessDb[index] (dB),
+   * read by the frame's first {@link step} (leave those two entries alone until then). The audio-thread form: it
+   * handles no fractional number itself, so it allocates nothing even before V8 has optimised it (a function
+   * called once per frame stays interpreted for long, and interpreted code boxes every fractional number).
+   */
+  beginFrom(f0Hz: Float32Array | Float64Array, loudnessDb: Float32Array | Float64Array, index: number): void {
+    this.f0Source = f0Hz;
+    this.f0Index = index;
+    this.loudnessSource = loudnessDb;
+    this.loudnessIndex = index;
+    this.startFrame();
+  }
+
+  private startFrame(): void {
+    this.inputPending = true;
     this.stage = 0;
     this.block = 0;
   }
@@ -317,6 +345,19 @@ export class EstimatorRuntime {
    * @param maxMacs work budget of this call (default: the rest of the frame).
    */
   step(maxMacs = Infinity): boolean {
+    if (this.inputPending) {
+      // The frame's network input, from the features given to begin()/beginFrom(). Here rather than in a helper:
+      // step() carries the loops, so V8 optimises it early and the fractional numbers below never get boxed.
+      // Non-finite → 0 Hz / −dbRange dB; finite values clamped with Math.min/max (assigning a module constant to a
+      // variable instead would make V8 box that variable).
+      this.inputPending = false;
+      const f0Hz = this.f0Source[this.f0Index];
+      const loudnessDb = this.loudnessSource[this.loudnessIndex];
+      const f = Number.isFinite(f0Hz) ? Math.min(Math.max(f0Hz, -MAX_ABS_F0_HZ), MAX_ABS_F0_HZ) : 0;
+      const l = Number.isFinite(loudnessDb) ? Math.min(Math.max(loudnessDb, -MAX_ABS_DB), MAX_ABS_DB) : -this.dbRange;
+      this.input[0] = (f - this.f0Offset) / this.f0Scale;
+      this.input[1] = l / this.dbRange + 1;
+    }
     const stages = this.stages;
     const n = stages.length;
     let budget = maxMacs > 0 ? maxMacs : 1;
