@@ -374,11 +374,27 @@ export class FilteredNoiseStream {
   /** Sets the output gain (noiseMix, 0–2), reached by a 5 ms linear ramp. */
   setGain(gain: number): void { this.gain.setTarget(gain); }
 
-  /** Back to the state after construction. */
+  /**
+   * Sets the output gain to `values[index]`, by a 5 ms ramp or, if `immediate`, at once (non-finite: ignored).
+   * The audio-thread form of {@link setGain} (no fractional number crosses a call, so V8 boxes nothing).
+   */
+  setGainFrom(values: Float64Array, index: number, immediate = false): void { this.gain.setFrom(values, index, immediate); }
+
+  /**
+   * Switches the noise to another seed (a safe integer; anything else is ignored): frames pushed from now on draw
+   * the noise of `noiseSeed`. Allocation-free.
+   */
+  setNoiseSeed(noiseSeed: number): void {
+    if (!Number.isSafeInteger(noiseSeed)) return;
+    this.src.reseed(noiseSeed);
+    this.geometry.noiseSeed = noiseSeed;
+  }
+
+  /** Back to the start state (no frames, silence) keeping the current gain (a ramp in progress ends at its target). */
   reset(): void {
     this.pushed = 0;
     this.position = 0;
     this.ring.fill(0);
-    this.gain.setImmediate(this.geometry.gain);
+    this.gain.settle();
   }
 }

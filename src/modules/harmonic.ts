@@ -18,7 +18,7 @@
  *
  * @packageDocumentation
  */
-import { HarmonicOscillatorBank, harmonicFrameAmplitudes } from '../dsp/oscillator';
+import { HarmonicOscillatorBank, harmonicFrameAmplitudes, harmonicFrameAmplitudesFrom } from '../dsp/oscillator';
 import { assertAllFinite, assertArray, assertInt, type ParamSpec } from './scaling';
 import { LinearSmoother, CONTROL_RAMP_SECONDS } from './smoother';
 import { assertHop, forEachSegment, interpolationFramesNeeded, interpolationReadyEnd, framePosition, type Segment } from './timing';
@@ -74,6 +74,9 @@ class HarmonicRenderer {
   private cap = 1; // frame k lives in slot k % cap
   private out: Float32Array = new Float32Array(0);
   private outBase = 0; // out index of sample 0 of the stream
+  /** λ start and step of the segment being rendered (a typed array: fractional numbers passed as arguments to a
+   *  function V8 does not inline are boxed, i.e. allocated, on every call). */
+  private readonly lambda = new Float64Array(2);
   private readonly visit: (s: Segment) => void;
 
   constructor(readonly nHarmonics: number, readonly sampleRate: number, readonly hop: number) {
@@ -90,7 +93,10 @@ class HarmonicRenderer {
   private renderSegment(s: Segment): void {
     const a = s.kA % this.cap;
     const b = s.kB % this.cap;
-    this.bank.renderLerp(this.out, this.outBase + s.n0, s.len, s.w0, s.dw, this.f0[a], this.f0[b], this.A[a], this.A[b],
+    const lambda = this.lambda;
+    lambda[0] = s.w0;
+    lambda[1] = s.dw;
+    this.bank.renderLerpFrom(this.out, this.outBase + s.n0, s.len, lambda, this.f0, a, b, this.A[a], this.A[b],
       this.nHarmonics);
   }
 }
@@ -171,10 +177,15 @@ export class HarmonicStream {
   private readonly f0: Float32Array;
   private readonly ren: HarmonicRenderer;
   private readonly gain: LinearSmoother;
-  private readonly initialGain: number;
   private pushed = 0;
   private position = 0;
+  /** Oldest frame the render position still needs: floor(framePosition(position)), at least 0. Kept up to date by
+   *  render() (per-quantum code V8 optimises early) so that canPush(), a per-frame call, does no fractional
+   *  arithmetic, which interpreted code would box. */
+  private oldestNeeded = 0;
   private lastF0 = 0;
+  /** Amplitude and f0 of the frame being pushed. */
+  private readonly controls = new Float64Array(2);
 
   /** @param maxFramesAhead how many frames may be pushed ahead of what is being rendered (default 8). */
   constructor(o: HarmonicOptions & { maxFramesAhead?: number }) {
@@ -189,7 +200,6 @@ export class HarmonicStream {
     for (let i = 0; i < this.capacity; i++) this.A.push(new Float32Array(this.nHarmonics));
     this.f0 = new Float32Array(this.capacity);
     this.ren = new HarmonicRenderer(this.nHarmonics, this.sampleRate, this.hop);
-    this.initialGain = this.r.gain;
     this.gain = new LinearSmoother(this.r.gain, CONTROL_RAMP_SECONDS * this.sampleRate);
   }
 
@@ -207,7 +217,7 @@ export class HarmonicStream {
   /** True if a frame can be pushed now (the ring holds the frames the render position still needs). */
   canPush(): boolean {
     // oldest frame still needed by the render position
-    const need = Math.max(0, Math.floor(framePosition(this.position, this.hop)));
+    const need = this.oldestNeeded;
     return this.pushed - need < this.capacity;
   }
 
@@ -219,14 +229,36 @@ export class HarmonicStream {
    * @param f0Hz         fundamental, Hz
    */
   pushFrame(amplitude: number, distribution: Float32Array, f0Hz: number, distOffset = 0): boolean {
+    const c = this.controls;
+    c[0] = amplitude;
+    c[1] = f0Hz;
+    return this.pushControls(distribution, distOffset);
+  }
+
+  /**
+   * {@link pushFrame} with the amplitude and f0 read from arrays (amplitude[ampIndex], f0Hz[f0Index]): the
+   * audio-thread form, which passes no fractional number across a call (V8 boxes those unless it inlines).
+   */
+  pushFrameFrom(amplitude: Float32Array, ampIndex: number, distribution: Float32Array, distOffset: number,
+    f0Hz: Float32Array, f0Index: number): boolean {
+    const c = this.controls;
+    c[0] = amplitude[ampIndex];
+    c[1] = f0Hz[f0Index];
+    return this.pushControls(distribution, distOffset);
+  }
+
+  /** pushFrame with amplitude and f0 in this.controls. */
+  private pushControls(distribution: Float32Array, distOffset: number): boolean {
     const cap = this.capacity;
     if (!this.canPush()) return false;
     const H = this.nHarmonics;
     const slot = this.pushed % cap;
     const a = this.A[slot];
+    const c = this.controls;
+    const f0Hz = c[1];
     const ok = Number.isFinite(f0Hz) && f0Hz > 0;
     if (ok) this.lastF0 = f0Hz;
-    const amp = Number.isFinite(amplitude) ? amplitude : 0;
+    if (!Number.isFinite(c[0])) c[0] = 0;
     if (!ok || !(distribution instanceof Float32Array) || distribution.length < distOffset + H) {
       a.fill(0);
     } else {
@@ -235,7 +267,7 @@ export class HarmonicStream {
         const v = distribution[distOffset + h];
         a[h] = Number.isFinite(v) ? v : 0;
       }
-      harmonicFrameAmplitudes(f0Hz, amp, a, 0, H, 2 * this.r.nyquistHz, this.r.normalize, a, 0);
+      harmonicFrameAmplitudesFrom(c, 1, c, 0, a, 0, H, 2 * this.r.nyquistHz, this.r.normalize, a, 0);
     }
     this.f0[slot] = this.lastF0;
     this.pushed++;
@@ -252,19 +284,30 @@ export class HarmonicStream {
     this.gain.applyGain(out, offset, n);
     for (let i = offset; i < offset + n; i++) if (!Number.isFinite(out[i])) out[i] = 0;
     this.position += n;
+    this.oldestNeeded = Math.max(0, Math.floor(framePosition(this.position, this.hop)));
   }
 
   /** Sets the output gain (harmonicMix, 0–2), reached by a 5 ms linear ramp. */
   setGain(gain: number): void { this.gain.setTarget(gain); }
 
-  /** Back to the state after construction (phase 0, no frames, initial gain). */
+  /**
+   * Sets the output gain to `values[index]`, by a 5 ms ramp or, if `immediate`, at once (non-finite: ignored).
+   * The audio-thread form of {@link setGain} (no fractional number crosses a call, so V8 boxes nothing).
+   */
+  setGainFrom(values: Float64Array, index: number, immediate = false): void { this.gain.setFrom(values, index, immediate); }
+
+  /**
+   * Back to the start state (phase 0, no frames) keeping the current gain: a ramp in progress ends at its target
+   * (a reset does not bring back the construction-time gain).
+   */
   reset(): void {
     this.pushed = 0;
     this.position = 0;
+    this.oldestNeeded = 0;
     this.lastF0 = 0;
     for (let i = 0; i < this.A.length; i++) this.A[i].fill(0);
     this.f0.fill(0);
     this.ren.bank.reset();
-    this.gain.setImmediate(this.initialGain);
+    this.gain.settle();
   }
 }

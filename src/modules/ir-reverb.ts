@@ -100,6 +100,10 @@ export class IRReverbStream {
   private readonly initialMix: number;
   private readonly dry: Float32Array;
   private readonly wet: Float32Array;
+  /** Per-sample mix values while a ramp runs. */
+  private readonly ramp: Float64Array;
+  /** The clamped mix handed to the smoother. */
+  private readonly mixIo = new Float64Array(1);
   private readonly block: number;
 
   constructor(o: IRReverbOptions) {
@@ -115,6 +119,7 @@ export class IRReverbStream {
     this.block = 256;
     this.dry = new Float32Array(this.block);
     this.wet = new Float32Array(this.block);
+    this.ramp = new Float64Array(this.block);
   }
 
   /** Sets the reverb mix m (clamped to [0, 1]), reached by a 5 ms linear ramp. */
@@ -145,8 +150,10 @@ export class IRReverbStream {
           output[outOffset + done + i] = Number.isFinite(y) ? y : 0;
         }
       } else {
+        const ramp = this.ramp;
+        this.mix.fill(ramp, c);
         for (let i = 0; i < c; i++) {
-          const m = this.mix.next();
+          const m = ramp[i];
           const y = 2 * (1 - m) * dry[i] + 2 * m * wet[i];
           output[outOffset + done + i] = Number.isFinite(y) ? y : 0;
         }
@@ -155,9 +162,21 @@ export class IRReverbStream {
     }
   }
 
-  /** Clears the reverb tail and restores the initial mix. */
+  /**
+   * Sets the reverb mix m to `values[index]` (clamped to [0, 1]; non-finite: ignored), by a 5 ms ramp or, if
+   * `immediate`, at once. The audio-thread form of {@link setMix} (no fractional number crosses a call).
+   */
+  setMixFrom(values: Float64Array, index: number, immediate = false): void {
+    const m = values[index];
+    if (!Number.isFinite(m)) return;
+    const io = this.mixIo;
+    io[0] = m < 0 ? 0 : m > 1 ? 1 : m;
+    this.mix.setFrom(io, 0, immediate);
+  }
+
+  /** Clears the reverb tail, keeping the current mix (a ramp in progress ends at its target). */
   reset(): void {
     this.conv.reset();
-    this.mix.setImmediate(this.initialMix);
+    this.mix.settle();
   }
 }

@@ -107,6 +107,8 @@ export class MixStream {
   private readonly ren: MixRenderer;
   private pushed = 0;
   private position = 0;
+  /** floor(framePosition(position)), at least 0: the oldest frame still needed (kept by process()). */
+  private oldestNeeded = 0;
 
   constructor(o: MixOptions & { maxFramesAhead?: number }) {
     this.hop = assertHop(o.sampleRate, o.frameRate);
@@ -126,7 +128,7 @@ export class MixStream {
 
   /** True if a frame can be pushed now. */
   canPush(): boolean {
-    const need = Math.max(0, Math.floor(framePosition(this.position, this.hop)));
+    const need = this.oldestNeeded;
     return this.pushed - need < this.capacity;
   }
 
@@ -136,6 +138,21 @@ export class MixStream {
     const slot = this.pushed % this.capacity;
     this.mixA[slot] = Number.isFinite(mixA) ? mixA : 0;
     this.mixB[slot] = Number.isFinite(mixB) ? mixB : 0;
+    this.pushed++;
+    return true;
+  }
+
+  /**
+   * {@link pushFrame} with the weights read from `weights[iA]`, `weights[iB]`: the audio-thread form (no
+   * fractional number crosses a call, which V8 would box when it does not inline the call).
+   */
+  pushFrameFrom(weights: Float32Array, iA: number, iB: number): boolean {
+    if (!this.canPush()) return false;
+    const slot = this.pushed % this.capacity;
+    const a = weights[iA];
+    const b = weights[iB];
+    this.mixA[slot] = Number.isFinite(a) ? a : 0;
+    this.mixB[slot] = Number.isFinite(b) ? b : 0;
     this.pushed++;
     return true;
   }
@@ -151,12 +168,14 @@ export class MixStream {
         this.position, this.position + n);
     }
     this.position += n;
+    this.oldestNeeded = Math.max(0, Math.floor(framePosition(this.position, this.hop)));
   }
 
   /** Back to the state after construction. */
   reset(): void {
     this.pushed = 0;
     this.position = 0;
+    this.oldestNeeded = 0;
     this.mixA.fill(0);
     this.mixB.fill(0);
   }

@@ -12,12 +12,16 @@ export const CONTROL_RAMP_SECONDS = 0.005;
 
 /** Linear-ramp smoother. Audio-thread safe: no allocation after construction, never throws. */
 export class LinearSmoother {
+  // Numeric initialisers on every field that later takes fractions: a field declared without one starts as
+  // `undefined`, V8 then types it "any value", and every store of a fractional number allocates a heap number.
   /** Current value (the value of the last sample produced). */
-  value: number;
-  private target: number;
+  value = 0;
+  private target = 0;
   private step = 0;
   private remaining = 0;
   private readonly rampSamples: number;
+  /** The value handed to apply(). */
+  private readonly io = new Float64Array(1);
 
   /**
    * @param initial     the value from the first sample on (no ramp)
@@ -31,17 +35,46 @@ export class LinearSmoother {
 
   /** Starts a ramp to `target` (ignored if not finite). */
   setTarget(target: number): void {
-    if (!Number.isFinite(target) || target === this.target) return;
-    this.target = target;
-    this.remaining = this.rampSamples;
-    this.step = (target - this.value) / this.rampSamples;
+    this.io[0] = target;
+    this.apply(false);
   }
 
-  /** Jumps to `v` at once (reset). */
+  /** Jumps to `v` at once (ignored if not finite). */
   setImmediate(v: number): void {
+    this.io[0] = v;
+    this.apply(true);
+  }
+
+  /**
+   * {@link setTarget} (or, if `immediate`, {@link setImmediate}) with the value read from `values[index]`: the
+   * audio-thread form. In V8 a fractional number passed to a function that is not inlined is boxed (allocated) on
+   * every call; one read from a typed array is not.
+   */
+  setFrom(values: Float64Array, index: number, immediate: boolean): void {
+    this.io[0] = values[index];
+    this.apply(immediate);
+  }
+
+  /** setTarget / setImmediate of this.io[0]. */
+  private apply(immediate: boolean): void {
+    const v = this.io[0];
     if (!Number.isFinite(v)) return;
-    this.value = v;
+    if (immediate) {
+      this.value = v;
+      this.target = v;
+      this.remaining = 0;
+      this.step = 0;
+      return;
+    }
+    if (v === this.target) return;
     this.target = v;
+    this.remaining = this.rampSamples;
+    this.step = (v - this.value) / this.rampSamples;
+  }
+
+  /** Ends a ramp in progress at once: value = target (used by the modules' reset(), which keeps the controls). */
+  settle(): void {
+    this.value = this.target;
     this.remaining = 0;
     this.step = 0;
   }
@@ -68,6 +101,36 @@ export class LinearSmoother {
       for (let i = 0; i < n; i++) x[offset + i] *= g;
       return;
     }
-    for (let i = 0; i < n; i++) x[offset + i] *= this.next();
+    // next(), inlined by hand: a fractional number returned from a call V8 does not inline is allocated.
+    let v = this.value;
+    let r = this.remaining;
+    const t = this.target;
+    const step = this.step;
+    for (let i = 0; i < n; i++) {
+      if (r > 0) {
+        r--;
+        v = r === 0 ? t : v + step;
+      }
+      x[offset + i] *= v;
+    }
+    this.value = v;
+    this.remaining = r;
+  }
+
+  /** Advances n samples, writing each sample's value (as {@link next} returns it) to out[0 .. n). */
+  fill(out: Float64Array, n: number): void {
+    let v = this.value;
+    let r = this.remaining;
+    const t = this.target;
+    const step = this.step;
+    for (let i = 0; i < n; i++) {
+      if (r > 0) {
+        r--;
+        v = r === 0 ? t : v + step;
+      }
+      out[i] = v;
+    }
+    this.value = v;
+    this.remaining = r;
   }
 }

@@ -489,6 +489,10 @@ export class SynthStream {
   private readonly chunk: number;
   private position = 0;
   private pushed = 0;
+  /** The conditioned f0 (Hz) of the frame being pushed. */
+  private readonly frameF0 = new Float64Array(1);
+  /** harmonicGain, noiseGain, reverbMix being applied. */
+  private readonly controls = new Float64Array(3);
 
   /**
    * @param o.maxFramesAhead how many frames may be pushed ahead of the render position (default 8)
@@ -536,8 +540,8 @@ export class SynthStream {
   /** Samples rendered since construction / reset. */
   get samplesRendered(): number { return this.position; }
 
-  private scaleInput(params: Float32Array, f0Hz: number, src: InputSource, spec: ParamSpec, out: Float32Array, o: number): void {
-    if (src.kind === 'conditioned') { out[o] = f0Hz; return; }
+  private scaleInput(params: Float32Array, src: InputSource, spec: ParamSpec, out: Float32Array, o: number): void {
+    if (src.kind === 'conditioned') { out[o] = this.frameF0[0]; return; }
     if (src.kind === 'param') scaleInto(params, src.offset, out, o, spec.size, spec.scale, spec.range);
   }
 
@@ -555,25 +559,41 @@ export class SynthStream {
    * (frame dropped, nothing changed) when the frame lies more than maxFramesAhead frames ahead of the render position.
    */
   pushFrame(params: Float32Array, f0Hz: number): boolean {
+    this.frameF0[0] = f0Hz;
+    return this.pushStored(params);
+  }
+
+  /**
+   * {@link pushFrame} with the conditioned f0 read from `f0Hz[f0Index]` (Hz): the audio-thread form. In V8 a
+   * fractional number passed to a function that is not inlined is boxed (allocated) on every call; one read from a
+   * typed array is not.
+   */
+  pushFrameFrom(params: Float32Array, f0Hz: Float32Array, f0Index: number): boolean {
+    this.frameF0[0] = f0Hz[f0Index];
+    return this.pushStored(params);
+  }
+
+  /** pushFrame with the frame's f0 in this.frameF0[0]. */
+  private pushStored(params: Float32Array): boolean {
     if (!this.canPush()) return false;
     const p = params instanceof Float32Array && params.length >= this.paramCount ? params : this.zeros;
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i];
       switch (n.type) {
         case 'Harmonic':
-          this.scaleInput(p, f0Hz, n.src[0], n.spec[0], n.amp, 0);
-          this.scaleInput(p, f0Hz, n.src[1], n.spec[1], n.dist, 0);
-          this.scaleInput(p, f0Hz, n.src[2], n.spec[2], n.f0, 0);
-          n.s.pushFrame(n.amp[0], n.dist, n.f0[0]);
+          this.scaleInput(p, n.src[0], n.spec[0], n.amp, 0);
+          this.scaleInput(p, n.src[1], n.spec[1], n.dist, 0);
+          this.scaleInput(p, n.src[2], n.spec[2], n.f0, 0);
+          n.s.pushFrameFrom(n.amp, 0, n.dist, 0, n.f0, 0);
           break;
         case 'FilteredNoise':
-          this.scaleInput(p, f0Hz, n.src[0], n.spec[0], n.mags, 0);
+          this.scaleInput(p, n.src[0], n.spec[0], n.mags, 0);
           n.s.pushFrame(n.mags, 0);
           break;
         case 'Mix':
-          this.scaleInput(p, f0Hz, n.src[2], n.spec[2], n.mix, 0);
-          this.scaleInput(p, f0Hz, n.src[3], n.spec[3], n.mix, 1);
-          n.s.pushFrame(n.mix[0], n.mix[1]);
+          this.scaleInput(p, n.src[2], n.spec[2], n.mix, 0);
+          this.scaleInput(p, n.src[3], n.spec[3], n.mix, 1);
+          n.s.pushFrameFrom(n.mix, 0, 1);
           break;
         default:
           break;
@@ -622,13 +642,68 @@ export class SynthStream {
    * reverbMix in [0, 1] (clamped). Non-finite values are ignored.
    */
   setControls(harmonicGain: number, noiseGain: number, reverbMix: number): void {
-    const hg = harmonicGain < 0 ? 0 : harmonicGain > 2 ? 2 : harmonicGain;
-    const ng = noiseGain < 0 ? 0 : noiseGain > 2 ? 2 : noiseGain;
+    const c = this.controls;
+    c[0] = harmonicGain;
+    c[1] = noiseGain;
+    c[2] = reverbMix;
+    this.applyControls(false);
+  }
+
+  /**
+   * As {@link setControls}, but the new values apply from the next sample on, without the 5 ms ramp (e.g. right
+   * after {@link reset}, or when a stream starts in the middle of a session).
+   */
+  setControlsImmediate(harmonicGain: number, noiseGain: number, reverbMix: number): void {
+    const c = this.controls;
+    c[0] = harmonicGain;
+    c[1] = noiseGain;
+    c[2] = reverbMix;
+    this.applyControls(true);
+  }
+
+  /**
+   * {@link setControls} (or, if `immediate`, {@link setControlsImmediate}) with harmonicGain, noiseGain and
+   * reverbMix read from values[offset], values[offset + 1], values[offset + 2]: the audio-thread form. In V8 a
+   * fractional number passed to a function that is not inlined is boxed (allocated) on every call; one read from a
+   * typed array is not.
+   */
+  setControlsFrom(values: Float64Array, offset: number, immediate = false): void {
+    const c = this.controls;
+    c[0] = values[offset];
+    c[1] = values[offset + 1];
+    c[2] = values[offset + 2];
+    this.applyControls(immediate);
+  }
+
+  /** Clamps this.controls (harmonicGain, noiseGain, reverbMix) and hands them to the modules. */
+  private applyControls(immediate: boolean): void {
+    const c = this.controls;
+    for (let j = 0; j < 2; j++) {
+      const v = c[j];
+      // Non-finite → NaN, which the modules ignore. (An if/else, not `cond ? clamped : NaN`: V8 keeps a value
+      // merged with the NaN constant boxed, which allocates.)
+      if (v - v === 0) c[j] = v < 0 ? 0 : v > 2 ? 2 : v;
+      else c[j] = NaN;
+    }
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i];
-      if (n.type === 'Harmonic' && Number.isFinite(harmonicGain)) n.s.setGain(hg);
-      else if (n.type === 'FilteredNoise' && Number.isFinite(noiseGain)) n.s.setGain(ng);
-      else if (n.type === 'IRReverb') n.s.setMix(reverbMix);
+      if (n.type === 'Harmonic') n.s.setGainFrom(c, 0, immediate);
+      else if (n.type === 'FilteredNoise') n.s.setGainFrom(c, 1, immediate);
+      else if (n.type === 'IRReverb') n.s.setMixFrom(c, 2, immediate);
+    }
+  }
+
+  /**
+   * Switches the noise seed (as SynthRenderOptions.noiseSeed: the i-th FilteredNoise node uses noiseSeed + i) for
+   * the frames pushed from now on; call it before the first frame, or after {@link reset}, for a render that equals
+   * the batch one with that seed. Allocation-free; a seed that is not a safe integer is ignored.
+   */
+  setNoiseSeed(noiseSeed: number): void {
+    if (!Number.isSafeInteger(noiseSeed)) return;
+    let k = 0;
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
+      if (n.type === 'FilteredNoise') n.s.setNoiseSeed(noiseSeed + k++);
     }
   }
 
@@ -656,7 +731,10 @@ export class SynthStream {
     return k;
   }
 
-  /** Back to the state after construction (no frames, silence, initial controls). */
+  /**
+   * Back to the start state (no frames, silence, oscillator phase 0, no reverb tail), keeping the current user
+   * controls: a control ramp in progress ends at its target, and nothing ramps after the reset.
+   */
   reset(): void {
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i];

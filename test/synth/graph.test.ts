@@ -170,6 +170,46 @@ describe('synth graph: rendering', () => {
     expect(maxStep).toBeLessThanOrEqual(maxStepBefore * 1.01);
   });
 
+  it('setControlsImmediate, reset() and setNoiseSeed(): the controls and seed apply with no ramp, as if constructed with them', () => {
+    const cfg = hpnir({ nHarmonics: 16, filterSize: 64, irSeconds: 0.01 });
+    const P = paramCount(cfg);
+    const params = uniform(r, 10 * P, 0.3, 0.9);
+    const ir = uniform(r, 479, -0.1, 0.1);
+    const base = { sampleRate: sr, frameRate: fr, ir };
+    const render = (s: SynthStream): Float32Array => {
+      for (let k = 0; k < 10; k++) s.pushFrame(params.subarray(k * P, (k + 1) * P), 220 + 10 * k);
+      const y = new Float32Array(8000);
+      s.render(y, 0, 3000);
+      s.render(y, 3000, 5000);
+      return y;
+    };
+    const mixes = { harmonicGain: 0.5, noiseGain: 1.5, reverbMix: 0.8 };
+    const built = render(new SynthStream(cfg, { ...base, ...mixes, noiseSeed: 7 }));
+    // Set at once on a stream built with the defaults.
+    const a = new SynthStream(cfg, base);
+    a.setControlsImmediate(mixes.harmonicGain, mixes.noiseGain, mixes.reverbMix);
+    a.setNoiseSeed(7);
+    expect(render(a)).toEqual(built);
+    // Ramped to while playing, then reset: the reset keeps them (no ramp from the construction values).
+    const b = new SynthStream(cfg, { ...base, noiseSeed: 7 });
+    render(b);
+    b.setControls(mixes.harmonicGain, mixes.noiseGain, mixes.reverbMix);
+    b.render(new Float32Array(100), 0, 100); // mid-ramp
+    b.reset();
+    expect(render(b)).toEqual(built);
+    // The typed-array form is the same call.
+    const c = new SynthStream(cfg, { ...base, noiseSeed: 7 });
+    c.setControlsFrom(Float64Array.of(9, mixes.harmonicGain, mixes.noiseGain, mixes.reverbMix), 1, true);
+    expect(render(c)).toEqual(built);
+    // A ramp (setControls) differs from the immediate form: over the 5 ms ramp, and by rounding through the
+    // reverb's FFT partitions for a while after.
+    const d = new SynthStream(cfg, { ...base, noiseSeed: 7 });
+    d.setControls(mixes.harmonicGain, mixes.noiseGain, mixes.reverbMix);
+    const yd = render(d);
+    expect(relMaxErr(yd.subarray(0, 240), built.subarray(0, 240))).toBeGreaterThan(0.01);
+    expect(relMaxErr(yd.subarray(2000), built.subarray(2000))).toBeLessThan(1e-5);
+  });
+
   it('bad input: clear errors from the batch and constructor; per-block calls never throw', () => {
     const cfg = hpnir({ nHarmonics: 4, filterSize: 8, irSeconds: 0.01 });
     const P = paramCount(cfg);
