@@ -65,6 +65,9 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   private readonly rate: number;
   /** Mono downmix of the input, preallocated. */
   private readonly mono = new Float32Array(BLOCK);
+  /** Control mode: f0 (Hz) and loudness (dB) of this quantum, handed to the engine in a typed array (V8 would box
+   *  fractional numbers passed as arguments to a call it does not inline). */
+  private readonly features = new Float64Array(2);
 
   constructor(options: ProcessorConstructionOptions<DDSPProcessorOptions>) {
     super(options);
@@ -168,7 +171,12 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     ctl.noiseMix = finiteOr(parameters.noiseMix[0], 1);
     ctl.reverbMix = finiteOr(parameters.reverbMix[0], 0.5);
     const control = this.mode === 'control';
-    if (control) engine.setControlFeatures(finiteOr(parameters.f0[0], 0), finiteOr(parameters.loudness[0], -80));
+    if (control) {
+      const feat = this.features;
+      feat[0] = finiteOr(parameters.f0[0], 0);
+      feat[1] = finiteOr(parameters.loudness[0], -80);
+      engine.setControlFeaturesFrom(feat, 0);
+    }
 
     const chans = inputs[0];
     const nIn = chans === undefined ? 0 : chans.length;

@@ -29,7 +29,10 @@ export interface EngineOptions {
   maxBlock?: number;
   /** 'audio' (default): f0 and loudness analysed from the input; 'control': from setControlFeatures(). */
   mode?: 'audio' | 'control';
-  /** Seed of the noise source (the synth's default when absent). Same seed ⇒ same noise as renderOffline. */
+  /**
+   * Seed of the noise source (the synth's default when absent), also given to models swapped in with setModel()
+   * unless prepareModel() was given its own. Same seed ⇒ same noise as renderOffline.
+   */
   noiseSeed?: number;
   /**
    * Quanta of 128 samples one frame's estimator work is spread over (changes the latency). Default: 5, or fewer
@@ -80,6 +83,30 @@ function clamp(v: number, lo: number, hi: number, fallback: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
+/**
+ * The engine's `controls` object. A class rather than an object literal: it gets its own V8 hidden class, so its
+ * fields stay plain doubles written in place (a literal shares its hidden class with every other object of the
+ * same keys, whose fields may have been widened to hold anything, and then each store of a fraction allocates).
+ */
+class Controls implements EngineControls {
+  // Numeric initialisers: a field declared without one starts as `undefined`, V8 then types it "any value", and
+  // every store of a fractional number into it allocates.
+  pitchShift = 0;
+  harmonicMix = 0;
+  noiseMix = 0;
+  reverbMix = 0;
+  constructor(c: EngineControls) {
+    this.pitchShift = c.pitchShift;
+    this.harmonicMix = c.harmonicMix;
+    this.noiseMix = c.noiseMix;
+    this.reverbMix = c.reverbMix;
+  }
+}
+
+/** Bounds of the applied controls, in the order of StreamingEngine.applied. */
+const CONTROL_MIN = [-24, 0, 0, 0] as const;
+const CONTROL_MAX = [24, 2, 2, 1] as const;
+
 /** The streaming engine. See the module documentation. */
 export class StreamingEngine {
   /** Context sample rate, Hz. */
@@ -94,8 +121,8 @@ export class StreamingEngine {
   private fadeStart = 0;
   private readonly fadeLength: number;
   private mode: 'audio' | 'control';
-  private controlF0Hz = 0;
-  private controlLoudnessDb = -80;
+  /** Control-mode features last set: f0 (Hz), loudness (dB). */
+  private readonly features = new Float64Array([0, -80]);
   private readonly noiseSeed: number | undefined;
   private readonly spreadQuanta: number | undefined;
   private position = 0;
@@ -103,11 +130,12 @@ export class StreamingEngine {
   private readonly inBuf = new Float32Array(QUANTUM);
   private readonly outA = new Float32Array(QUANTUM);
   private readonly outB = new Float32Array(QUANTUM);
-  // Last applied (clamped) controls.
-  private pitchShift = 0;
-  private harmonicMix = 1;
-  private noiseMix = 1;
-  private reverbMix = 0.5;
+  /**
+   * Last applied (clamped) controls: pitchShift, harmonicMix, noiseMix, reverbMix. Numbers handed to the voices
+   * travel in typed arrays like this one: V8 boxes (allocates) a fractional number passed to a function it does
+   * not inline.
+   */
+  private readonly applied = new Float64Array([0, 1, 1, 0.5]);
 
   /**
    * @param model   the model to run (see src/model/model-file.ts)
@@ -131,12 +159,12 @@ export class StreamingEngine {
     this.spreadQuanta = options.spreadQuanta;
     this.mode = options.mode ?? 'audio';
     const c0 = options.controls ?? {};
-    this.controls = {
+    this.controls = new Controls({
       pitchShift: clamp(c0.pitchShift ?? DEFAULT_CONTROLS.pitchShift, -24, 24, DEFAULT_CONTROLS.pitchShift),
       harmonicMix: clamp(c0.harmonicMix ?? DEFAULT_CONTROLS.harmonicMix, 0, 2, DEFAULT_CONTROLS.harmonicMix),
       noiseMix: clamp(c0.noiseMix ?? DEFAULT_CONTROLS.noiseMix, 0, 2, DEFAULT_CONTROLS.noiseMix),
       reverbMix: clamp(c0.reverbMix ?? DEFAULT_CONTROLS.reverbMix, 0, 1, DEFAULT_CONTROLS.reverbMix),
-    };
+    });
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
     this.voice = prepareModel(model, sampleRate, {
       noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta,
@@ -201,16 +229,36 @@ export class StreamingEngine {
    * analysed from now on. Non-finite values are ignored.
    */
   setControlFeatures(f0Hz: number, loudnessDb: number): void {
-    if (f0Hz - f0Hz === 0) this.controlF0Hz = f0Hz;
-    if (loudnessDb - loudnessDb === 0) this.controlLoudnessDb = loudnessDb;
-    this.voice.setControlFeatures(this.controlF0Hz, this.controlLoudnessDb);
-    this.incoming?.setControlFeatures(this.controlF0Hz, this.controlLoudnessDb);
+    const f = this.features;
+    if (f0Hz - f0Hz === 0) f[0] = f0Hz;
+    if (loudnessDb - loudnessDb === 0) f[1] = loudnessDb;
+    this.shareFeatures();
+  }
+
+  /**
+   * {@link setControlFeatures} with f0 (Hz) and loudness (dB) read from values[offset] and values[offset + 1]
+   * (non-finite values are ignored). The form for a render-thread caller: in V8 a fractional number passed to a
+   * function that is not inlined is boxed (allocated) on every call, one read from a typed array is not.
+   */
+  setControlFeaturesFrom(values: Float32Array | Float64Array, offset = 0): void {
+    const f = this.features;
+    const f0Hz = values[offset];
+    const loudnessDb = values[offset + 1];
+    if (f0Hz - f0Hz === 0) f[0] = f0Hz;
+    if (loudnessDb - loudnessDb === 0) f[1] = loudnessDb;
+    this.shareFeatures();
+  }
+
+  private shareFeatures(): void {
+    this.voice.setControlFeatures(this.features);
+    this.incoming?.setControlFeatures(this.features);
   }
 
   /**
    * Swaps in a prepared model. The new model starts listening at once; once its pipeline is warm (its latency plus
    * three frames) the output crossfades to it over ~10 ms. A swap requested during another swap's warm-up
-   * replaces it; during a fade it waits for the fade to finish.
+   * replaces it; during a fade it waits for the fade to finish. An engine built with a noiseSeed gives it to the
+   * model unless prepareModel() was given one.
    * @throws RangeError if `prepared` was built for another sample rate
    */
   setModel(prepared: PreparedModel): void {
@@ -219,6 +267,7 @@ export class StreamingEngine {
       throw new RangeError(`the model was prepared for ${prepared.sampleRate} Hz, the engine runs at ${this.sampleRate} Hz`);
     }
     if (prepared === this.voice || prepared === this.incoming) return;
+    if (this.noiseSeed !== undefined && !prepared.hasNoiseSeed) prepared.setNoiseSeed(this.noiseSeed);
     if (this.incoming !== null && this.position >= this.fadeStart) {
       this.pending = prepared;
       return;
@@ -234,14 +283,18 @@ export class StreamingEngine {
     this.fadeStart = position + v.latencySamples + Math.ceil(3 * v.plan.hopContext);
   }
 
+  /** Brings `v` to the engine's mode, features and current controls (at once: no control ramp). */
   private installVoice(v: Voice): void {
     this.readControls();
     v.setControlMode(this.mode === 'control');
-    v.setControlFeatures(this.controlF0Hz, this.controlLoudnessDb);
-    v.setControls(this.pitchShift, this.harmonicMix, this.noiseMix, this.reverbMix);
+    v.setControlFeatures(this.features);
+    v.setControls(this.applied, true);
   }
 
-  /** Clears all state (as if silence came before); a swap in progress completes at once. */
+  /**
+   * Clears all state (as if silence came before); a swap in progress completes at once. The controls stay as they
+   * are, with no smoothing ramp after the reset.
+   */
   reset(): void {
     if (this.pending) { this.voice = this.pending; this.pending = null; this.incoming = null; }
     else if (this.incoming) { this.voice = this.incoming; this.incoming = null; }
@@ -276,24 +329,30 @@ export class StreamingEngine {
     }
   }
 
-  /** Reads `controls` (clamped; NaN keeps the last value) into the applied fields; true if anything changed. */
+  /** Reads `controls` (clamped; NaN keeps the last value) into `applied`; true if anything changed. */
   private readControls(): boolean {
     const c = this.controls;
-    if (c.pitchShift === this.pitchShift && c.harmonicMix === this.harmonicMix && c.noiseMix === this.noiseMix &&
-        c.reverbMix === this.reverbMix) return false;
-    const ps = clamp(c.pitchShift, -24, 24, this.pitchShift);
-    const hm = clamp(c.harmonicMix, 0, 2, this.harmonicMix);
-    const nm = clamp(c.noiseMix, 0, 2, this.noiseMix);
-    const rm = clamp(c.reverbMix, 0, 1, this.reverbMix);
-    if (ps === this.pitchShift && hm === this.harmonicMix && nm === this.noiseMix && rm === this.reverbMix) return false;
-    this.pitchShift = ps; this.harmonicMix = hm; this.noiseMix = nm; this.reverbMix = rm;
-    return true;
+    const a = this.applied;
+    if (c.pitchShift === a[0] && c.harmonicMix === a[1] && c.noiseMix === a[2] && c.reverbMix === a[3]) return false;
+    let changed = false;
+    for (let j = 0; j < 4; j++) {
+      const v = j === 0 ? c.pitchShift : j === 1 ? c.harmonicMix : j === 2 ? c.noiseMix : c.reverbMix;
+      if (!(v === v)) continue; // NaN keeps the last value
+      const lo = CONTROL_MIN[j];
+      const hi = CONTROL_MAX[j];
+      const x = v < lo ? lo : v > hi ? hi : v;
+      if (x !== a[j]) {
+        a[j] = x;
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   private syncControls(): void {
     if (!this.readControls()) return;
-    this.voice.setControls(this.pitchShift, this.harmonicMix, this.noiseMix, this.reverbMix);
-    this.incoming?.setControls(this.pitchShift, this.harmonicMix, this.noiseMix, this.reverbMix);
+    this.voice.setControls(this.applied, false);
+    this.incoming?.setControls(this.applied, false);
   }
 
   private chunk(input: Float32Array | null, inOffset: number, output: Float32Array, outOffset: number, m: number): void {

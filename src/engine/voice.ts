@@ -13,7 +13,7 @@
  */
 
 import { StreamResampler } from '../dsp/resample';
-import { YinTracker, type PitchEstimate } from '../dsp/yin';
+import { YinTracker, PitchResult } from '../dsp/yin';
 import { LoudnessMeter } from '../dsp/loudness';
 import { EstimatorRuntime } from '../estimator/realtime';
 import { SynthStream, type SynthConfig } from '../synth/graph';
@@ -32,7 +32,10 @@ export const PITCH_SHIFT_SMOOTHING_S = 0.03;
 
 /** Options of a voice / {@link prepareModel}. */
 export interface VoiceOptions {
-  /** Seed of the noise source (the synth's default when absent). */
+  /**
+   * Seed of the noise source. When absent: the synth's default (0), and a StreamingEngine built with a noiseSeed
+   * applies its own seed when the prepared model is swapped in.
+   */
   noiseSeed?: number;
   /** Quanta of 128 samples one frame's estimator work is spread over (default: 5, fewer if needed to stay ≤ 45 ms). */
   spreadQuanta?: number;
@@ -104,11 +107,12 @@ export function makeTracker(model: DDSPModel, windowSize: number): YinTracker {
 /** Per-frame feature state shared by the stream and the batch reference: unvoiced hold and pitch shift. */
 export class FeatureHold {
   lastF0Hz = INITIAL_F0_HZ;
-  /** Raw f0 (0 or non-finite = unvoiced) → held f0 in Hz. */
+  /** Raw f0 (0 or non-finite = unvoiced) → held f0 in Hz. (Voice.analyse applies the same rule written out.) */
   hold(f0Hz: number): number {
     if (f0Hz > 0 && f0Hz < Infinity) this.lastF0Hz = f0Hz;
     return this.lastF0Hz;
   }
+
   reset(): void {
     this.lastF0Hz = INITIAL_F0_HZ;
   }
@@ -124,6 +128,8 @@ export class Voice {
   readonly sampleRate: number;
   /** Output = batch render delayed by this many context samples. */
   readonly latencySamples: number;
+  /** True if the noise seed was given to prepareModel (then a swap keeps it). */
+  readonly hasNoiseSeed: boolean;
 
   private readonly resampler: StreamResampler | null;
   private readonly resampled: Float32Array;
@@ -132,7 +138,13 @@ export class Voice {
   private readonly ring: AnalysisRing;
   private readonly yin: YinTracker;
   private readonly meter: LoudnessMeter;
-  private readonly pitch: PitchEstimate = { f0Hz: 0, confidence: 0 };
+  private readonly pitch = new PitchResult();
+  /** f0 (Hz) and loudness (dB) of the frame being analysed. Numbers that cross calls on the audio path travel in
+   *  typed arrays like this one: V8 boxes (allocates) a fractional number passed to or returned from a function it
+   *  does not inline. */
+  private readonly features = new Float64Array(2);
+  /** Control mode: the f0 (Hz) and loudness (dB) last set. */
+  private readonly controlFeatures = new Float64Array([0, -80]);
   private readonly estimator: EstimatorRuntime;
   private readonly synth: SynthStream;
   private readonly hold = new FeatureHold();
@@ -172,13 +184,12 @@ export class Voice {
   private pitchShiftFresh = true;
   private readonly pitchAlpha: number;
   private controlMode = false;
-  private controlF0Hz = 0;
-  private controlLoudnessDb = -80;
 
   constructor(model: DDSPModel, sampleRate: number, options: VoiceOptions = {}) {
     if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
     this.model = model;
     this.sampleRate = sampleRate;
+    this.hasNoiseSeed = options.noiseSeed !== undefined;
     this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed, options.controls));
     const plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
     this.plan = plan;
@@ -210,10 +221,18 @@ export class Voice {
     this.pitchAlpha = 1 - Math.exp(-1 / (PITCH_SHIFT_SMOOTHING_S * model.frameRate));
   }
 
-  /** Sets the controls read per frame (pitch shift) and per sample (mix gains, smoothed by the synth). */
-  setControls(pitchShift: number, harmonicMix: number, noiseMix: number, reverbMix: number): void {
-    this.pitchShiftTarget = pitchShift;
-    this.synth.setControls(harmonicMix, noiseMix, reverbMix);
+  /**
+   * Sets the controls read per frame (pitch shift) and per sample (mix gains, smoothed by the synth over 5 ms, or
+   * at once if `immediate`): values = [pitchShift, harmonicMix, noiseMix, reverbMix] (clamped by the engine).
+   */
+  setControls(values: Float64Array, immediate: boolean): void {
+    this.pitchShiftTarget = values[0];
+    this.synth.setControlsFrom(values, 1, immediate);
+  }
+
+  /** Switches the synth's noise seed (see SynthStream.setNoiseSeed); allocation-free. */
+  setNoiseSeed(noiseSeed: number): void {
+    this.synth.setNoiseSeed(noiseSeed);
   }
 
   /** 'control' mode takes f0/loudness from setControlFeatures() instead of the input. */
@@ -221,9 +240,10 @@ export class Voice {
     this.controlMode = on;
   }
 
-  setControlFeatures(f0Hz: number, loudnessDb: number): void {
-    this.controlF0Hz = f0Hz;
-    this.controlLoudnessDb = loudnessDb;
+  /** Control mode: the features of the frames analysed from now on, values = [f0Hz, loudnessDb]. */
+  setControlFeatures(values: Float64Array): void {
+    this.controlFeatures[0] = values[0];
+    this.controlFeatures[1] = values[1];
   }
 
   /** Output samples produced so far (stream index). */
@@ -293,20 +313,26 @@ export class Voice {
     while (this.inCount >= plan.frameAvailable(this.nextAnalysed)) {
       const k = this.nextAnalysed;
       if (k - this.nextPushed >= this.cap) break; // queue full (cannot happen with the sizing above)
-      let f0: number;
-      let loud: number;
+      const feat = this.features;
       if (this.controlMode) {
-        f0 = this.controlF0Hz;
-        loud = this.controlLoudnessDb;
+        feat[0] = this.controlFeatures[0];
+        feat[1] = this.controlFeatures[1];
       } else {
         const start = windowStart(k, plan.hopModel, W) + lat;
         const off = this.ring.offsetOf(start);
         this.yin.detect(this.ring.data, off, this.pitch);
-        f0 = this.pitch.f0Hz;
-        loud = this.meter.measure(this.ring.data, off);
+        feat[0] = this.pitch.f0Hz;
+        this.meter.measureInto(this.ring.data, off, feat, 1);
       }
+      let loud = feat[1];
       if (!(loud > -1e9 && loud < 1e9)) loud = -80;
-      const held = this.hold.hold(f0);
+      // FeatureHold.hold(), written out: a per-frame call from this per-quantum function is too rare for V8 to
+      // inline, and until the small function is optimised on its own each fractional number it handles is a heap
+      // allocation.
+      const hold = this.hold;
+      const f0 = feat[0];
+      if (f0 > 0 && f0 < Infinity) hold.lastF0Hz = f0;
+      const held = hold.lastF0Hz;
       if (this.pitchShiftFresh) {
         this.pitchShiftNow = this.pitchShiftTarget;
         this.pitchShiftFresh = false;
@@ -341,7 +367,7 @@ export class Voice {
 
   private beginFrame(): void {
     const slot = this.nextEstimated % this.cap;
-    this.estimator.begin(this.qF0[slot], this.qLoud[slot]);
+    this.estimator.beginFrom(this.qF0, this.qLoud, slot);
     this.estimating = true;
     this.frameBudgetLeft = this.estimator.frameMacs;
   }
@@ -415,7 +441,7 @@ export class Voice {
     const base = slot * P;
     for (let i = 0; i < P; i++) dst[i] = src[base + i];
     if (slot !== k % this.cap) for (let i = 0; i < P; i++) src[(k % this.cap) * P + i] = dst[i];
-    this.synth.pushFrame(dst, this.qF0[slot]);
+    this.synth.pushFrameFrom(dst, this.qF0, slot);
     this.nextPushed = k + 1;
     this.nextNeed = this.plan.frameNeed(k + 1);
   }

@@ -260,3 +260,44 @@ describe('model swap', () => {
     expect(rms(out, 40000, 48000)).toBeGreaterThan(0);
   });
 });
+
+describe('reset and swaps keep the session settings', () => {
+  const sr = 48000;
+  const mixes = { harmonicMix: 0.5, noiseMix: 0.25, reverbMix: 0.8 };
+  const input = tone(sr / 2, sr, 220, 0.5);
+  /** Runs `x` through `e` in 128-sample blocks. */
+  const run = (e: StreamingEngine, x: Float32Array): Float32Array => {
+    const out = new Float32Array(x.length);
+    for (let p = 0; p < x.length; p += 128) e.process(x, out, Math.min(128, x.length - p), p, p);
+    return out;
+  };
+
+  it('reset() keeps the current mix controls without a smoothing ramp: output as a fresh engine built with them', () => {
+    const model = smallModel(3);
+    const fresh = run(new StreamingEngine(model, { sampleRate: sr, controls: mixes }), input);
+    const e = new StreamingEngine(model, { sampleRate: sr });
+    run(e, noise(4800, 0.3)); // played with the defaults
+    Object.assign(e.controls, mixes);
+    run(e, noise(4800, 0.3)); // the new mixes reached (5 ms ramps)
+    e.reset();
+    expect(maxAbsDiff(run(e, input), fresh).max).toBe(0);
+  });
+
+  it("a model swapped in plays with the engine's noise seed unless prepareModel() was given one", () => {
+    const a = smallModel(4);
+    const b = smallModel(5);
+    const seeded = { sampleRate: sr, noiseSeed: 1234 };
+    const swapTo = (prepared: ReturnType<typeof prepareModel>): Float32Array => {
+      const e = new StreamingEngine(a, seeded);
+      run(e, noise(2048, 0.3));
+      e.setModel(prepared);
+      e.reset(); // completes the swap at once
+      return run(e, input);
+    };
+    const withEngineSeed = run(new StreamingEngine(b, seeded), input);
+    expect(maxAbsDiff(swapTo(prepareModel(b, sr)), withEngineSeed).max).toBe(0);
+    const withOwnSeed = run(new StreamingEngine(b, { sampleRate: sr, noiseSeed: 99 }), input);
+    expect(maxAbsDiff(swapTo(prepareModel(b, sr, { noiseSeed: 99 })), withOwnSeed).max).toBe(0);
+    expect(maxAbsDiff(withOwnSeed, withEngineSeed).max).toBeGreaterThan(0); // the seed matters
+  });
+});
