@@ -9,11 +9,18 @@ import { readModel, type DDSPModel } from '../model/model-file';
 import { downmix, readAudioFile } from '../engine/audio-file';
 import { resample } from '../dsp/resample';
 import { CliError, type CliIO } from './args';
+import { resolveModel } from './models';
 
-/** Reads a model file; every failure becomes a one-line CliError naming the file. */
-export async function loadModel(path: string | undefined): Promise<DDSPModel> {
-  if (path === undefined || path === '') {
-    throw new CliError('--model is required (a model file, e.g. --model violin.onnx)');
+/**
+ * Reads a model: a file path, or a bundled model by name (`violin`, …; the violin when `arg` is undefined). Every
+ * failure becomes a one-line CliError naming the file.
+ */
+export async function loadModel(arg: string | undefined): Promise<DDSPModel> {
+  let path: string;
+  try {
+    path = resolveModel(arg);
+  } catch (e) {
+    throw new CliError((e as Error).message);
   }
   let bytes: Uint8Array;
   try {

@@ -30,7 +30,7 @@ const FLAGS: Record<string, FlagSpec> = {
   seed: { type: 'number', integer: true },
 };
 
-const USAGE = 'ddsp-stream render --model M.onnx IN OUT.wav | --model M.onnx --features CURVE.csv OUT.wav | --model M.onnx --midi FILE.mid OUT.wav';
+const USAGE = 'ddsp-stream render [--model violin|flute|cello|M.onnx] IN OUT.wav | --features CURVE.csv OUT.wav | --midi FILE.mid OUT.wav';
 
 const HELP = `usage: ${USAGE}
 
@@ -38,7 +38,7 @@ Renders IN (wav, flac, mp3 or ogg; downmixed to mono) through the model, block b
 engine, and writes OUT as a WAV. The output is aligned with the input (the engine's latency is removed).
 
 options:
-  --model, -m PATH       model file (.onnx) — required
+  --model, -m NAME|PATH  a bundled model by name (violin, flute, cello; default violin) or a model file (.onnx)
   --block N              block size handed to the engine (default 128)
   --sample-rate N        engine / output sample rate in Hz (default: the input's rate; with --features or --midi
                          the model's)

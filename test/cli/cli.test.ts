@@ -155,7 +155,7 @@ describe('ddsp-stream render', () => {
     const notModel = join(dir, 'notmodel.onnx');
     writeFileSync(notModel, 'hello');
     const cases: [string[], RegExp][] = [
-      [['render', wavPath, join(dir, 'o.wav')], /--model is required/],
+      [['render', '--model', 'nosuchmodel', wavPath, join(dir, 'o.wav')], /unknown model 'nosuchmodel' \((bundled models: |no models are bundled)/],
       [['render', '--model', join(dir, 'missing.onnx'), wavPath, join(dir, 'o.wav')], /cannot read model .*no such file/],
       [['render', '--model', notModel, wavPath, join(dir, 'o.wav')], /not a usable model file/],
       [['render', '--model', modelPath, trunc, join(dir, 'o.wav')], /truncated WAV/],
