@@ -12,7 +12,7 @@
 //    P−1 spectral MACs; there is never a larger FFT.
 // process() allocates nothing; non-finite input samples are treated as 0 so they cannot poison the history.
 
-import { PffftRealPlan, RealFFT, pffftRuntime, pffftSupportsSize } from './fft';
+import { PffftRealPlan, RealFFT, multiplySpectraInPlace, pffftRuntime, pffftSupportsSize } from './fft';
 
 function sanitize(v: number): number {
   return v === v && v - v === 0 ? v : 0;
@@ -80,12 +80,7 @@ export function fftConvolve(a: Float32Array, b: Float32Array): Float32Array {
   const B = new Float32Array(fft.spectrumLength);
   fft.forward(xa, A);
   fft.forward(xb, B);
-  for (let k = 0; k < A.length; k += 2) {
-    const re = A[k] * B[k] - A[k + 1] * B[k + 1];
-    const im = A[k] * B[k + 1] + A[k + 1] * B[k];
-    A[k] = re;
-    A[k + 1] = im;
-  }
+  multiplySpectraInPlace(A, B);
   fft.inverse(A, xa);
   return xa.slice(0, n);
 }

@@ -562,6 +562,20 @@ export class RealFFT {
   }
 }
 
+/**
+ * Complex product of two interleaved spectra (the {@link RealFFT} layout), in place: a[k] ← a[k]·b[k] for every bin
+ * of a (a.length / 2 bins; b at least as long). Allocates nothing; used for FFT convolution (forward both, multiply,
+ * inverse).
+ */
+export function multiplySpectraInPlace(a: Float32Array, b: Float32Array): void {
+  for (let k = 0; k < a.length; k += 2) {
+    const re = a[k] * b[k] - a[k + 1] * b[k + 1];
+    const im = a[k] * b[k + 1] + a[k + 1] * b[k];
+    a[k] = re;
+    a[k + 1] = im;
+  }
+}
+
 const cache = new Map<number, RealFFT>();
 function cached(n: number): RealFFT {
   let f = cache.get(n);

@@ -10,7 +10,7 @@
 // padding 'same'): audio cut into nFrames equal frames, each convolved with its frame's taps, overlap-added, and
 // the result advanced by `advance` samples.
 
-import { RealFFT } from './fft';
+import { RealFFT, multiplySpectraInPlace } from './fft';
 
 /** The two noise-filter designs named in the model file. */
 export type NoiseFilterDesign = 'seed' | 'linear-phase';
@@ -168,12 +168,7 @@ export function seedFrameFilter(audio: Float32Array, taps: Float32Array, nFrames
     hb.set(taps.subarray(k * filterSize, (k + 1) * filterSize));
     fft.forward(xb, X);
     fft.forward(hb, H);
-    for (let b = 0; b < X.length; b += 2) {
-      const re = X[b] * H[b] - X[b + 1] * H[b + 1];
-      const im = X[b] * H[b + 1] + X[b + 1] * H[b];
-      X[b] = re;
-      X[b + 1] = im;
-    }
+    multiplySpectraInPlace(X, H);
     fft.inverse(X, y);
     const i0 = Math.max(0, -o0);
     const i1 = Math.min(convLen, nSamples - o0);

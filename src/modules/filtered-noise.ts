@@ -22,7 +22,7 @@
  *
  * @packageDocumentation
  */
-import { RealFFT } from '../dsp/fft';
+import { RealFFT, multiplySpectraInPlace } from '../dsp/fft';
 import { FIRDesigner, groupDelay, type NoiseFilterDesign } from '../dsp/fir';
 import { NoiseSource } from '../dsp/noise';
 import { assertAllFinite, assertArray, assertInt, type ParamSpec } from './scaling';
@@ -197,15 +197,8 @@ export class NoiseFrameFilter {
     b.fill(0, Ns, P);
     this.fft.forward(a, this.specA);
     this.fft.forward(b, this.specB);
-    const A = this.specA;
-    const B = this.specB;
-    for (let i = 0; i < P + 2; i += 2) {
-      const re = A[i] * B[i] - A[i + 1] * B[i + 1];
-      const im = A[i] * B[i + 1] + A[i + 1] * B[i];
-      A[i] = re;
-      A[i + 1] = im;
-    }
-    this.fft.inverse(A, a);
+    multiplySpectraInPlace(this.specA, this.specB); // specA holds P + 2 values: all bins of the P-point FFT
+    this.fft.inverse(this.specA, a);
     return a;
   }
 }
