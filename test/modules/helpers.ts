@@ -1,16 +1,7 @@
 // Shared helpers of the module / synth tests: a seeded PRNG, block-wise stream drivers and error measures.
 
-/** Mulberry32: deterministic uniform [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32: deterministic uniform [0, 1) (the library's own seeded PRNG). */
+export { mulberry32 as rng } from '../../src/estimator/network';
 
 /** Float32Array of n uniform values in [lo, hi). */
 export function uniform(r: () => number, n: number, lo = 0, hi = 1): Float32Array {
