@@ -5,14 +5,7 @@ import {
   PffftRealPlan, RealFFT, decodeBase64, initPffft, irfft, pffftRuntime, pffftSupportsSize, rfft,
 } from '../../src/dsp/fft';
 import { PFFFT_SIMD_WASM_BASE64 } from '../../src/dsp/pffft-simd-wasm';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
+import { lcg } from './helpers';
 
 /** Naive float64 DFT of a real signal: bins 0..floor(n/2), interleaved. */
 function naiveRdft(x: Float32Array): Float64Array {
@@ -82,7 +75,7 @@ describe('pffft-wasm (pinned exports)', () => {
     const rt = pffftRuntime()!;
     const n = 64;
     const plan = new PffftRealPlan(n);
-    const r = rng(3);
+    const r = lcg(3, true);
     const x = new Float32Array(n).map(() => r());
     const y = new Float32Array(n).map(() => r());
     const ix = rt.allocFloats(n);
@@ -122,7 +115,7 @@ describe('RealFFT', () => {
   const sizes = [1, 2, 3, 8, 16, 30, 32, 64, 96, 224, 257, 480, 512, 1000, 2048];
   for (const n of sizes) {
     it(`matches a naive DFT and round-trips, size ${n}`, () => {
-      const r = rng(n);
+      const r = lcg(n, true);
       const x = new Float32Array(n).map(() => r());
       for (const backend of ['auto', 'js'] as const) {
         const f = new RealFFT(n, { backend });

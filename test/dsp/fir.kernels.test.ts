@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FIRDesigner, groupDelay, seedFrameFilter } from '../../src/dsp/fir';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { lcg } from './helpers';
 
 /** float64 reference of the seed's taps: irfft(mag, N) · hann_periodic(N).roll(N//2). */
 function seedTapsRef(mag: Float32Array, N: number): Float64Array {
@@ -48,7 +41,7 @@ function magAt(taps: Float32Array, f: number): number {
 describe('FIRDesigner', () => {
   for (const N of [512, 257, 64]) {
     it(`'seed' taps equal irfft(mag)·rolled periodic Hann, N = ${N}`, () => {
-      const r = rng(N);
+      const r = lcg(N);
       const nb = Math.floor(N / 2) + 1;
       const mag = new Float32Array(nb).map(() => 2 * r());
       const d = new FIRDesigner(N, 'seed');
@@ -128,7 +121,7 @@ describe('seedFrameFilter', () => {
 
   for (const [L, F, N, adv] of [[960, 4, 64, 30], [1000, 7, 33, 15], [500, 1, 16, 0], [300, 3, 8, -5]]) {
     it(`equals the direct time-varying convolution (${L} samples, ${F} frames, ${N} taps, advance ${adv})`, () => {
-      const r = rng(L + N);
+      const r = lcg(L + N);
       const audio = new Float32Array(L).map(() => 2 * r() - 1);
       const taps = new Float32Array(F * N).map(() => r() - 0.5);
       const got = seedFrameFilter(audio, taps, F, N, adv);

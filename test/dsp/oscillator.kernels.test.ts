@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HarmonicOscillatorBank, harmonicFrameAmplitudes, renderHarmonicFrames } from '../../src/dsp/oscillator';
+import { lcg } from './helpers';
 
 const SR = 48000;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 /** float64 reference: direct sin per harmonic, unwrapped phase, per-sample Nyquist skip. */
 function directSum(n: number, f0: (i: number) => number, amp: (i: number, k: number) => number, h: number,
@@ -36,7 +29,7 @@ describe('HarmonicOscillatorBank', () => {
   it('matches a float64 direct sin sum with f0 and amplitude ramps, harmonics crossing Nyquist mid-block', () => {
     const h = 64;
     const n = 4096;
-    const r = rng(1);
+    const r = lcg(1);
     const a0 = new Float32Array(h).map(() => r() / h);
     const da = new Float32Array(h).map(() => (r() - 0.5) / (h * n));
     // f0 from 300 Hz to 1700 Hz: harmonics 15..64 cross 24 kHz inside the block
@@ -82,7 +75,7 @@ describe('HarmonicOscillatorBank', () => {
     it(`phase continuity: blocks of ${block} equal one big block`, () => {
       const h = 32;
       const n = 6000;
-      const r = rng(block);
+      const r = lcg(block);
       const a0 = new Float64Array(h).map(() => r() / h);
       const da = new Float64Array(h).map(() => (r() - 0.5) / (h * n));
       const f0Step = 0.25;
@@ -122,7 +115,7 @@ describe('HarmonicOscillatorBank', () => {
 
   it('renderLerp equals render with the equivalent ramps', () => {
     const h = 16;
-    const r = rng(9);
+    const r = lcg(9);
     const A = new Float32Array(h).map(() => r());
     const B = new Float32Array(h).map(() => r());
     const n = 500;
@@ -169,7 +162,7 @@ describe('harmonic frame recipe', () => {
     const nFrames = 7;
     const h = 24;
     const nSamples = 3000; // hop 428.57...
-    const r = rng(5);
+    const r = lcg(5);
     const f0 = new Float32Array(nFrames).map(() => 200 + 1500 * r());
     const amp = new Float32Array(nFrames).map(() => r());
     const dist = new Float32Array(nFrames * h).map(() => r());
