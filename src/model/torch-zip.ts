@@ -1,6 +1,7 @@
 // torch.save zip archives: `<folder>/data.pkl` (the pickle) and `<folder>/data/<key>` (raw little-endian
 // storages). The folder name varies ('archive' when saved through a buffer, the file stem otherwise).
 import { unzipSync } from 'fflate';
+import { fromFloat16Bits } from './float16';
 import { PickleError, PyGlobal, unpickle } from './pickle';
 
 /** A checkpoint that cannot be read or converted; the message names the problem (and the file). */
@@ -100,15 +101,6 @@ export class TorchTensor {
   }
 }
 
-function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /** Element accessor over a storage's bytes (copied to an aligned buffer once). */
 function storageAsNumbers(s: TorchStorage): (i: number) => number {
   const raw = s.bytes as Uint8Array;
@@ -119,7 +111,7 @@ function storageAsNumbers(s: TorchStorage): (i: number) => number {
   switch (s.dtype) {
     case 'float32': { const a = new Float32Array(buf, off, len); return (i) => a[i]; }
     case 'float64': { const a = new Float64Array(buf, off, len); return (i) => a[i]; }
-    case 'float16': { const a = new Uint16Array(buf, off, len); return (i) => f16ToF32(a[i]); }
+    case 'float16': { const a = new Uint16Array(buf, off, len); return (i) => fromFloat16Bits(a[i]); }
     case 'bfloat16': {
       const a = new Uint16Array(buf, off, len);
       const tmp = new Float32Array(1);
