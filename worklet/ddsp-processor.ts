@@ -16,23 +16,11 @@ import {
   type ModelPayload,
   type WireError,
 } from '../src/web/protocol';
+import { PARAMETER_DESCRIPTORS } from '../src/web/params';
 import { scope, type ParameterDescriptor, type ParameterValues, type ProcessorConstructionOptions } from './scope';
 
 /** Largest block handed to the engine per call; render quanta are 128 samples (longer ones are chunked). */
 const BLOCK = 128;
-
-/**
- * The AudioParams of the node, one record each. All k-rate (read once per render quantum; the engine smooths
- * the mix controls per sample). f0 and loudness drive the model in control mode only.
- */
-export const PARAMETER_DESCRIPTORS: readonly ParameterDescriptor[] = [
-  { name: 'pitchShift', defaultValue: 0, minValue: -24, maxValue: 24, automationRate: 'k-rate' }, // semitones
-  { name: 'harmonicMix', defaultValue: 1, minValue: 0, maxValue: 2, automationRate: 'k-rate' }, // gain
-  { name: 'noiseMix', defaultValue: 1, minValue: 0, maxValue: 2, automationRate: 'k-rate' }, // gain
-  { name: 'reverbMix', defaultValue: 0.5, minValue: 0, maxValue: 1, automationRate: 'k-rate' }, // wet share
-  { name: 'f0', defaultValue: 440, minValue: 0, maxValue: 20000, automationRate: 'k-rate' }, // Hz, control mode
-  { name: 'loudness', defaultValue: -80, minValue: -120, maxValue: 20, automationRate: 'k-rate' }, // dB, control mode
-];
 
 function isBytes(x: unknown): x is ArrayBuffer | Uint8Array {
   return x instanceof ArrayBuffer || x instanceof Uint8Array;

@@ -21,6 +21,7 @@ import {
   type LoadResult,
   type ModelPayload,
 } from './protocol';
+import { PARAMETER_DESCRIPTORS, PARAM_NAMES } from './params';
 import { isNativeContext, registerWorklet, type AnyAudioContext } from './register-worklet';
 
 /** Where a model comes from: a URL (fetched), the model file's bytes, or an already-read model. */
@@ -106,8 +107,6 @@ export type DDSPBaseNodeFor<T extends AnyAudioContext> = T extends TContext ? IA
 export type DDSPNode<T extends AnyAudioContext = AnyAudioContext> = DDSPBaseNodeFor<T> &
   DDSPNodeMembers<DDSPParamFor<T>>;
 
-const PARAM_NAMES = ['pitchShift', 'harmonicMix', 'noiseMix', 'reverbMix', 'f0', 'loudness'] as const;
-
 function isModelObject(x: unknown): x is DDSPModel {
   return x !== null && typeof x === 'object' && !(x instanceof ArrayBuffer) && !ArrayBuffer.isView(x) && !(x instanceof URL);
 }
@@ -166,12 +165,7 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
   if (options.mode !== undefined && options.mode !== 'audio' && options.mode !== 'control') {
     throw new RangeError(`options.mode must be 'audio' or 'control', got ${String(options.mode)}`);
   }
-  checkNumber('pitchShift', options.pitchShift, -24, 24);
-  checkNumber('harmonicMix', options.harmonicMix, 0, 2);
-  checkNumber('noiseMix', options.noiseMix, 0, 2);
-  checkNumber('reverbMix', options.reverbMix, 0, 1);
-  checkNumber('f0', options.f0, 0, 20000);
-  checkNumber('loudness', options.loudness, -120, 20);
+  for (const d of PARAMETER_DESCRIPTORS) checkNumber(d.name, options[d.name], d.minValue, d.maxValue);
 
   const [resolved] = await Promise.all([resolveModel(options.model), registerWorklet(context)]);
 
