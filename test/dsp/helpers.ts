@@ -12,3 +12,11 @@ export function lcg(seed: number, centred = false): () => number {
     return s / 4294967296 - offset;
   };
 }
+
+/** Deterministic white noise in [−a, a) from {@link lcg}. */
+export function lcgNoise(n: number, a = 0.5, seed = 1): Float32Array {
+  const next = lcg(seed);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = a * (2 * next() - 1);
+  return x;
+}

@@ -1,19 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { trackPitchOffline } from '../../src/dsp/pyin';
 import { holdUnvoiced, parabolicMinimum } from '../../src/dsp/pitch';
+import { lcgNoise } from './helpers';
 
 const SR = 48000;
 
 /** Deterministic white noise in [−a, a). */
-function noise(n: number, a: number, seed = 7): Float32Array {
-  let s = seed >>> 0;
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = a * (2 * (s / 4294967296) - 1);
-  }
-  return x;
-}
+const noise = (n: number, a: number, seed = 7): Float32Array => lcgNoise(n, a, seed);
 
 /**
  * Test signal: a harmonic glide 200 → 400 Hz (exponential, 1 s), 0.4 s of white noise, a glide 400 → 250 Hz

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { YinTracker, YIN_DEFAULTS, type PitchEstimate } from '../../src/dsp/yin';
+import { lcgNoise } from './helpers';
 
 const SR = 48000;
 
@@ -16,15 +17,7 @@ function tone(hz: number, n: number, opts: { phase?: number; amp?: number; harmo
 }
 
 /** Deterministic white noise in [−a, a). */
-function noise(n: number, a = 0.5, seed = 1): Float32Array {
-  let s = seed >>> 0;
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = a * (2 * (s / 4294967296) - 1);
-  }
-  return x;
-}
+const noise = lcgNoise;
 
 function detect(t: YinTracker, x: Float32Array, offset = 0): PitchEstimate {
   const out: PitchEstimate = { f0Hz: -1, confidence: -1 };
