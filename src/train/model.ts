@@ -9,7 +9,7 @@ import { synthForward } from '../synth/graph.grad';
 import { estimatorSpec, type EstimatorSpec } from '../estimator/network';
 import type { EstimatorTF } from '../estimator/tf';
 import { FORMAT_VERSION, type DDSPModel } from '../model/model-file';
-import { ConfigError, type TrainConfig } from './config';
+import { ConfigError, type TrainConfig } from './compose';
 import { Rng } from './rng';
 import type { TensorMap } from './checkpoint';
 

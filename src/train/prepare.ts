@@ -21,7 +21,7 @@ import { trackPitchOffline } from '../dsp/pyin';
 import { YinTracker, type PitchEstimate } from '../dsp/yin';
 import { loudnessFrames } from '../dsp/loudness';
 import { PREP_VERSION, SliceStore, settingsDiff, type DbMeta, type PrepSettings, type Slice, type SourceInfo } from './dataset';
-import type { TrainConfig } from './config';
+import type { TrainConfig } from './compose';
 
 /** Extensions searched under raw_dir (case-insensitive). */
 export const AUDIO_EXTENSIONS = ['wav', 'flac', 'mp3', 'ogg'];
