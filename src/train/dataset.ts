@@ -9,21 +9,9 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
+import { assembleBatch, type Batch, type PrepSettings, type Slice } from './slices';
 
-/** Bumped when the stored features change meaning (forces a rebuild). */
-export const PREP_VERSION = 1;
-
-/** Settings that decide what preparation stores; a database is reused only when these match. */
-export interface PrepSettings {
-  version: number;
-  sampleRate: number;
-  /** Slice length in seconds. */
-  lengthSeconds: number;
-  frameRate: number;
-  f0RangeHz: [number, number];
-  f0Viterbi: boolean;
-  f0Tracker: 'offline' | 'stream';
-}
+export { PREP_VERSION, type PrepSettings, type Slice, type Batch } from './slices';
 
 /** One source file's share of the database. */
 export interface SourceInfo { file: string; size: number; mtimeMs: number; slices: number; first: number; skippedSilent: number; skippedUnpitched: number }
@@ -41,9 +29,6 @@ export interface DbMeta {
   unreadable: Array<{ file: string; size: number; mtimeMs: number; error: string }>;
   createdAt: string;
 }
-
-/** One slice. */
-export interface Slice { audio: Float32Array; f0Hz: Float32Array; loudnessDb: Float32Array }
 
 /** Differences between two preparation settings, as `key: stored → wanted` lines (empty when equal). */
 export function settingsDiff(stored: PrepSettings, wanted: PrepSettings): string[] {
@@ -165,26 +150,9 @@ function key(i: number): string {
   return String(i).padStart(8, '0');
 }
 
-/** A batch: audio B×N, f0 B×F, loudness B×F (row-major Float32Arrays). */
-export interface Batch { size: number; nSamples: number; nFrames: number; audio: Float32Array; f0Hz: Float32Array; loudnessDb: Float32Array; indices: number[] }
-
 /** Reads the slices `indices` into one batch. */
 export function readBatch(store: SliceStore, indices: number[]): Batch {
   const m = store.meta();
   if (!m) throw new Error(`database ${store.path} is not prepared`);
-  const { nSamples, nFrames } = m;
-  const B = indices.length;
-  const batch: Batch = {
-    size: B, nSamples, nFrames, indices: [...indices],
-    audio: new Float32Array(B * nSamples), f0Hz: new Float32Array(B * nFrames), loudnessDb: new Float32Array(B * nFrames),
-  };
-  indices.forEach((idx, b) => {
-    const s: Slice = {
-      audio: batch.audio.subarray(b * nSamples, (b + 1) * nSamples),
-      f0Hz: batch.f0Hz.subarray(b * nFrames, (b + 1) * nFrames),
-      loudnessDb: batch.loudnessDb.subarray(b * nFrames, (b + 1) * nFrames),
-    };
-    store.get(idx, s);
-  });
-  return batch;
+  return assembleBatch(indices, m.nSamples, m.nFrames, (idx, row) => { store.get(idx, row); });
 }
