@@ -4,7 +4,7 @@
 //
 // Threads: the constructor and onMessage() run on the render thread between quanta (they may allocate);
 // process() runs on the render thread once per quantum (allocation-free).
-import { StreamingEngine, prepareModel } from '../src/engine/streaming-engine';
+import { StreamingEngine } from '../src/engine/streaming-engine';
 import { readModel, type DDSPModel } from '../src/model/model-file';
 import {
   PROCESSOR_NAME,
@@ -131,7 +131,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
         controls: this.initialControls,
       });
     } else {
-      this.engine.setModel(prepareModel(model, this.rate));
+      this.engine.setModel(this.engine.prepare(model));
     }
     const result: LoadResult = {
       latencySamples: this.engine.latencySamples,

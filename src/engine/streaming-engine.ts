@@ -255,6 +255,15 @@ export class StreamingEngine {
   }
 
   /**
+   * Prepares `model` for this engine: its sample rate, noise seed and `spreadQuanta` (so a swapped-in model has the
+   * latency the engine was built for). Allocates: call it off the render path, then pass the result to setModel().
+   * @throws RangeError / TypeError for a model the engine cannot run at this rate.
+   */
+  prepare(model: DDSPModel): PreparedModel {
+    return prepareModel(model, this.sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
+  }
+
+  /**
    * Swaps in a prepared model. The new model starts listening at once; once its pipeline is warm (its latency plus
    * three frames) the output crossfades to it over ~10 ms. A swap requested during another swap's warm-up
    * replaces it; during a fade it waits for the fade to finish. An engine built with a noiseSeed gives it to the

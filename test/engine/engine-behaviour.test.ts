@@ -300,4 +300,18 @@ describe('reset and swaps keep the session settings', () => {
     expect(maxAbsDiff(swapTo(prepareModel(b, sr, { noiseSeed: 99 })), withOwnSeed).max).toBe(0);
     expect(maxAbsDiff(withOwnSeed, withEngineSeed).max).toBeGreaterThan(0); // the seed matters
   });
+
+  it("engine.prepare() gives a swapped-in model the engine's spreadQuanta (latency) and noise seed", () => {
+    const a = smallModel(4);
+    const b = smallModel(5);
+    const opts = { sampleRate: sr, noiseSeed: 77, spreadQuanta: 1 };
+    const e = new StreamingEngine(a, opts);
+    const fresh = new StreamingEngine(b, opts);
+    expect(fresh.latencySamples).not.toBe(new StreamingEngine(b, { sampleRate: sr }).latencySamples);
+    run(e, noise(2048, 0.3));
+    e.setModel(e.prepare(b));
+    e.reset(); // completes the swap at once
+    expect(e.latencySamples).toBe(fresh.latencySamples);
+    expect(maxAbsDiff(run(e, input), run(fresh, input)).max).toBe(0);
+  });
 });
