@@ -1,18 +1,32 @@
-// Convolution: a batch FFT convolution and a zero-latency uniformly partitioned convolver for long IRs (the
+// Convolution: a batch FFT convolution and a zero-latency non-uniformly partitioned convolver for long IRs (the
 // seed's reverb does one 65536-point FFT per call; SEED-NOTES §5).
 //
-// PartitionedConvolver, partition size B (default 128):
-//  - head: the first min(B, L) taps run as a direct-form FIR on each sample, so output sample t depends on input
-//    sample t in the same call (zero latency, any call size, even a call of 1 sample);
-//  - tail: taps [B, L) are split into P−1 partitions of B taps. Their spectra (FFT size 2B, PFFFT's internal
-//    layout) are computed when the IR is set. Each time a block of B input samples completes, one forward FFT of
-//    the last 2B inputs enters a frequency-domain delay line, P−1 spectral multiply-adds (pffft
-//    zconvolve_accumulate) and one inverse FFT give the tail's contribution to the NEXT B output samples, which
-//    only need inputs up to the completed block. Work per completed block is constant: 2 FFTs of 2B points and
-//    P−1 spectral MACs; there is never a larger FFT.
-// process() allocates nothing; non-finite input samples are treated as 0 so they cannot poison the history.
+// PartitionedConvolver, base partition size B (default 128), IR of L taps:
+//  - layout: the IR is cut into segments of equal partitions whose size grows along the IR (Gardner; Wefers,
+//    "Partitioned convolution algorithms for real-time auralization", 2015): segment 0 has partitions of B taps
+//    from tap 0, segment i ≥ 1 partitions of N_i = B·2^a taps from tap 2·N_i, up to the next segment's start (the
+//    last one to L). Each segment costs about (2 FFTs of 2N + one spectral multiply-add per partition) per N
+//    samples, so long tails in large partitions need several times fewer operations per sample than B-sized ones
+//    (a 1 s IR at 48 kHz: 128/512/4096 × 8/14/10 partitions instead of 375 of 128). The sizes are chosen per IR
+//    by a cost model (chooseLayout) among powers of two up to maxPartitionSize.
+//  - head (taps [0, B)), zero latency: a call's share of a B-block (a chunk) is computed in the frequency domain:
+//    the window [previous block | current block so far, zeros] is transformed, the head partition's product is
+//    added to segment 0's precomputed tail spectrum, and one inverse FFT gives the chunk's outputs (output t
+//    depends on input t in the same call; the zeros stand for inputs not received yet, which only later outputs
+//    depend on). Chunks shorter than MIN_FFT_CHUNK (calls of a few samples) run the head as a direct-form FIR per
+//    sample and add the tail from an inverse FFT of the same tail spectrum. Both give the same sums up to rounding.
+//  - segment 0 (B-partitions 1..): when a B-block completes, its window spectrum enters a frequency-domain delay
+//    line and the multiply-adds for the NEXT block's tail spectrum are done (they only need completed inputs).
+//  - segment i ≥ 1: every N_i samples a window of 2N_i inputs completes; its forward FFT, the multiply-adds and the
+//    inverse FFT are spread over the N_i/B block completions that follow (Q_i steps, tasks evenly distributed), and
+//    the result is the segment's output for the N_i samples after that — in time because the segment starts at
+//    tap 2·N_i. Double-buffered: one period's result is read while the next is computed. No block does a
+//    segment's whole work, so the worst block stays close to the mean (one FFT of the largest size at most).
+// Overlap-save throughout: a window of 2N inputs times an N-tap partition zero-padded to 2N; the last N outputs of
+// the inverse are valid. process() allocates nothing; non-finite input samples are treated as 0 so they cannot
+// poison the history.
 
-import { PffftRealPlan, RealFFT, multiplySpectraInPlace, pffftRuntime, pffftSupportsSize } from './fft';
+import { PffftRealPlan, RealFFT, multiplySpectraInPlace, pffftRuntime, pffftSupportsSize, type PffftRuntime } from './fft';
 
 function sanitize(v: number): number {
   return v === v && v - v === 0 ? v : 0;
@@ -93,63 +107,236 @@ const registry: FinalizationRegistry<number[]> | null =
       })
     : null;
 
+/** One segment of a {@link PartitionedConvolver}'s layout: `count` partitions of `size` taps from tap `offset`. */
+export interface ConvolverSegment {
+  readonly size: number;
+  readonly offset: number;
+  readonly count: number;
+}
+
+// Cost model of one segment per output sample, in ns, from PFFFT timings on x86-64 (a real FFT of S points
+// ≈ 0.1·S·log2 S ns, a spectral multiply-add of S floats ≈ 0.18·S ns, each ~20 ns of call overhead). Only the
+// ratios matter: they decide which layout is cheapest, not how fast it runs.
+function segmentCost(size: number, count: number): number {
+  const S = 2 * size;
+  return (2 * (0.1 * S * Math.log2(S) + 20) + count * (0.18 * S + 20)) / size;
+}
+
 /**
- * Zero-latency uniformly partitioned convolver (direct-form head + FFT partitions with precomputed IR spectra),
- * any call size n ≥ 0: out[i] = Σ_j ir[j]·x[t−j] for the stream's running sample index t. Suited to IRs of several
- * seconds (48000+ taps). process() allocates nothing and never throws.
- * Constructor: ir (any length ≥ 0), partitionSize B (multiple of 16 in [16, 16384], default 128); `options.backend`
- * 'js' forces the plain-JS FFT path that realms without wasm SIMD use (for tests).
+ * The cheapest layout (by segmentCost) for an IR of `length` taps: segment 0 of B-tap partitions from tap 0, then
+ * segments of partitions B·2^a ≤ maxSize, each starting at twice its partition size (the delay its work spread
+ * needs). Every subset of the candidate sizes is tried (at most a few thousand for B = 16).
+ */
+export function chooseLayout(length: number, B: number, maxSize: number): ConvolverSegment[] {
+  if (length <= 0) return [];
+  const cands: number[] = [];
+  for (let n = 2 * B; n <= maxSize; n *= 2) cands.push(n);
+  let best: ConvolverSegment[] = [];
+  let bestCost = Infinity;
+  for (let mask = 0; mask < 1 << cands.length; mask++) {
+    const sizes = [B];
+    for (let j = 0; j < cands.length; j++) if (mask & (1 << j)) sizes.push(cands[j]);
+    const last = sizes.length - 1;
+    if (last > 0 && 2 * sizes[last] >= length) continue; // the last segment would be empty
+    const segs: ConvolverSegment[] = [];
+    let cost = 0;
+    for (let i = 0; i <= last; i++) {
+      const offset = i === 0 ? 0 : 2 * sizes[i];
+      const end = i < last ? 2 * sizes[i + 1] : length;
+      const count = Math.ceil((end - offset) / sizes[i]);
+      segs.push({ size: sizes[i], offset, count });
+      cost += segmentCost(sizes[i], count);
+    }
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = segs;
+    }
+  }
+  return best;
+}
+
+/** Transforms of one partition size N (2N points); buffers are float indices into the convolver's memory. */
+interface PartitionFFT {
+  /** Floats per spectrum. */
+  readonly specLen: number;
+  /** Factor on the IR taps before their transform, so that inverse(Σ X·H) is the convolution itself. */
+  readonly irScale: number;
+  /** 2N time samples → spectrum. */
+  forward(inIdx: number, outIdx: number): void;
+  /** The same from a plain array (set-up only: may allocate). */
+  forwardFrom(x: Float32Array, outIdx: number): void;
+  /** Spectrum → 2N time samples. */
+  inverse(inIdx: number, outIdx: number): void;
+  /** acc += x ⊙ h (complex, per bin). */
+  mac(xIdx: number, hIdx: number, accIdx: number): void;
+}
+
+/** PFFFT in its internal spectrum order; unscaled transforms, so the IR spectra carry the 1/2N. */
+class PffftPartitionFFT implements PartitionFFT {
+  readonly specLen: number;
+  readonly irScale: number;
+  private readonly plan: PffftRealPlan;
+
+  constructor(size: number) {
+    this.plan = new PffftRealPlan(size);
+    this.specLen = size;
+    this.irScale = 1 / size;
+  }
+
+  forward(inIdx: number, outIdx: number): void { this.plan.forwardUnordered(inIdx, outIdx); }
+  forwardFrom(x: Float32Array, outIdx: number): void {
+    const rt = this.plan.runtime;
+    const tmp = rt.allocFloats(this.specLen);
+    rt.heapF32().set(x, tmp);
+    this.plan.forwardUnordered(tmp, outIdx);
+    rt.freeFloats(tmp);
+  }
+  inverse(inIdx: number, outIdx: number): void { this.plan.inverseUnordered(inIdx, outIdx); }
+  mac(xIdx: number, hIdx: number, accIdx: number): void { this.plan.convolveAccumulate(xIdx, hIdx, accIdx, 1); }
+}
+
+/** The plain-JS FFT (RealFFT's interleaved spectra, size + 2 floats) over a Float32Array memory. */
+class JsPartitionFFT implements PartitionFFT {
+  readonly specLen: number;
+  readonly irScale = 1; // RealFFT.inverse scales by 1/size
+  private readonly size: number;
+  private readonly fft: RealFFT;
+  private readonly time: Float32Array;
+  private readonly spec: Float32Array;
+
+  constructor(size: number, readonly mem: Float32Array) {
+    this.size = size;
+    this.fft = new RealFFT(size, { backend: 'js' });
+    this.specLen = size + 2;
+    this.time = new Float32Array(size);
+    this.spec = new Float32Array(size + 2);
+  }
+
+  forward(inIdx: number, outIdx: number): void {
+    const m = this.mem;
+    const t = this.time;
+    for (let i = 0; i < this.size; i++) t[i] = m[inIdx + i];
+    this.forwardFrom(t, outIdx);
+  }
+
+  forwardFrom(x: Float32Array, outIdx: number): void {
+    this.fft.forward(x, this.spec);
+    this.mem.set(this.spec, outIdx);
+  }
+
+  inverse(inIdx: number, outIdx: number): void {
+    const m = this.mem;
+    const s = this.spec;
+    for (let i = 0; i < this.specLen; i++) s[i] = m[inIdx + i];
+    this.fft.inverse(s, this.time);
+    for (let i = 0; i < this.size; i++) m[outIdx + i] = this.time[i];
+  }
+
+  mac(xIdx: number, hIdx: number, accIdx: number): void {
+    const m = this.mem;
+    for (let k = 0; k < this.specLen; k += 2) {
+      const xr = m[xIdx + k];
+      const xi = m[xIdx + k + 1];
+      const hr = m[hIdx + k];
+      const hi = m[hIdx + k + 1];
+      m[accIdx + k] += xr * hr - xi * hi;
+      m[accIdx + k + 1] += xr * hi + xi * hr;
+    }
+  }
+}
+
+/**
+ * Shortest chunk of a block the head runs in the frequency domain (two 2B-point FFTs and a multiply-add, ~0.5 µs
+ * at B = 128); shorter ones run the head as a direct-form FIR (B multiply-adds per sample, ~0.15 µs).
+ */
+const MIN_FFT_CHUNK = 8;
+
+/** State of one segment (all integers: float indices into the memory, slots, steps). */
+class Segment implements ConvolverSegment {
+  /** Block completions per period (N / B). */
+  readonly quanta: number;
+  /** Tasks of a period: 0 = window transform, 1..count = multiply-adds, count + 1 = inverse. */
+  readonly taskStart: Int32Array;
+  spec = 0; // count IR partition spectra
+  fdl = 0; // count input spectra (ring)
+  acc = 0; // spectrum accumulator (segment 0: scratch of the FFT head)
+  buf0 = 0; // 2N time samples: a period's result, or the next window's transform input (segments ≥ 1)
+  buf1 = 0;
+  head = 0; // slot of the newest input spectrum
+  phase = 0; // block completions into the current period
+  parity = 0; // current period's result goes to buf0 (0) or buf1 (1)
+  active = 0; // a period has started since the reset
+
+  constructor(readonly size: number, readonly offset: number, readonly count: number, B: number,
+    readonly fft: PartitionFFT) {
+    const Q = size / B;
+    this.quanta = Q;
+    const T = count + 2;
+    // step φ runs tasks [ceil(φ·T/Q), ceil((φ+1)·T/Q)): evenly spread, the inverse at the period's last step
+    this.taskStart = new Int32Array(Q + 1);
+    for (let p = 0; p <= Q; p++) this.taskStart[p] = Math.ceil((p * T) / Q);
+  }
+}
+
+/**
+ * Zero-latency non-uniformly partitioned convolver (head in the block's own FFT or direct form, tail in
+ * partitions growing along the IR, precomputed IR spectra; see the file header), any call size n ≥ 0:
+ * out[i] = Σ_j ir[j]·x[t−j] for the stream's running sample index t. Suited to IRs of several seconds (48000+
+ * taps). process() allocates nothing and never throws; its work per B-block is bounded (one FFT of the largest
+ * partition size at most, not a whole segment's work).
+ * Constructor: ir (any length ≥ 0), partitionSize B (multiple of 16 in [16, 16384], default 128);
+ * `options.maxPartitionSize` (default 16384, ≥ B; B gives the uniform layout) caps the partition sizes;
+ * `options.backend` 'js' forces the plain-JS FFT path that realms without wasm SIMD use (for tests).
  */
 export class PartitionedConvolver {
-  /** Partition size B in samples (also the direct-form head length). */
+  /** Partition size B in samples (also the head length and the block of the zero-latency path). */
   readonly partitionSize: number;
+  /** Largest partition size the layout may use. */
+  readonly maxPartitionSize: number;
   private irLength = 0;
   private headLen = 0;
-  private nTail = 0; // P − 1 tail partitions
-  private capacity = 0; // tail partitions allocated
+  private fftHead = false; // chunks of MIN_FFT_CHUNK or more run the head in the frequency domain
   private headRev: Float32Array; // head taps reversed: headRev[m] = ir[headLen − 1 − m]
   private readonly xbuf: Float32Array; // [previous block | current block], 2B
-  private readonly tailOut: Float32Array; // tail contribution for the current block, B
+  private readonly tailOut: Float32Array; // tail contribution for the current block (direct path), B
+  private readonly bigOut: Float32Array; // segments ≥ 1 for the current block, B
   private pos = 0;
-  private fdlHead = 0; // slot of the newest input spectrum
-  // PFFFT path (wasm heap float indices)
-  private readonly plan: PffftRealPlan | null;
-  private irSpec = 0;
-  private fdl = 0;
-  private work = 0; // 2B: FFT input / inverse output
-  private acc = 0; // 2B accumulator
-  private held: number[] = [];
-  // JS fallback path (ordered interleaved spectra, 2B + 2 floats each)
-  private readonly jsFft: RealFFT | null;
-  private jsIrSpec: Float32Array = new Float32Array(0);
-  private jsFdl: Float32Array = new Float32Array(0);
-  private readonly jsAcc: Float32Array;
-  private readonly jsTime: Float32Array;
-  private readonly jsSpec: Float32Array;
+  private headDone = false; // the current block's window spectrum is in segment 0's delay line
+  private tailReady = false; // tailOut holds the current block's tail
+  private segs: Segment[] = [];
+  private tailSpec = 0; // segment 0's partitions 1.. for the current block, summed (a spectrum)
+  private work0 = 0; // 2B: segment 0's transform input / inverse output
+  private ring = 0; // input history, ringLen floats (2 × the largest partition of segments ≥ 1)
+  private ringLen = 0;
+  private ringPos = 0;
+  private stateStart = 0; // [stateStart, stateEnd): what reset() clears (spectra of the IR come before)
+  private stateEnd = 0;
+  // memory: the PFFFT heap (float indices from one allocation at `base`), or a Float32Array for the JS path
+  private readonly rt: PffftRuntime | null;
+  private base = 0;
+  private readonly held: number[] = [];
+  private jsMem: Float32Array = new Float32Array(0);
 
-  constructor(ir: Float32Array, partitionSize = 128, options: { backend?: 'auto' | 'js' } = {}) {
+  constructor(ir: Float32Array, partitionSize = 128,
+    options: { backend?: 'auto' | 'js'; maxPartitionSize?: number } = {}) {
     if (!Number.isInteger(partitionSize) || partitionSize < 16 || partitionSize > 16384 || partitionSize % 16 !== 0) {
       throw new RangeError(`PartitionedConvolver: partitionSize must be a multiple of 16 in [16, 16384] (got ${partitionSize})`);
     }
     if (!(ir instanceof Float32Array)) throw new TypeError('PartitionedConvolver: ir must be a Float32Array');
+    const maxP = options.maxPartitionSize ?? Math.max(16384, partitionSize);
+    if (!Number.isInteger(maxP) || maxP < partitionSize || maxP > 1 << 20) {
+      throw new RangeError(`PartitionedConvolver: maxPartitionSize must be an integer in [partitionSize, 2^20] (got ${maxP})`);
+    }
     const B = partitionSize;
     this.partitionSize = B;
+    this.maxPartitionSize = maxP;
     this.xbuf = new Float32Array(2 * B);
     this.tailOut = new Float32Array(B);
+    this.bigOut = new Float32Array(B);
     this.headRev = new Float32Array(B);
     const usePffft = options.backend !== 'js' && pffftRuntime() !== null && pffftSupportsSize(2 * B);
-    this.plan = usePffft ? new PffftRealPlan(2 * B) : null;
-    this.jsFft = usePffft ? null : new RealFFT(2 * B);
-    this.jsAcc = new Float32Array(usePffft ? 0 : 2 * B + 2);
-    this.jsTime = new Float32Array(usePffft ? 0 : 2 * B);
-    this.jsSpec = new Float32Array(usePffft ? 0 : 2 * B + 2);
-    if (this.plan) {
-      const rt = this.plan.runtime;
-      this.work = rt.allocFloats(2 * B);
-      this.acc = rt.allocFloats(2 * B);
-      this.held = [this.work, this.acc];
-      registry?.register(this, this.held, this);
-    }
+    this.rt = usePffft ? pffftRuntime() : null;
+    if (this.rt) registry?.register(this, this.held, this);
     this.setIR(ir);
   }
 
@@ -158,77 +345,113 @@ export class PartitionedConvolver {
     return this.irLength;
   }
 
+  /** The partition layout in use (segment 0 holds the head partition). */
+  get layout(): readonly ConvolverSegment[] {
+    return this.segs.map((s) => ({ size: s.size, offset: s.offset, count: s.count }));
+  }
+
+  private mem(): Float32Array {
+    return this.rt ? this.rt.heapF32() : this.jsMem;
+  }
+
   /**
-   * Replaces the impulse response (off the audio thread or at construction: may allocate). If the number of
-   * partitions is unchanged the input history is kept (the output continues as the convolution of the past input
-   * with the new IR); otherwise the state is reset. Non-finite taps are treated as 0.
+   * Replaces the impulse response (off the audio thread or at construction: may allocate). If the layout is
+   * unchanged the input history is kept (the output continues as the past input convolved with the new IR, after
+   * the work in flight: at most 2 × the largest partition size); otherwise the state is reset. Non-finite taps
+   * are treated as 0.
    */
   setIR(ir: Float32Array): void {
     const B = this.partitionSize;
     const L = ir.length;
-    const nTail = L > B ? Math.ceil((L - B) / B) : 0;
-    const keep = nTail === this.nTail && this.irLength > 0;
+    const layout = chooseLayout(L, B, this.maxPartitionSize);
+    const same = layout.length === this.segs.length &&
+      layout.every((s, i) => s.size === this.segs[i].size && s.count === this.segs[i].count);
     this.irLength = L;
     this.headLen = Math.min(B, L);
+    this.fftHead = this.headLen > 8; // below that the direct form is cheaper than two FFTs
     this.headRev.fill(0);
     for (let m = 0; m < this.headLen; m++) this.headRev[m] = sanitize(ir[this.headLen - 1 - m]);
-    if (nTail > this.capacity) this.allocTail(nTail);
-    this.nTail = nTail;
-    // partition spectra
-    if (this.plan) {
-      const rt = this.plan.runtime;
-      for (let p = 0; p < nTail; p++) {
-        const heap = rt.heapF32();
-        const w = this.work;
-        heap.fill(0, w, w + 2 * B);
-        const start = B + p * B;
-        const end = Math.min(L, start + B);
-        for (let i = start; i < end; i++) heap[w + i - start] = sanitize(ir[i]);
-        this.plan.forwardUnordered(w, this.irSpec + p * 2 * B);
-      }
-    } else {
-      const fft = this.jsFft!;
-      const S = 2 * B + 2;
-      for (let p = 0; p < nTail; p++) {
-        const t = this.jsTime;
-        t.fill(0);
-        const start = B + p * B;
-        const end = Math.min(L, start + B);
-        for (let i = start; i < end; i++) t[i - start] = sanitize(ir[i]);
-        fft.forward(t, this.jsIrSpec.subarray(p * S, (p + 1) * S));
+    if (!same) this.allocate(layout);
+    for (const s of this.segs) {
+      const N = s.size;
+      const x = new Float32Array(2 * N);
+      for (let p = 0; p < s.count; p++) {
+        x.fill(0);
+        const start = s.offset + p * N;
+        const end = Math.min(L, start + N);
+        for (let i = start; i < end; i++) x[i - start] = sanitize(ir[i]) * s.fft.irScale;
+        s.fft.forwardFrom(x, s.spec + p * s.fft.specLen);
       }
     }
-    if (!keep) this.reset();
+    if (!same) this.reset();
   }
 
-  private allocTail(nTail: number): void {
+  /** Memory and transforms for a new layout: spectra of the IR first, then the state reset() clears. */
+  private allocate(layout: ConvolverSegment[]): void {
     const B = this.partitionSize;
-    if (this.plan) {
-      const rt = this.plan.runtime;
-      rt.freeFloats(this.irSpec);
-      rt.freeFloats(this.fdl);
-      this.irSpec = rt.allocFloats(nTail * 2 * B);
-      this.fdl = rt.allocFloats(nTail * 2 * B);
-      this.held.length = 2;
-      this.held.push(this.irSpec, this.fdl);
+    const specLen = (N: number): number => (this.rt ? 2 * N : 2 * N + 2);
+    let total = 0;
+    const take = (n: number): number => {
+      const at = total;
+      total += n;
+      return at;
+    };
+    const spec = layout.map((l) => take(l.count * specLen(l.size)));
+    const stateStart = total;
+    const fdl = layout.map((l) => take(l.count * specLen(l.size)));
+    const acc = layout.map((l) => take(specLen(l.size)));
+    const bufs = layout.map((l, i) => (i === 0 ? [0, 0] : [take(2 * l.size), take(2 * l.size)]));
+    const maxBig = layout.reduce((m, l, i) => (i === 0 ? m : Math.max(m, l.size)), 0);
+    const tailSpec = take(specLen(B));
+    const work0 = take(2 * B);
+    const ring = take(2 * maxBig);
+    if (this.rt) {
+      if (this.held.length > 0) this.rt.freeFloats(this.held.pop()!);
+      this.base = this.rt.allocFloats(total);
+      this.held.push(this.base);
     } else {
-      this.jsIrSpec = new Float32Array(nTail * (2 * B + 2));
-      this.jsFdl = new Float32Array(nTail * (2 * B + 2));
+      this.jsMem = new Float32Array(total);
+      this.base = 0;
     }
-    this.capacity = nTail;
+    const ffts = new Map<number, PartitionFFT>();
+    for (const l of layout) {
+      if (!ffts.has(l.size)) {
+        ffts.set(l.size, this.rt ? new PffftPartitionFFT(2 * l.size) : new JsPartitionFFT(2 * l.size, this.jsMem));
+      }
+    }
+    const o = this.base;
+    this.segs = layout.map((l, i) => {
+      const s = new Segment(l.size, l.offset, l.count, B, ffts.get(l.size)!);
+      s.spec = o + spec[i];
+      s.fdl = o + fdl[i];
+      s.acc = o + acc[i];
+      s.buf0 = o + bufs[i][0];
+      s.buf1 = o + bufs[i][1];
+      return s;
+    });
+    this.tailSpec = o + tailSpec;
+    this.work0 = o + work0;
+    this.ring = o + ring;
+    this.ringLen = 2 * maxBig;
+    this.stateStart = o + stateStart;
+    this.stateEnd = o + total;
   }
 
   /** Clears the input history (silence before the next sample). */
   reset(): void {
     this.xbuf.fill(0);
     this.tailOut.fill(0);
+    this.bigOut.fill(0);
     this.pos = 0;
-    this.fdlHead = 0;
-    const B = this.partitionSize;
-    if (this.plan) {
-      if (this.capacity > 0) this.plan.runtime.heapF32().fill(0, this.fdl, this.fdl + this.capacity * 2 * B);
-    } else {
-      this.jsFdl.fill(0);
+    this.headDone = false;
+    this.tailReady = false;
+    this.ringPos = 0;
+    this.mem().fill(0, this.stateStart, this.stateEnd);
+    for (const s of this.segs) {
+      s.head = 0;
+      s.phase = 0;
+      s.parity = 0;
+      s.active = 0;
     }
   }
 
@@ -249,12 +472,17 @@ export class PartitionedConvolver {
       const chunk = Math.min(n - i, B - pos);
       const base = B + pos;
       for (let j = 0; j < chunk; j++) xbuf[base + j] = sanitize(input[inOffset + i + j]);
-      for (let j = 0; j < chunk; j++) {
-        const q0 = base + j - hl + 1; // oldest input the head reads
-        let s = tail[pos + j];
-        for (let m = 0; m < hl; m++) s += h[m] * xbuf[q0 + m];
-        if (accumulate) output[outOffset + i + j] += s;
-        else output[outOffset + i + j] = s;
+      if (this.fftHead && chunk >= MIN_FFT_CHUNK) {
+        this.fftChunk(pos, chunk, output, outOffset + i, accumulate);
+      } else {
+        if (!this.tailReady) this.prepareTail();
+        for (let j = 0; j < chunk; j++) {
+          const q0 = base + j - hl + 1; // oldest input the head reads
+          let s = tail[pos + j];
+          for (let m = 0; m < hl; m++) s += h[m] * xbuf[q0 + m];
+          if (accumulate) output[outOffset + i + j] += s;
+          else output[outOffset + i + j] = s;
+        }
       }
       i += chunk;
       this.pos = pos + chunk;
@@ -262,72 +490,154 @@ export class PartitionedConvolver {
     }
   }
 
+  /**
+   * Outputs [pos, pos + chunk) of the current block through the frequency domain: the window [previous block |
+   * current block so far, zeros] transformed, times the head partition, plus segment 0's tail spectrum, one
+   * inverse. The inputs not received yet are zeros, and they could only affect later outputs, so these outputs
+   * are exact. When the chunk completes the block its window spectrum is the one the delay line keeps.
+   */
+  private fftChunk(pos: number, chunk: number, output: Float32Array, outOffset: number, accumulate: boolean): void {
+    const B = this.partitionSize;
+    const xbuf = this.xbuf;
+    const s0 = this.segs[0];
+    const fft = s0.fft;
+    const S = fft.specLen;
+    const w = this.work0;
+    let mem = this.mem();
+    for (let j = 0; j < 2 * B; j++) mem[w + j] = xbuf[j];
+    // the slot after the newest holds the oldest spectrum, which the current block's tail no longer reads
+    const slot = s0.head + 1 === s0.count ? 0 : s0.head + 1;
+    const x = s0.fdl + slot * S;
+    fft.forward(w, x);
+    const acc = s0.acc;
+    if (s0.count > 1) mem.copyWithin(acc, this.tailSpec, this.tailSpec + S);
+    else mem.fill(0, acc, acc + S);
+    fft.mac(x, s0.spec, acc);
+    fft.inverse(acc, w);
+    mem = this.mem();
+    const big = this.bigOut;
+    const r = w + B + pos;
+    if (accumulate) for (let j = 0; j < chunk; j++) output[outOffset + j] += mem[r + j] + big[pos + j];
+    else for (let j = 0; j < chunk; j++) output[outOffset + j] = mem[r + j] + big[pos + j];
+    this.headDone = pos + chunk === B;
+  }
+
+  /** The current block's tail in the time domain, for the direct path. */
+  private prepareTail(): void {
+    const B = this.partitionSize;
+    const tail = this.tailOut;
+    const big = this.bigOut;
+    const s0 = this.segs.length > 0 ? this.segs[0] : null;
+    if (s0 !== null && s0.count > 1) {
+      const w = this.work0;
+      s0.fft.inverse(this.tailSpec, w);
+      const mem = this.mem();
+      for (let j = 0; j < B; j++) tail[j] = mem[w + B + j] + big[j];
+    } else {
+      for (let j = 0; j < B; j++) tail[j] = big[j];
+    }
+    this.tailReady = true;
+  }
+
   private blockComplete(): void {
     const B = this.partitionSize;
     const xbuf = this.xbuf;
-    const nTail = this.nTail;
-    if (nTail > 0) {
-      const slot = this.fdlHead = (this.fdlHead + 1) % nTail;
-      if (this.plan) {
-        const plan = this.plan;
-        let heap = plan.runtime.heapF32();
-        const w = this.work;
-        const acc = this.acc;
-        const S = 2 * B;
-        heap.set(xbuf, w);
-        plan.forwardUnordered(w, this.fdl + slot * S);
-        heap.fill(0, acc, acc + S);
-        const scale = 1 / S;
-        // partition p (1..nTail) pairs with the input spectrum p − 1 blocks old
+    const segs = this.segs;
+    if (segs.length > 0) {
+      const s0 = segs[0];
+      const fft = s0.fft;
+      const S = fft.specLen;
+      let mem = this.mem();
+      const slot = s0.head + 1 === s0.count ? 0 : s0.head + 1;
+      if (!this.headDone && s0.count > 1) {
+        const w = this.work0;
+        for (let j = 0; j < 2 * B; j++) mem[w + j] = xbuf[j];
+        fft.forward(w, s0.fdl + slot * S);
+      }
+      s0.head = slot;
+      if (s0.count > 1) {
+        // next block's tail: partition p pairs with the window spectrum p − 1 blocks old
+        const ts = this.tailSpec;
+        mem.fill(0, ts, ts + S);
         let s = slot;
-        for (let p = 0; p < nTail; p++) {
-          plan.convolveAccumulate(this.fdl + s * S, this.irSpec + p * S, acc, scale);
-          s = s === 0 ? nTail - 1 : s - 1;
+        for (let p = 1; p < s0.count; p++) {
+          fft.mac(s0.fdl + s * S, s0.spec + p * S, ts);
+          s = s === 0 ? s0.count - 1 : s - 1;
         }
-        plan.inverseUnordered(acc, w);
-        heap = plan.runtime.heapF32();
-        const tail = this.tailOut;
-        for (let j = 0; j < B; j++) tail[j] = heap[w + B + j];
-      } else {
-        const fft = this.jsFft!;
-        const S = 2 * B + 2;
-        const fdl = this.jsFdl;
-        const spec = this.jsIrSpec;
-        fft.forward(xbuf, this.jsSpec);
-        fdl.set(this.jsSpec, slot * S);
-        const acc = this.jsAcc;
-        acc.fill(0);
-        let s = slot;
-        for (let p = 0; p < nTail; p++) {
-          const xo = s * S;
-          const ho = p * S;
-          for (let k = 0; k < S; k += 2) {
-            const xr = fdl[xo + k];
-            const xi = fdl[xo + k + 1];
-            const hr = spec[ho + k];
-            const hi = spec[ho + k + 1];
-            acc[k] += xr * hr - xi * hi;
-            acc[k + 1] += xr * hi + xi * hr;
-          }
-          s = s === 0 ? nTail - 1 : s - 1;
-        }
-        const t = this.jsTime;
-        fft.inverse(acc, t);
-        for (let j = 0; j < B; j++) this.tailOut[j] = t[B + j];
+      }
+      if (segs.length > 1) {
+        mem = this.mem();
+        const ring = this.ring;
+        const rp = this.ringPos;
+        for (let j = 0; j < B; j++) mem[ring + rp + j] = xbuf[B + j];
+        this.ringPos = rp + B === this.ringLen ? 0 : rp + B;
+        this.bigOut.fill(0);
+        for (let k = 1; k < segs.length; k++) this.segmentStep(segs[k]);
       }
     }
     xbuf.copyWithin(0, B, 2 * B);
+    xbuf.fill(0, B, 2 * B); // the frequency-domain head reads the block not yet received as zeros
     this.pos = 0;
+    this.headDone = false;
+    this.tailReady = false;
+  }
+
+  /** One block completion of a segment ≥ 1: this step's share of its period's tasks, then its output share. */
+  private segmentStep(s: Segment): void {
+    const B = this.partitionSize;
+    const N = s.size;
+    const fft = s.fft;
+    const S = fft.specLen;
+    if (++s.phase === s.quanta) {
+      s.phase = 0;
+      s.parity ^= 1;
+      s.active = 1;
+    }
+    const phase = s.phase;
+    if (s.active === 1) {
+      const buf = s.parity === 0 ? s.buf0 : s.buf1;
+      const end = s.taskStart[phase + 1];
+      for (let t = s.taskStart[phase]; t < end; t++) {
+        if (t === 0) {
+          // the window of 2N inputs that just completed (ends at ringPos), into the free result buffer
+          const mem = this.mem();
+          const R = this.ringLen;
+          let start = this.ringPos - 2 * N;
+          if (start < 0) start += R;
+          const first = Math.min(2 * N, R - start);
+          mem.copyWithin(buf, this.ring + start, this.ring + start + first);
+          if (first < 2 * N) mem.copyWithin(buf + first, this.ring, this.ring + 2 * N - first);
+          const slot = s.head + 1 === s.count ? 0 : s.head + 1;
+          fft.forward(buf, s.fdl + slot * S);
+          s.head = slot;
+          mem.fill(0, s.acc, s.acc + S);
+        } else if (t <= s.count) {
+          const p = t - 1; // partition p pairs with the window p periods old
+          const slot = s.head - p < 0 ? s.head - p + s.count : s.head - p;
+          fft.mac(s.fdl + slot * S, s.spec + p * S, s.acc);
+        } else {
+          fft.inverse(s.acc, buf);
+        }
+      }
+    }
+    // the previous period's result covers this period's outputs
+    const src = (s.parity === 0 ? s.buf1 : s.buf0) + N + phase * B;
+    const mem = this.mem();
+    const big = this.bigOut;
+    for (let j = 0; j < B; j++) big[j] += mem[src + j];
   }
 
   /** Frees the wasm memory now (also done by a FinalizationRegistry when the object is collected). */
   dispose(): void {
-    if (!this.plan) return;
-    const rt = this.plan.runtime;
+    if (!this.rt) return;
     registry?.unregister(this);
-    for (const idx of this.held) rt.freeFloats(idx);
-    this.held = [];
-    this.capacity = 0;
-    this.nTail = 0;
+    for (const idx of this.held) this.rt.freeFloats(idx);
+    this.held.length = 0;
+    this.segs = [];
+    this.irLength = 0;
+    this.headLen = 0;
+    this.fftHead = false;
+    this.ringLen = 0;
+    this.stateStart = this.stateEnd = 0;
   }
 }

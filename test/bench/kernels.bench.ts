@@ -23,12 +23,23 @@ describe('oscillator bank', () => {
 
 describe('partitioned convolver', () => {
   const r = () => Math.random() - 0.5;
-  const ir = new Float32Array(48000).map((_, i) => r() * Math.exp(-5 * i / 48000));
-  const conv = new PartitionedConvolver(ir);
+  const ir = new Float32Array(48001).map((_, i) => r() * Math.exp(-5 * i / 48000));
   const x = new Float32Array(128).map(r);
   const y = new Float32Array(128);
-  bench('48000-tap IR × 128 samples', () => {
+  // default: non-uniform layout (128/512/4096 partitions for this IR), head in the frequency domain
+  const conv = new PartitionedConvolver(ir);
+  bench('48001-tap IR × 128 samples (non-uniform partitions)', () => {
     conv.process(x, 0, y, 0, 128);
+  });
+  // the engine's reverb sees each quantum in two calls (its synthesis starts at the latency, 2143 = 16·128 + 95)
+  const split = new PartitionedConvolver(ir);
+  bench('48001-tap IR × 128 samples in calls of 95 + 33', () => {
+    split.process(x, 0, y, 0, 95);
+    split.process(x, 95, y, 95, 33);
+  });
+  const uniform = new PartitionedConvolver(ir, 128, { maxPartitionSize: 128 });
+  bench('48001-tap IR × 128 samples (uniform 128-tap partitions, for comparison)', () => {
+    uniform.process(x, 0, y, 0, 128);
   });
 });
 

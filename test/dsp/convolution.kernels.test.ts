@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionedConvolver, fftConvolve } from '../../src/dsp/convolution';
+import { PartitionedConvolver, chooseLayout, fftConvolve } from '../../src/dsp/convolution';
 import { lcg } from './helpers';
 
 function directConv(a: Float32Array, b: Float32Array): Float64Array {
@@ -141,5 +141,116 @@ describe('PartitionedConvolver', () => {
     const out = new Float32Array(300).fill(5);
     conv.process(x, 0, out, 0, 300);
     expect(Math.max(...out.map(Math.abs))).toBe(0);
+  });
+});
+
+/** The first n outputs of the direct convolution (float64). */
+function directHead(x: Float32Array, h: Float32Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    let s = 0;
+    const jMax = Math.min(t, h.length - 1);
+    for (let j = 0; j <= jMax; j++) s += h[j] * x[t - j];
+    out[t] = s;
+  }
+  return out;
+}
+
+/** max |a − ref| / max |ref| over the first n samples. */
+function relErr(a: ArrayLike<number>, ref: ArrayLike<number>, n: number): number {
+  let peak = 0;
+  for (let i = 0; i < n; i++) peak = Math.max(peak, Math.abs(ref[i]));
+  return maxAbs(a, ref, n) / peak;
+}
+
+function streamThrough(conv: PartitionedConvolver, x: Float32Array, sizes: readonly number[]): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let s = 0, j = 0; s < x.length; j++) {
+    const m = Math.min(sizes[j % sizes.length], x.length - s);
+    conv.process(x, s, out, s, m);
+    s += m;
+  }
+  return out;
+}
+
+describe('PartitionedConvolver, non-uniform layout', () => {
+  it('chooses growing partitions for a long IR: each segment starts at twice its size, the segments tile the IR', () => {
+    for (const L of [3000, 12345, 48001, 96001]) {
+      const layout = chooseLayout(L, 128, 16384);
+      expect(layout[0]).toEqual({ size: 128, offset: 0, count: layout[0].count });
+      expect(layout.length).toBeGreaterThan(1);
+      for (let i = 1; i < layout.length; i++) {
+        expect(layout[i].size).toBeGreaterThan(layout[i - 1].size);
+        expect(layout[i].offset).toBe(2 * layout[i].size);
+        expect(layout[i - 1].offset + layout[i - 1].count * layout[i - 1].size).toBe(layout[i].offset);
+      }
+      const last = layout[layout.length - 1];
+      expect(last.offset + last.count * last.size).toBeGreaterThanOrEqual(L);
+      expect(last.offset + (last.count - 1) * last.size).toBeLessThan(L);
+    }
+    // the 1 s IR at 48 kHz: a few dozen partitions instead of 375 uniform ones
+    const oneSecond = chooseLayout(48001, 128, 16384);
+    expect(oneSecond.reduce((n, s) => n + s.count, 0)).toBeLessThan(60);
+    // short IRs stay uniform; maxPartitionSize = B forces the uniform layout
+    expect(chooseLayout(1000, 128, 16384)).toEqual([{ size: 128, offset: 0, count: 8 }]);
+    expect(chooseLayout(48001, 128, 128)).toEqual([{ size: 128, offset: 0, count: 376 }]);
+    expect(chooseLayout(0, 128, 16384)).toEqual([]);
+    expect(new PartitionedConvolver(makeIr(48001, 1)).layout).toEqual(oneSecond);
+  });
+
+  // IR lengths that are not multiples of any partition size, against the direct float64 convolution
+  // [IR taps, samples, maxPartitionSize, segments]
+  const cases: [number, number, number, number][] = [[129, 4000, 16384, 1], [2049, 9000, 16384, 1],
+    [5001, 9000, 512, 2], [12345, 30000, 16384, 2]];
+  for (const [irLen, total, maxP, nSegs] of cases) {
+    const ir = makeIr(irLen, irLen + 1);
+    const rr = lcg(irLen, true);
+    const xx = new Float32Array(total).map(() => rr());
+    const ref = directHead(xx, ir, total);
+    for (const block of [1, 127, 128, 1000]) {
+      it(`equals the direct convolution: IR ${irLen} taps (max partition ${maxP}), call size ${block}`, () => {
+        const conv = new PartitionedConvolver(ir, 128, { maxPartitionSize: maxP });
+        expect(conv.layout.length).toBe(nSegs);
+        expect(relErr(streamThrough(conv, xx, [block]), ref, total)).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  describe('the 1 s IR (48001 taps) over 50000 samples: every segment in play', () => {
+    const ir = makeIr(48001, 77);
+    const total = 50000;
+    const rr = lcg(99, true);
+    const xx = new Float32Array(total).map(() => rr());
+    const ref = directHead(xx, ir, total);
+    for (const sizes of [[1], [127], [128], [1000], [128, 1, 333, 7, 2048, 1000]]) {
+      it(`call sizes ${sizes.join(', ')}`, () => {
+        const out = streamThrough(new PartitionedConvolver(ir), xx, sizes);
+        expect(relErr(out, ref, total)).toBeLessThan(1e-5);
+      });
+    }
+    it('the plain-JS FFT path gives the same result', () => {
+      const conv = new PartitionedConvolver(ir, 128, { backend: 'js' });
+      expect(conv.layout.length).toBe(3);
+      expect(relErr(streamThrough(conv, xx, [128, 1000, 1]), ref, total)).toBeLessThan(1e-5);
+    });
+    it('NaN/Inf input is sanitised before it reaches any segment', () => {
+      const bad = xx.slice();
+      bad[100] = NaN;
+      bad[9000] = Infinity;
+      bad[20000] = -Infinity;
+      // reference: the clean input's convolution, i.e. ref minus the replaced samples' impulse responses
+      const cleanRef = ref.slice();
+      for (const i of [100, 9000, 20000]) for (let t = i; t < total && t - i < ir.length; t++) cleanRef[t] -= xx[i] * ir[t - i];
+      const out = streamThrough(new PartitionedConvolver(ir), bad, [128, 77]);
+      for (const v of out) expect(Number.isFinite(v)).toBe(true);
+      expect(relErr(out, cleanRef, total)).toBeLessThan(1e-5);
+    });
+    it('reset clears every segment: the same input gives the same output again', () => {
+      const conv = new PartitionedConvolver(ir);
+      const first = streamThrough(conv, xx.subarray(0, 20000), [128]);
+      conv.reset();
+      const again = streamThrough(conv, xx.subarray(0, 20000), [128]);
+      expect(maxAbs(again, first)).toBe(0);
+    });
   });
 });
