@@ -2,18 +2,19 @@
 // 1. dist/worklet.js — the AudioWorkletProcessor, one self-contained minified script (no imports: a worklet
 //    module that imports or throws at top level fails silently in browsers). Its dependencies (onnx-proto,
 //    protobufjs) are bundled in; dist/worklet.d.ts says it exports nothing.
-// 2. dist/index.js + dist/node.js + dist/train.js (+ dist/chunks/) — the library, ESM, every npm dependency left external (the
-//    application's bundler minifies it). src/web/worklet-source.ts is replaced by the text of bundle 1 so DDSPNode
-//    can register the worklet from a Blob URL without knowing where the file lives. After writing, the TypeScript
-//    compiler emits the declarations of both entries (tsconfig.build.json) with `.js` on every relative import, so
-//    they resolve under Node16/NodeNext as well as under bundler resolution.
+// 2. dist/index.js + dist/node.js + dist/train.js + dist/train-web.js (+ dist/chunks/) — the library, ESM, every npm
+//    dependency left external (the application's bundler minifies it). src/web/worklet-source.ts is replaced by the
+//    text of bundle 1 so DDSPNode can register the worklet from a Blob URL without knowing where the file lives, and
+//    src/train/shipped-configs.ts by the YAML files of configs/ so the browser trainer composes configs without
+//    files. After writing, the TypeScript compiler emits the declarations of the entries (tsconfig.build.json) with
+//    `.js` on every relative import, so they resolve under Node16/NodeNext as well as under bundler resolution.
 // 3. dist/cli.js (+ dist/cli/) — the `ddsp-stream` command, code-split so each subcommand loads only its own code.
 //    Its training code is not bundled again: imports of src/train/* become imports of `ddsp-stream/train` (the
 //    package's self-reference to dist/train.js, the library's training entry) (one copy of the trainer; data-parallel workers find their entry; tfjs and lmdb load only when a
 //    training command runs).
 // dist/ is emptied first. dist/THIRD-PARTY-LICENSES.md lists the third-party code bundled into any output, with its
 // licence text.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import resolve from '@rollup/plugin-node-resolve';
@@ -51,6 +52,20 @@ const workletSource = () => ({
       return `export default ${JSON.stringify(readFileSync(join(DIST, 'worklet.js'), 'utf8'))};`;
     }
     return null;
+  },
+});
+
+/** Replaces src/train/shipped-configs.ts with the YAML files of configs/, by their path inside it. */
+const shippedConfigs = () => ({
+  name: 'shipped-configs',
+  load(id) {
+    if (!id.replace(/\\/g, '/').endsWith('src/train/shipped-configs.ts')) return null;
+    const dir = join(ROOT, 'configs');
+    const files = {};
+    for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+      if (/\.ya?ml$/.test(f)) files[f.split(sep).join('/')] = readFileSync(join(dir, f), 'utf8');
+    }
+    return `export default ${JSON.stringify(files)};`;
   },
 });
 
@@ -193,10 +208,10 @@ export default [
     },
   },
   {
-    input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts' },
+    input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js' },
     external: isExternal,
-    plugins: [workletSource(), resolve(), commonjs(), typescript(), notices(), declarations()],
+    plugins: [workletSource(), shippedConfigs(), resolve(), commonjs(), typescript(), notices(), declarations()],
   },
   {
     input: { cli: 'src/cli/main.ts' },
