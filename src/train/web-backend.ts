@@ -3,8 +3,11 @@
  * (`import '@tensorflow/tfjs-backend-webgl'`, `-webgpu`, `-wasm`, `-cpu`); {@link initWebBackend} picks one.
  *
  * The trainer's custom ops (the synth modules' gradients, the GRU's backward pass, the spectral loss) read their
- * inputs with `dataSync()` and run JS/WebAssembly kernels; the dense layers and Adam run on the backend. WebGL
- * reads back synchronously, so it works as is; so do wasm and cpu.
+ * inputs with `dataSync()` and run JS/WebAssembly kernels; the dense layers and Adam run on the backend. So every
+ * step reads back from the GPU synchronously, many times. WebGL does that with readPixels, its usual path, and is
+ * preferred; tfjs's WebGPU backend can only do it through a canvas copy (in headless Chromium on SwiftShader that
+ * read returns zeros and loses the device), so a backend is used only after a product computed on it reads back
+ * right synchronously.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients itself (the @tensorflow/tfjs union package does). In a page the bundler
@@ -12,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { patchWasmMatMul } from './wasm-matmul';
 
-/** Backends `trainInBrowser` accepts; 'auto' takes the first that starts of webgpu, webgl, wasm, cpu. */
+/** Backends `trainInBrowser` accepts; 'auto' takes the first registered of webgl, webgpu, wasm, cpu that works. */
 export type WebBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 /** The package that registers each backend. */
@@ -23,8 +26,8 @@ export const WEB_BACKEND_PACKAGES: Readonly<Record<Exclude<WebBackendChoice, 'au
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
 
-/** The order 'auto' tries: GPU backends first. */
-const PREFERENCE = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+/** The order 'auto' tries: GPU backends first, the one with a native synchronous read before the other. */
+const PREFERENCE = ['webgl', 'webgpu', 'wasm', 'cpu'] as const;
 
 /** What initWebBackend chose. */
 export interface WebBackendInfo {
@@ -44,9 +47,22 @@ const whyNot: Partial<Record<WebBackendChoice, string>> = {
   webgl: 'no WebGL context in this browser',
 };
 
+/** Why the active backend cannot train (a product read back synchronously comes out wrong), or null. */
+function syncReadProblem(): string | null {
+  const x = tf.tidy(() => tf.matMul(tf.fill([2, 80], 0.5), tf.fill([80, 2], 2))); // large enough not to be handed to the CPU
+  try {
+    const v = Array.from(x.dataSync() as Float32Array);
+    return v.every((e) => e === 80) ? null : `a product read back synchronously came out [${v.join(', ')}] instead of [80, 80, 80, 80]`;
+  } catch (e) {
+    return `reading a result back synchronously failed (${(e as Error).message.split('\n')[0]})`;
+  } finally {
+    x.dispose();
+  }
+}
+
 /**
  * Makes a registered tfjs backend the active one.
- * @param choice a backend name, or 'auto' for the first of webgpu, webgl, wasm, cpu that is registered and starts
+ * @param choice a backend name, or 'auto' for the first of webgl, webgpu, wasm, cpu that is registered and works
  * @throws Error naming the package to install when the requested backend (or, for 'auto', every backend) is not
  *   registered, or saying why a registered one did not start
  */
@@ -68,10 +84,15 @@ export async function initWebBackend(choice: WebBackendChoice = 'auto'): Promise
     }
     if (ok) {
       await tf.ready();
-      if (name === 'wasm') patchWasmMatMul();
-      return { tf, name, notes };
+      const problem = syncReadProblem();
+      if (problem === null) {
+        if (name === 'wasm') patchWasmMatMul();
+        return { tf, name, notes };
+      }
+      notes.push(`${name}: ${problem}`);
+    } else if (notes.length === 0 || !notes[notes.length - 1].startsWith(`${name}:`)) {
+      notes.push(`${name}: ${whyNot[name] ?? 'did not start'}`);
     }
-    if (notes.length === 0 || !notes[notes.length - 1].startsWith(`${name}:`)) notes.push(`${name}: ${whyNot[name] ?? 'did not start'}`);
   }
-  throw new Error(`the tfjs backend ${choice === 'auto' ? `(tried ${candidates.join(', ')})` : `'${choice}'`} did not start: ${notes.join('; ')}`);
+  throw new Error(`the tfjs backend ${choice === 'auto' ? `(tried ${candidates.join(', ')})` : `'${choice}'`} cannot train here: ${notes.join('; ')}`);
 }

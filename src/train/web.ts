@@ -67,7 +67,7 @@ export interface WebTrainOptions {
   overrides?: string[];
   /** A config folder of your own, searched before the shipped configs: YAML texts by path (`config.yaml`, `synth/mine.yaml`). */
   configFiles?: Readonly<Record<string, string>>;
-  /** tfjs backend (default 'auto': the first registered of webgpu, webgl, wasm, cpu that starts). */
+  /** tfjs backend (default 'auto': the first registered of webgl, webgpu, wasm, cpu that works). */
   backend?: WebBackendChoice;
   /** Called after preparing each recording and after every step. */
   onProgress?: (p: WebTrainProgress) => void;
