@@ -2,8 +2,9 @@
  * tfjs backend selection in a web page. The page registers the backends it may use by importing their packages
  * (`import '@tensorflow/tfjs-backend-webgl'`, `-webgpu`, `-wasm`, `-cpu`); {@link initWebBackend} picks one.
  *
- * The trainer's custom ops (the synth modules' gradients, the GRU's backward pass, the spectral loss) read their
- * inputs with `dataSync()` and run JS/WebAssembly kernels; the dense layers and Adam run on the backend. So every
+ * The trainer's custom ops (the synth modules and their gradients, the spectral loss, the GRU's input and
+ * gradient reads) read tensors with `dataSync()` and run JS/WebAssembly kernels; the estimator's layers and Adam run
+ * on the backend. So every
  * step reads back from the GPU synchronously, many times. WebGL does that with readPixels, its usual path, and is
  * preferred; tfjs's WebGPU backend can only do it through a canvas copy (in headless Chromium on SwiftShader that
  * read returns zeros and loses the device), so a backend is used only after a product computed on it reads back

@@ -82,7 +82,7 @@ export interface WebTrainResult {
   /** The trained model: give it to `DDSPNode.create(ctx, { model })` or `StreamingEngine`. */
   model: DDSPModel;
   /** The same model as a model file (ONNX bytes, what `ddsp-stream export` writes as model.onnx). */
-  modelFile: Uint8Array;
+  modelFile: Uint8Array<ArrayBuffer>;
   /** The composed config the run used. */
   composed: ComposedConfig;
   /** The tfjs backend it ran on. */
@@ -204,7 +204,7 @@ export async function trainInBrowser(o: WebTrainOptions): Promise<WebTrainResult
     if (loop.lastValStep !== loop.step) session.validate(batchOf);
     const model = session.model.toDDSPModel({ name: c.name, meta: { 'trained.steps': String(loop.step) } });
     return {
-      model, modelFile: writeModel(model, { float16: o.float16 }), composed, backend: backend.name,
+      model, modelFile: Uint8Array.from(writeModel(model, { float16: o.float16 })), composed, backend: backend.name,
       step: loop.step, epoch: loop.epoch, losses, metrics: { ...loop.metrics }, stopReason,
       slices: { count: slices.length, train: session.split.train.length, validation: session.split.val.length, skippedSilent, skippedUnpitched },
       secondsPerStep: losses.length ? stepSeconds / losses.length : NaN, notes,

@@ -5,7 +5,7 @@
 //    examples/**/*.md;
 //  - the same blocks inside TSDoc comments of src/**/*.ts (they end up in the API reference).
 // Each block is compiled as its own ES module (top-level await allowed) with the repository's compiler options
-// (strict), `ddsp-stream` and `ddsp-stream/train` mapped to src/index.ts and src/train/index.ts — so examples must
+// (strict), `ddsp-stream`, `ddsp-stream/train` (…/node, …/train/web) mapped to src/index.ts, src/train/index.ts (…) — so examples must
 // import what they use from the public entries, exactly as a user would. A TSDoc block without any import gets
 // the public names of its entry imported for it (API-reference examples conventionally omit imports).
 // ```sh, ```json and other blocks are not checked.
@@ -22,6 +22,7 @@ const ENTRIES: Record<string, string> = {
   'ddsp-stream': join(ROOT, 'src/index.ts'),
   'ddsp-stream/train': join(ROOT, 'src/train/index.ts'),
   'ddsp-stream/node': join(ROOT, 'src/node.ts'),
+  'ddsp-stream/train/web': join(ROOT, 'src/train/web.ts'),
 };
 const LANGS: Record<string, '.ts' | '.js'> = { ts: '.ts', typescript: '.ts', js: '.js', javascript: '.js', mjs: '.js' };
 

@@ -12,6 +12,8 @@ import {
 import { ROOT, packageName, readPackageJson } from './helpers';
 
 const pkg = readPackageJson();
+/** The tfjs backend the browser trainer's tests register (src/train/web-backend.ts). */
+const WEBGL = '@tensorflow/tfjs-backend-webgl';
 
 /**
  * Bare packages imported statically by the source graph from `entry`. Dynamic imports are not followed: each loads
@@ -54,7 +56,10 @@ describe('package.json dependencies', () => {
   const peers = Object.keys(pkg.peerDependencies ?? {});
 
   it('training packages are optional peers, declared the same in src/cli/deps.ts, and installed for development', () => {
-    expect(pkg.peerDependencies).toEqual(TRAINING_PACKAGES);
+    // the browser trainer's WebGL backend is a peer too, at tfjs-core's version; the CLI never needs it
+    const { [WEBGL]: webgl, ...cliPeers } = pkg.peerDependencies;
+    expect(cliPeers).toEqual(TRAINING_PACKAGES);
+    expect(webgl).toBe(TRAINING_PACKAGES['@tensorflow/tfjs-core']);
     for (const p of peers) {
       expect(pkg.peerDependenciesMeta?.[p]?.optional, p).toBe(true);
       expect(pkg.devDependencies[p], p).toBe(pkg.peerDependencies[p]);
@@ -73,6 +78,11 @@ describe('package.json dependencies', () => {
   it('the training entry needs dependencies and the optional peers only (esbuild is a dev-only, computed import)', () => {
     const missing = [...sourcePackages('src/train/index.ts')].filter((p) => !deps.includes(p) && !peers.includes(p));
     expect(missing).toEqual([]);
+  });
+
+  it('the browser training entry needs dependencies and tfjs-core only (a page registers its backend; no lmdb, no cli-progress)', () => {
+    const used = [...sourcePackages('src/train/web.ts')];
+    expect(used.filter((p) => !deps.includes(p))).toEqual(['@tensorflow/tfjs-core']);
   });
 
   it('onnxruntime-web and pffft-wasm are development-only (the package never imports them; pffft is embedded)', () => {

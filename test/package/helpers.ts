@@ -8,7 +8,7 @@ export const ROOT = resolve(__dirname, '..', '..');
 export const DIST = join(ROOT, 'dist');
 
 /** The files `npm run build` writes that these tests read. */
-export const BUILT_FILES = ['dist/index.js', 'dist/index.d.ts', 'dist/train.js', 'dist/worklet.js', 'dist/cli.js'];
+export const BUILT_FILES = ['dist/index.js', 'dist/index.d.ts', 'dist/train.js', 'dist/train-web.js', 'dist/worklet.js', 'dist/cli.js'];
 
 /** True when every file of {@link BUILT_FILES} exists; otherwise prints a loud notice once and returns false. */
 export function isBuilt(suite: string): boolean {

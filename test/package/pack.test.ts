@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, ROOT, builtGraph, isBuilt, packageName, readPackageJson, type PackageJson } from './helpers';
@@ -109,7 +109,7 @@ describe.skipIf(!built)('npm pack', () => {
     const report = JSON.parse(out) as { analysis: { entrypoints: Record<string, unknown> }; problems?: Record<string, unknown[]> };
     const entrypoints = Object.keys(report.analysis.entrypoints);
     console.log(`attw --profile esm-only: entrypoints ${entrypoints.join(', ')}; exit ${status}`);
-    expect(entrypoints).toEqual(expect.arrayContaining(['.', './train', './worklet']));
+    expect(entrypoints).toEqual(expect.arrayContaining(['.', './train', './train/web', './worklet']));
     if (status !== 0) console.log(JSON.stringify(report.problems, null, 2));
     expect(status).toBe(0);
   });
@@ -159,6 +159,25 @@ describe.skipIf(!built)('import graph of the built entries', () => {
     const names = [...new Set(imports.map((i) => packageName(i.spec)))].filter((n) => !isNode(n));
     expect(names.filter((n) => !deps.has(n) && !peers.has(n))).toEqual([]);
     expect(names).toEqual(expect.arrayContaining(['@tensorflow/tfjs-core']));
+  });
+
+  it('ddsp-stream/train/web (dist/train-web.js): loads in a page: no Node built-ins, lmdb or cli-progress; the configs embedded', () => {
+    const { files, imports } = builtGraph(['dist/train-web.js']);
+    const names = [...new Set(imports.map((i) => packageName(i.spec)))].sort();
+    console.log(`dist/train-web.js graph: ${files.join(', ')}\n  packages: ${names.join(', ')}`);
+    expect(names.filter(isNode)).toEqual([]);
+    expect(names.filter((n) => !deps.has(n) && !peers.has(n))).toEqual([]);
+    expect(names).toContain('@tensorflow/tfjs-core');
+    expect(names).not.toContain('lmdb');
+    expect(names).not.toContain('cli-progress');
+    expect(files).not.toContain('dist/train.js');
+    // every shipped YAML config, by its path inside configs/, with its text (the object literal rollup wrote)
+    const literal = /^var shippedConfigs = (\{.*\});$/m.exec(readFileSync(join(DIST, 'train-web.js'), 'utf8'));
+    expect(literal, 'var shippedConfigs = {...} in dist/train-web.js').not.toBeNull();
+    const embedded = new Function(`return ${literal![1]};`)() as Record<string, string>;
+    const yamls = readdirSync(join(ROOT, 'configs'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f));
+    expect(yamls.length).toBeGreaterThan(5);
+    expect(embedded).toEqual(Object.fromEntries(yamls.map((f) => [f.split(sep).join('/'), readFileSync(join(ROOT, 'configs', f), 'utf8')])));
   });
 
   it('ddsp-stream CLI (dist/cli.js): a plain install suffices; training loads through ddsp-stream/train', () => {
