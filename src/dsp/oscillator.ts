@@ -9,8 +9,14 @@
 // renderHarmonicFrames() is the seed's whole frame→sample recipe (see its TSDoc) over a clip; a streaming Harmonic
 // module uses harmonicFrameAmplitudes() per frame and HarmonicOscillatorBank.renderLerp() per span of samples
 // between two frame positions, which together give the same samples.
+//
+// Two kernels give identical samples: the sum over harmonics runs in WebAssembly SIMD (./oscillator-wasm.ts,
+// float64 lanes over 4 samples at a time, ~3× faster) where available, else in the plain JS loop below. Both
+// compute per sample, in JS, the phase, sin φ, 2 cos φ and the number of harmonics below Nyquist, and then the same
+// float64 operations in the same order.
 
 import { framePosition } from './interpolate';
+import { CHUNK, LANES, LANE_C2, LANE_IV, LANE_KM, LANE_OUT, LANE_S1, OscillatorKernel, oscillatorKernel } from './oscillator-wasm';
 
 const TWO_PI = 2 * Math.PI;
 
@@ -26,6 +32,15 @@ function checkRate(fn: string, sampleRate: number): void {
   }
 }
 
+/** Options of {@link HarmonicOscillatorBank}. */
+export interface OscillatorBankOptions {
+  /**
+   * Kernel of the sum over harmonics: 'auto' (default: WebAssembly SIMD where available, else JS), 'wasm' (throws
+   * where unavailable), 'js'. Both give the same samples.
+   */
+  kernel?: 'auto' | 'wasm' | 'js';
+}
+
 /**
  * Bank of up to maxHarmonics harmonic sinusoids of one fundamental, stateful across calls (the phase).
  * `render` and `renderLerp` allocate nothing and never throw; non-finite controls are treated as 0.
@@ -35,22 +50,38 @@ export class HarmonicOscillatorBank {
   readonly maxHarmonics: number;
   /** Sample rate in Hz. */
   readonly sampleRate: number;
+  /** The kernel in use. */
+  readonly kernel: 'wasm' | 'js';
   /** Fundamental phase in radians, in [0, 2π) after each call. Harmonic k is at k·phase. */
   phase = 0;
+  /** Amplitude start and step per harmonic, JS kernel (the wasm kernel's live in its memory). */
   private readonly a0: Float64Array;
   private readonly da: Float64Array;
+  private readonly wasm: OscillatorKernel | null;
+  /** Per-sample lane arrays of the JS kernel (the wasm kernel's live in its memory), as in oscillator-wasm.ts. */
+  private readonly lanes: Float64Array;
   /** f0 start and step (Hz) of the next core() call. */
   private readonly f0Ramp = new Float64Array(2);
   /** λ start, λ step, f0A, f0B of the next lerpCore() call. */
   private readonly lerp = new Float64Array(4);
 
-  constructor(maxHarmonics: number, sampleRate: number) {
+  constructor(maxHarmonics: number, sampleRate: number, options: OscillatorBankOptions = {}) {
     checkInt('HarmonicOscillatorBank', 'maxHarmonics', maxHarmonics, 1, 65536);
     checkRate('HarmonicOscillatorBank', sampleRate);
+    const kernel = options.kernel ?? 'auto';
+    if (kernel !== 'auto' && kernel !== 'wasm' && kernel !== 'js') {
+      throw new RangeError(`HarmonicOscillatorBank: options.kernel must be 'auto', 'wasm' or 'js' (got ${String(kernel)})`);
+    }
     this.maxHarmonics = maxHarmonics;
     this.sampleRate = sampleRate;
-    this.a0 = new Float64Array(maxHarmonics);
-    this.da = new Float64Array(maxHarmonics);
+    this.wasm = kernel === 'js' ? null : oscillatorKernel(maxHarmonics);
+    if (kernel === 'wasm' && this.wasm === null) {
+      throw new RangeError("HarmonicOscillatorBank: options.kernel 'wasm': WebAssembly SIMD is not available here");
+    }
+    this.kernel = this.wasm ? 'wasm' : 'js';
+    this.a0 = new Float64Array(this.wasm ? 0 : maxHarmonics);
+    this.da = new Float64Array(this.wasm ? 0 : maxHarmonics);
+    this.lanes = new Float64Array(this.wasm ? 0 : LANES);
   }
 
   /** Sets the phase back to 0. */
@@ -66,8 +97,8 @@ export class HarmonicOscillatorBank {
   render(out: Float32Array, offset: number, n: number, f0Start: number, f0Step: number,
     ampStart: Float32Array | Float64Array, ampStep: Float32Array | Float64Array, nHarmonics: number): void {
     const h = Math.max(0, Math.min(nHarmonics | 0, this.maxHarmonics, ampStart.length, ampStep.length));
-    const a0 = this.a0;
-    const da = this.da;
+    const a0 = this.wasm ? this.wasm.a0 : this.a0;
+    const da = this.wasm ? this.wasm.da : this.da;
     for (let k = 0; k < h; k++) {
       const a = ampStart[k];
       const d = ampStep[k];
@@ -123,8 +154,8 @@ export class HarmonicOscillatorBank {
     const f0A = c[2];
     const f0B = c[3];
     const h = Math.max(0, Math.min(nHarmonics | 0, this.maxHarmonics, ampsA.length, ampsB.length));
-    const a0 = this.a0;
-    const da = this.da;
+    const a0 = this.wasm ? this.wasm.a0 : this.a0;
+    const da = this.wasm ? this.wasm.da : this.da;
     for (let k = 0; k < h; k++) {
       let a = ampsA[k];
       let b = ampsB[k];
@@ -140,10 +171,13 @@ export class HarmonicOscillatorBank {
     this.core(out, offset, n, h);
   }
 
-  /** The oscillator loop; f0 start and step in this.f0Ramp (typed-array slots: no boxed numbers per call). */
+  /**
+   * The oscillator loop; f0 start and step in this.f0Ramp (typed-array slots: no boxed numbers per call). Per chunk
+   * of samples: phase, sin φ, 2 cos φ and kmax per sample into the lane arrays, then the sum over harmonics.
+   */
   private core(out: Float32Array, offset: number, n: number, h: number): void {
-    const a0 = this.a0;
-    const da = this.da;
+    const wasm = this.wasm;
+    const f = wasm !== null ? wasm.f64 : this.lanes;
     const nyq = this.sampleRate / 2;
     const w0 = TWO_PI / this.sampleRate;
     let f0Start = this.f0Ramp[0];
@@ -154,33 +188,63 @@ export class HarmonicOscillatorBank {
     if (!(phase >= 0 && phase < TWO_PI)) phase = phase === phase && phase - phase === 0 ? phase - TWO_PI * Math.floor(phase / TWO_PI) : 0;
     let kmax = h;
     let lastF0 = NaN;
-    for (let i = 0; i < n; i++) {
-      const f0 = f0Start + i * f0Step;
-      phase += w0 * f0;
-      if (phase >= TWO_PI) {
-        phase -= TWO_PI;
-        if (phase >= TWO_PI) phase -= TWO_PI * Math.floor(phase / TWO_PI);
-      } else if (phase < 0) {
-        phase += TWO_PI;
-        if (phase < 0) phase -= TWO_PI * Math.floor(phase / TWO_PI);
-        if (phase >= TWO_PI) phase = 0;
-      }
-      if (f0 !== lastF0) {
-        lastF0 = f0;
-        if (f0 <= 0) kmax = h;
-        else {
-          // number of harmonics k with k·f0 < nyq, at most h
-          const x = nyq / f0;
-          kmax = x > h + 1 ? h : Math.ceil(x) - 1;
-          while (kmax > 0 && kmax * f0 >= nyq) kmax--;
-          while (kmax < h && (kmax + 1) * f0 < nyq) kmax++;
+    for (let i0 = 0; i0 < n; i0 += CHUNK) {
+      const m = n - i0 < CHUNK ? n - i0 : CHUNK;
+      for (let j = 0; j < m; j++) {
+        const i = i0 + j;
+        const f0 = f0Start + i * f0Step;
+        phase += w0 * f0;
+        if (phase >= TWO_PI) {
+          phase -= TWO_PI;
+          if (phase >= TWO_PI) phase -= TWO_PI * Math.floor(phase / TWO_PI);
+        } else if (phase < 0) {
+          phase += TWO_PI;
+          if (phase < 0) phase -= TWO_PI * Math.floor(phase / TWO_PI);
+          if (phase >= TWO_PI) phase = 0;
         }
+        if (f0 !== lastF0) {
+          lastF0 = f0;
+          if (f0 <= 0) kmax = h;
+          else {
+            // number of harmonics k with k·f0 < nyq, at most h
+            const x = nyq / f0;
+            kmax = x > h + 1 ? h : Math.ceil(x) - 1;
+            while (kmax > 0 && kmax * f0 >= nyq) kmax--;
+            while (kmax < h && (kmax + 1) * f0 < nyq) kmax++;
+          }
+        }
+        if (kmax > 0) {
+          f[LANE_S1 + j] = Math.sin(phase);
+          f[LANE_C2 + j] = 2 * Math.cos(phase);
+          f[LANE_KM + j] = kmax;
+        } else {
+          f[LANE_S1 + j] = 0;
+          f[LANE_C2 + j] = 0;
+          f[LANE_KM + j] = 0;
+        }
+        f[LANE_IV + j] = i;
       }
-      if (kmax <= 0) continue;
-      const s1 = Math.sin(phase);
-      const c2 = 2 * Math.cos(phase);
+      if (wasm !== null) wasm.run(m);
+      else this.sumJs(m);
+      for (let j = 0; j < m; j++) if (f[LANE_KM + j] > 0) out[offset + i0 + j] += f[LANE_OUT + j];
+    }
+    this.phase = phase;
+  }
+
+  /**
+   * The JS kernel: for each of the first m lanes, Σ_{k < kmax} (a0[k] + i·da[k])·sin((k+1)φ) by the recurrence
+   * sin((k+2)φ) = 2cosφ·sin((k+1)φ) − sin(kφ).
+   */
+  private sumJs(m: number): void {
+    const f = this.lanes;
+    const a0 = this.a0;
+    const da = this.da;
+    for (let j = 0; j < m; j++) {
+      const kmax = f[LANE_KM + j];
+      const i = f[LANE_IV + j];
+      const c2 = f[LANE_C2 + j];
       let sPrev = 0;
-      let sCur = s1;
+      let sCur = f[LANE_S1 + j];
       let acc = 0;
       for (let k = 0; k < kmax; k++) {
         acc += (a0[k] + i * da[k]) * sCur;
@@ -188,9 +252,8 @@ export class HarmonicOscillatorBank {
         sPrev = sCur;
         sCur = sNext;
       }
-      out[offset + i] += acc;
+      f[LANE_OUT + j] = acc;
     }
-    this.phase = phase;
   }
 }
 

@@ -11,14 +11,16 @@ import { FIRDesigner } from '../../src/dsp/fir';
 const SR = 48000;
 
 describe('oscillator bank', () => {
-  const bank = new HarmonicOscillatorBank(256, SR);
-  const out = new Float32Array(128);
   const a0 = new Float32Array(256).map((_, k) => 1 / (k + 1) / 256);
   const da = new Float32Array(256).fill(1e-7);
+  const out = new Float32Array(128);
   // 40 Hz: all 256 harmonics below Nyquist
-  bench('256 harmonics × 128 samples (f0 40 Hz, ramps)', () => {
-    bank.render(out, 0, 128, 40, 0.001, a0, da, 256);
-  });
+  for (const kernel of ['wasm', 'js'] as const) {
+    const bank = new HarmonicOscillatorBank(256, SR, { kernel });
+    bench(`256 harmonics × 128 samples (f0 40 Hz, ramps), ${kernel} kernel`, () => {
+      bank.render(out, 0, 128, 40, 0.001, a0, da, 256);
+    });
+  }
 });
 
 describe('partitioned convolver', () => {

@@ -147,6 +147,70 @@ describe('HarmonicOscillatorBank', () => {
   });
 });
 
+describe('HarmonicOscillatorBank kernels', () => {
+  it('uses the wasm SIMD kernel in Node by default; options.kernel is checked', () => {
+    expect(new HarmonicOscillatorBank(8, SR).kernel).toBe('wasm');
+    expect(new HarmonicOscillatorBank(8, SR, { kernel: 'js' }).kernel).toBe('js');
+    expect(() => new HarmonicOscillatorBank(8, SR, { kernel: 'gpu' as 'js' })).toThrow(/kernel/);
+  });
+
+  /** Renders the same calls through a wasm and a JS bank; returns both outputs. */
+  function both(h: number, calls: (bank: HarmonicOscillatorBank, out: Float32Array) => void, n: number) {
+    const w = new HarmonicOscillatorBank(h, SR, { kernel: 'wasm' });
+    const j = new HarmonicOscillatorBank(h, SR, { kernel: 'js' });
+    const ow = new Float32Array(n);
+    const oj = new Float32Array(n);
+    calls(w, ow);
+    calls(j, oj);
+    expect(w.phase).toBe(j.phase);
+    return [ow, oj];
+  }
+
+  for (const h of [1, 3, 64, 256]) {
+    it(`wasm and JS kernels give identical samples: ${h} harmonics, Nyquist crossings, odd call sizes`, () => {
+      const r = lcg(h);
+      const a0 = new Float32Array(h).map(() => r() / h);
+      const da = new Float32Array(h).map(() => (r() - 0.5) / (h * 3000));
+      const n = 6000;
+      const [ow, oj] = both(h, (bank, out) => {
+        // glide 50 → 3000 Hz (harmonics cross Nyquist inside groups of samples), then f0 ≤ 0 and non-finite controls
+        let s = 0;
+        for (const m of [1, 3, 7, 128, 300, 1000, 2]) {
+          bank.render(out, s, m, 50 + s * 0.5, 0.5, a0, da, h);
+          s += m;
+        }
+        bank.render(out, s, 600, 3000, -6, a0, da, h);
+        s += 600;
+        bank.render(out, s, 100, 0, 0, a0, da, h);
+        s += 100;
+        bank.render(out, s, 50, NaN, 1, a0, da, h);
+        s += 50;
+        bank.renderLerp(out, s, n - s, 0.1, 1 / (n - s), 200, 11000, a0, da, h);
+      }, n);
+      expect(Array.from(ow)).toEqual(Array.from(oj));
+      expect(Math.max(...ow.map(Math.abs))).toBeGreaterThan(1e-3);
+    });
+  }
+
+  it('banks of different sizes share the realm\'s kernel: a larger one (memory growth) leaves the others exact', () => {
+    const small = new HarmonicOscillatorBank(16, SR);
+    const ref = new HarmonicOscillatorBank(16, SR, { kernel: 'js' });
+    const amps = new Float32Array(16).fill(0.05);
+    const zero = new Float32Array(16);
+    const a = new Float32Array(256);
+    const b = new Float32Array(256);
+    small.render(a, 0, 128, 220, 0, amps, zero, 16);
+    ref.render(b, 0, 128, 220, 0, amps, zero, 16);
+    const big = new HarmonicOscillatorBank(20000, SR); // more than one 64 KiB page of amplitudes
+    expect(big.kernel).toBe('wasm');
+    const wide = new Float32Array(20000).fill(1e-4);
+    big.render(new Float32Array(64), 0, 64, 1, 0, wide, new Float32Array(20000), 20000);
+    small.render(a, 128, 128, 220, 0, amps, zero, 16);
+    ref.render(b, 128, 128, 220, 0, amps, zero, 16);
+    expect(Array.from(a)).toEqual(Array.from(b));
+  });
+});
+
 describe('harmonic frame recipe', () => {
   it('harmonicFrameAmplitudes zeroes ≥ Nyquist, normalises, scales; all-above-Nyquist is silent, not NaN', () => {
     const out = new Float32Array(4);
