@@ -1,6 +1,7 @@
 /**
  * `ddsp-stream/train` — training in Node with tfjs: config composition (the seed's hydra configs), data
- * preparation into LMDB, the training loop, checkpoints, TensorBoard logs, export and evaluation.
+ * preparation into LMDB, the training loop, checkpoints, TensorBoard logs, export and evaluation. The loop's core
+ * (TrainSession) is the one `ddsp-stream/train/web` runs in a page.
  *
  * ```ts
  * import { composeConfig, train, exportModel } from 'ddsp-stream/train';
@@ -13,12 +14,22 @@
  */
 export {
   composeConfig, defaultConfigDir, lossWeight, lossWeights, maxTimeSeconds, METRIC_NAMES, ConfigError,
-  type ComposeOptions, type ComposedConfig, type TrainConfig, type LossSchedule,
+  composeWith, memoryConfigSource, folderConfigSource,
+  type ComposeOptions, type ComposedConfig, type TrainConfig, type LossSchedule, type ComposeSettings, type ConfigSource,
+  type ConfigHost,
 } from './config';
 export { parseOverride, parseValue, type Override } from './overrides';
 export { expandSweep, formatTable, type SweepJob } from './sweep';
 export { train, splitIndices, batchesPerEpoch, Adam, ADAM, type TrainOptions, type TrainResult } from './trainer';
-export { prepareDataset, prepSettingsFromConfig, findAudioFiles, sliceAudio, PrepareError, type PrepareOptions, type PrepareResult } from './prepare';
+export {
+  TrainSession, checkLossSupported, renderBatch, type LoopState, type StepPlan, type StepReport, type SessionState,
+  type SessionRestore,
+} from './session';
+export {
+  prepareDataset, prepSettingsFromConfig, findAudioFiles, sliceAudio, sliceRecording, PrepareError, type PrepareOptions,
+  type PrepareResult, type SlicedFile,
+} from './prepare';
+export { batchOfSlices, assembleBatch } from './slices';
 export { SliceStore, readBatch, settingsDiff, PREP_VERSION, type PrepSettings, type DbMeta, type Slice, type Batch } from './dataset';
 export {
   readCheckpoint, writeCheckpoint, encodeCheckpoint, decodeCheckpoint, writeFileAtomic, isOwnCheckpoint,

@@ -30,7 +30,11 @@ import shippedConfigs from './shipped-configs';
 import { initWebBackend, WEB_BACKEND_PACKAGES, type WebBackendChoice, type WebBackendInfo } from './web-backend';
 
 export { initWebBackend, WEB_BACKEND_PACKAGES, type WebBackendChoice, type WebBackendInfo };
-export { ConfigError, PrepareError };
+export { ConfigError, PrepareError, TrainSession, batchOfSlices, sliceRecording, prepSettingsFromConfig };
+export type { StepPlan, StepReport, SessionState, SessionRestore, LoopState } from './session';
+export type { ComposedConfig, TrainConfig } from './compose';
+export type { Batch, Slice, PrepSettings, SlicedFile } from './slices';
+export type { DDSPModel } from '../model/model-file';
 
 /** One recording to train on: mono samples at any sample rate (resampled to the config's sample_rate). */
 export interface TrainingAudio {

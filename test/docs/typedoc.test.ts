@@ -16,7 +16,7 @@ const KNOWN_NOT_EXPORTED = new Set([
   // playback entry (src/index.ts)
   'Voice', 'VoiceOptions', 'ModelPayload', 'WriteModelOptions', 'WireError',
   // training entry (src/train/index.ts)
-  'LinearSchedule', 'ConfigSchema', 'EstimatorTF', 'SourceInfo', 'ValidationMetrics', 'SlicedFile', 'AudioSummary',
+  'LinearSchedule', 'ConfigSchema', 'EstimatorTF', 'SourceInfo', 'ValidationMetrics', 'AudioSummary',
   'ImageSummary', 'WorkerStep', 'WorkerInit', 'TrainModelOptions', 'SlotLayout',
 ]);
 
