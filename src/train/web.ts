@@ -175,7 +175,7 @@ export async function trainInBrowser(o: WebTrainOptions): Promise<WebTrainResult
       throw new TypeError(`trainInBrowser: audio[${i}] must be { samples: Float32Array, sampleRate: number > 0 }`);
     }
     const r = sliceRecording(a.samples, a.sampleRate, settings);
-    slices.push(...r.slices);
+    for (const s of r.slices) slices.push(s);
     skippedSilent += r.skippedSilent;
     skippedUnpitched += r.skippedUnpitched;
     progress({ phase: 'prepare', prepared: i + 1 });

@@ -153,7 +153,17 @@ describe.skipIf(noBrowser !== null || noDist !== null)('training in Chromium on 
   });
 
   it('a backend the page did not register is refused, naming the package to install', async () => {
-    const msg = await call('missingBackend', 'webgpu');
-    expect(msg).toBe("the tfjs backend 'webgpu' is not registered: npm install @tensorflow/tfjs-backend-webgpu@4.22.0 and import '@tensorflow/tfjs-backend-webgpu' in the page before training");
+    const r = await call('trainError', ['sample_rate=16000'], 'webgpu');
+    expect(r.message).toBe("the tfjs backend 'webgpu' is not registered: npm install @tensorflow/tfjs-backend-webgpu@4.22.0 and import '@tensorflow/tfjs-backend-webgpu' in the page before training");
+  });
+
+  it('overrides go through the same schema as in Node: the same ConfigError messages', async () => {
+    for (const bad of [['model.estimator.hiden_size=32'], ['model.lr=-1'], ['sample_rate=16000', 'data.frame_rate=7']]) {
+      let nodeMessage = '';
+      try { composeConfig({ overrides: bad }); } catch (e) { nodeMessage = (e as Error).message; }
+      expect(nodeMessage, bad.join(' ')).not.toBe('');
+      const r = await call('trainError', bad, 'auto');
+      expect(r, bad.join(' ')).toEqual({ name: 'ConfigError', message: nodeMessage });
+    }
   });
 });

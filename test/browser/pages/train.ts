@@ -82,17 +82,17 @@ async function train(r: TrainRequest): Promise<TrainReply> {
   };
 }
 
-/** trainInBrowser with a backend this page did not register: the error it rejects with. */
-async function missingBackend(backend: WebBackendChoice): Promise<string> {
+/** The error trainInBrowser rejects with (a second of silence to train on: it must fail before it gets there). */
+async function trainError(overrides: string[], backend: WebBackendChoice): Promise<{ name: string; message: string }> {
   try {
-    await trainInBrowser({ audio: [{ samples: new Float32Array(16000), sampleRate: 16000 }], backend, overrides: ['sample_rate=16000'] });
-    return '';
+    await trainInBrowser({ audio: [{ samples: new Float32Array(16000), sampleRate: 16000 }], backend, overrides });
+    return { name: '', message: '' };
   } catch (e) {
-    return (e as Error).message;
+    return { name: (e as Error).name, message: (e as Error).message };
   }
 }
 
-const api = { train, missingBackend };
+const api = { train, trainError };
 /** What the test calls through page.evaluate. */
 export type TrainPageApi = typeof api;
 (globalThis as unknown as { trainTest: TrainPageApi }).trainTest = api;
