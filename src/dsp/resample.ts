@@ -129,6 +129,28 @@ function sanitize(v: number): number {
 }
 
 /**
+ * out[o] = Σ_{t < taps} c[off + t]·x[xo + t] in four interleaved float64 partial sums: four independent addition
+ * chains instead of one run ~3× faster (the single chain waits on each addition's latency). resample() and
+ * StreamResampler both sum through here, so the stream still equals the batch exactly.
+ */
+function dotInto(c: Float32Array, off: number, x: Float32Array, xo: number, taps: number, out: Float32Array,
+  o: number): void {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let t = 0;
+  for (; t + 4 <= taps; t += 4) {
+    s0 += c[off + t] * x[xo + t];
+    s1 += c[off + t + 1] * x[xo + t + 1];
+    s2 += c[off + t + 2] * x[xo + t + 2];
+    s3 += c[off + t + 3] * x[xo + t + 3];
+  }
+  for (; t < taps; t++) s0 += c[off + t] * x[xo + t];
+  out[o] = s0 + s1 + (s2 + s3);
+}
+
+/**
  * Resamples a whole signal from fromRate to toRate (Hz). Output length ceil(nIn·toRate/fromRate) (exact fraction);
  * output sample m is the band-limited value at input time m·fromRate/toRate (no delay). Quality: see the file
  * header (passband 0.9 × lower Nyquist, stopband ≥ 80 dB). Non-finite input samples are treated as 0.
@@ -140,25 +162,15 @@ export function resample(input: Float32Array, fromRate: number, toRate: number):
   const nIn = input.length;
   const nOut = Math.ceil((nIn * L) / M);
   const out = new Float32Array(nOut);
-  const x = new Float32Array(nIn);
-  for (let i = 0; i < nIn; i++) x[i] = sanitize(input[i]);
+  // input sample j at x[j + W − 1], with zeros before and after the signal for the taps that reach past it
+  const x = new Float32Array(nIn + 2 * W); // the last output (base ≤ nIn − 1) reads up to x[nIn + 2W − 2]
+  for (let i = 0; i < nIn; i++) x[i + W - 1] = sanitize(input[i]);
   let base = 0; // floor(τ)
   let p = 0; // τ − base = p / L
   for (let m = 0; m < nOut; m++) {
     const r = d.row(p);
-    const c = d.coeffs();
     const off = r < 0 ? 0 : r;
-    const j0 = base - W + 1;
-    let s = 0;
-    if (j0 >= 0 && j0 + taps <= nIn) {
-      for (let t = 0; t < taps; t++) s += c[off + t] * x[j0 + t];
-    } else {
-      for (let t = 0; t < taps; t++) {
-        const j = j0 + t;
-        s += c[off + t] * (j >= 0 && j < nIn ? x[j] : 0);
-      }
-    }
-    out[m] = s;
+    dotInto(d.coeffs(), off, x, base, taps, out, m); // first tap: sample base − W + 1
     p += M;
     if (p >= L) {
       const q = Math.floor(p / L);
@@ -182,8 +194,13 @@ export class StreamResampler {
   readonly toRate: number;
   readonly maxBlock: number;
   private readonly d: KernelDesign;
-  private readonly ring: Float32Array;
-  private readonly mask: number;
+  /**
+   * Input history, linear: input sample j is at hist[j − histStart], so every output's taps are one contiguous run
+   * (the inner loop has no wrap-around and no test for samples before the stream; those are the zeros the buffer
+   * starts with). When a chunk would not fit, the part still needed moves to the front (once per few blocks).
+   */
+  private readonly hist: Float32Array;
+  private histStart = 0;
   private nIn = 0; // input samples received
   private base = 0; // floor(τ) of the next output
   private p = 0; // phase numerator of the next output
@@ -205,10 +222,8 @@ export class StreamResampler {
     const num = -this.latency * d.M;
     this.base0 = Math.floor(num / d.L);
     this.p0 = num - this.base0 * d.L;
-    let cap = 1;
-    while (cap < 2 * d.W + maxBlock + 2) cap <<= 1;
-    this.ring = new Float32Array(cap);
-    this.mask = cap - 1;
+    // room for the taps still needed (< taps + a few) and a chunk, times two so the moves stay rare
+    this.hist = new Float32Array(2 * (d.taps + maxBlock + 4));
     this.reset();
   }
 
@@ -219,10 +234,12 @@ export class StreamResampler {
 
   /** Clears the history: the next input is sample 0 of a new stream. */
   reset(): void {
-    this.ring.fill(0);
+    this.hist.fill(0);
     this.nIn = 0;
     this.base = this.base0;
     this.p = this.p0;
+    // the first output reads from j0 = base0 − W + 1 < 0: zeros until sample 0
+    this.histStart = this.base0 - this.d.W + 1;
   }
 
   /**
@@ -234,11 +251,17 @@ export class StreamResampler {
     let done = 0;
     while (done < n) {
       const chunk = Math.min(this.maxBlock, n - done);
-      const ring = this.ring;
-      const mask = this.mask;
-      let w = this.nIn;
-      for (let i = 0; i < chunk; i++, w++) ring[w & mask] = sanitize(input[inOffset + done + i]);
-      this.nIn = w;
+      const hist = this.hist;
+      if (this.nIn + chunk - this.histStart > hist.length) {
+        // keep the samples from the next output's first tap on (never before the stream start: those are zeros)
+        const keepFrom = this.base - this.d.W + 1;
+        hist.copyWithin(0, keepFrom - this.histStart, this.nIn - this.histStart);
+        hist.fill(0, this.nIn - keepFrom);
+        this.histStart = keepFrom;
+      }
+      let w = this.nIn - this.histStart;
+      for (let i = 0; i < chunk; i++, w++) hist[w] = sanitize(input[inOffset + done + i]);
+      this.nIn += chunk;
       done += chunk;
       produced += this.produce(out, outOffset + produced);
     }
@@ -248,8 +271,7 @@ export class StreamResampler {
   private produce(out: Float32Array, outOffset: number): number {
     const d = this.d;
     const { L, M, W, taps } = d;
-    const ring = this.ring;
-    const mask = this.mask;
+    const hist = this.hist;
     let base = this.base;
     let p = this.p;
     let k = 0;
@@ -257,13 +279,7 @@ export class StreamResampler {
       const r = d.row(p);
       const c = d.coeffs();
       const off = r < 0 ? 0 : r;
-      const j0 = base - W + 1;
-      let s = 0;
-      for (let t = 0; t < taps; t++) {
-        const j = j0 + t;
-        s += c[off + t] * (j >= 0 ? ring[j & mask] : 0);
-      }
-      out[outOffset + k++] = s;
+      dotInto(c, off, hist, base - W + 1 - this.histStart, taps, out, outOffset + k++);
       p += M;
       if (p >= L) {
         const q = Math.floor(p / L);
