@@ -253,7 +253,7 @@ export class StreamResampler {
       const chunk = Math.min(this.maxBlock, n - done);
       const hist = this.hist;
       if (this.nIn + chunk - this.histStart > hist.length) {
-        // keep the samples from the next output's first tap on (never before the stream start: those are zeros)
+        // keep the samples from the next output's first tap on (any before sample 0 are the zeros of reset())
         const keepFrom = this.base - this.d.W + 1;
         hist.copyWithin(0, keepFrom - this.histStart, this.nIn - this.histStart);
         hist.fill(0, this.nIn - keepFrom);
