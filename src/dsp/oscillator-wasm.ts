@@ -1,5 +1,5 @@
-// A WebAssembly SIMD kernel for the harmonic oscillator bank (./oscillator.ts), assembled here from a few dozen
-// opcodes like src/estimator/gemv-wasm.ts: `new WebAssembly.Module(bytes)` is synchronous, so it also works inside
+// A WebAssembly SIMD kernel for the harmonic oscillator bank (./oscillator.ts), assembled at run time from a few
+// dozen opcodes (./assemble-wasm.ts, like src/estimator/gemv-wasm.ts), so it also instantiates synchronously inside
 // an AudioWorkletGlobalScope. One instance per JS realm serves every bank: its memory holds only per-call scratch
 // (a call writes its inputs, runs, reads its outputs), and a realm runs one call at a time.
 //
@@ -15,6 +15,12 @@
 //   out[j] = acc. lh = [min kmax, max kmax] of the group (int32): harmonics below the min run unmasked, the rest
 //   masked per lane. The same operations in the same order as the JS kernel, so the sums are identical.
 
+import {
+  BLOCK, BR, BR_IF, END, F64_CONVERT_I32_S, F64X2_ADD, F64X2_LT, F64X2_MUL, F64X2_SPLAT, F64X2_SUB, I32, I32_CONST,
+  I32_EQZ, I32_GE_S, I32_LOAD, I32_LT_S, I32_SUB, IF, LOOP, V128, V128_AND, V128_LOAD, V128_LOAD64_SPLAT,
+  V128_STORE, V128_ZERO, VOID, addConst, get, instantiate, memarg, moduleBytes, set,
+} from './assemble-wasm';
+
 /**
  * Samples per group: GROUP / 2 f64x2 vectors side by side. Two vectors keep every value of the loop in registers;
  * four ran slower in V8 (spills to the stack inside the loop), three no faster.
@@ -22,69 +28,6 @@
 export const GROUP = 4;
 /** Samples per kernel call (the caller splits longer spans). */
 export const CHUNK = 256;
-
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-};
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-
-// opcodes
-const I32 = 0x7f;
-const V128 = 0x7b;
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const IF = 0x04;
-const END = 0x0b;
-const BR = 0x0c;
-const BR_IF = 0x0d;
-const VOID = 0x40;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const I32_LOAD = 0x28;
-const I32_CONST = 0x41;
-const I32_EQZ = 0x45;
-const I32_LT_S = 0x48;
-const I32_GE_S = 0x4e;
-const I32_ADD = 0x6a;
-const I32_SUB = 0x6b;
-const F64_CONVERT_I32_S = 0xb7;
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
-const V128_LOAD = simd(0);
-const V128_LOAD64_SPLAT = simd(10);
-const V128_STORE = simd(11);
-const V128_CONST = simd(12);
-const F64X2_SPLAT = simd(20);
-const F64X2_LT = simd(73);
-const V128_AND = simd(78);
-const F64X2_ADD = simd(240);
-const F64X2_SUB = simd(241);
-const F64X2_MUL = simd(242);
-
-const get = (i: number): number[] => [LOCAL_GET, ...uleb(i)];
-const set = (i: number): number[] => [LOCAL_SET, ...uleb(i)];
-const memarg = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
-const addConst = (i: number, k: number): number[] => [...get(i), I32_CONST, ...sleb(k), I32_ADD, ...set(i)];
 
 /** The module bytes: memory of `pages` 64 KiB pages exported as 'mem', function 'osc'. */
 export function oscillatorModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
@@ -100,7 +43,7 @@ export function oscillatorModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
   const KV = 17;
   const vl = (v: number, which: number): number => 18 + 6 * v + which;
   const S = 0, P = 1, ACC = 2, C = 3, IV = 4, KM = 5;
-  const zero = [...V128_CONST, ...new Array<number>(16).fill(0)];
+  const zero = V128_ZERO;
   // (av + i·dv)·s, the harmonic's term for vector v
   const term = (v: number): number[] => [
     ...get(AV), ...get(vl(v, IV)), ...get(DV), ...F64X2_MUL, ...F64X2_ADD, ...get(vl(v, S)), ...F64X2_MUL,
@@ -156,17 +99,7 @@ export function oscillatorModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
     BR, 0,
     END, END,
   ];
-  const locals = vec([[...uleb(5), I32], [...uleb(4 + 6 * V), V128]]);
-  const func = [...locals, ...body, END];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(new Array<number[]>(9).fill([I32])), ...vec([])]])),
-    ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, ...uleb(pages)]])),
-    ...section(7, vec([[...str('osc'), 0x00, 0], [...str('mem'), 0x02, 0]])),
-    ...section(10, vec([[...uleb(func.length), ...func]])),
-  ];
-  return new Uint8Array(bytes);
+  return moduleBytes('osc', 9, [[5, I32], [4 + 6 * V, V128]], body, pages);
 }
 
 // Memory layout. Float64 indices of the per-sample arrays (CHUNK values each): sin φ, 2 cos φ, sample index in the
@@ -262,17 +195,8 @@ let shared: OscillatorKernel | null | undefined;
  */
 export function oscillatorKernel(maxHarmonics: number): OscillatorKernel | null {
   if (shared === undefined) {
-    try {
-      const bytes = oscillatorModuleBytes(1);
-      if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) shared = null;
-      else {
-        const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-        const ex = inst.exports as unknown as { osc: OscillatorKernel['osc']; mem: WebAssembly.Memory };
-        shared = new OscillatorKernel(ex.mem, ex.osc);
-      }
-    } catch {
-      shared = null;
-    }
+    const ex = instantiate(oscillatorModuleBytes(1)) as { osc: OscillatorKernel['osc']; mem: WebAssembly.Memory } | null;
+    shared = ex ? new OscillatorKernel(ex.mem, ex.osc) : null;
   }
   if (shared === null) return null;
   try {
