@@ -9,14 +9,14 @@
 //    samples, so long tails in large partitions need several times fewer operations per sample than B-sized ones
 //    (a 1 s IR at 48 kHz: 128/512/4096 × 8/14/10 partitions instead of 375 of 128). The sizes are chosen per IR
 //    by a cost model (chooseLayout) among powers of two up to maxPartitionSize.
-//  - head (taps [0, B)), zero latency: a call's share of a B-block (a chunk) is computed in the frequency domain:
-//    the window [previous block | current block so far, zeros] is transformed, the head partition's product is
-//    added to segment 0's precomputed tail spectrum, and one inverse FFT gives the chunk's outputs (output t
-//    depends on input t in the same call; the zeros stand for inputs not received yet, which only later outputs
-//    depend on). Chunks shorter than MIN_FFT_CHUNK (calls of a few samples) run the head as a direct-form FIR per
-//    sample and add the tail from an inverse FFT of the same tail spectrum. Both give the same sums up to rounding.
+//  - head (taps [0, B)), zero latency: a direct-form FIR per output sample (output t depends on input t in the same
+//    call, even a call of 1 sample), in a WebAssembly SIMD kernel (./direct-fir-wasm.ts, float32, 4 samples per
+//    vector) where available, else in JS. Every output sample is computed the same way whatever the calls' lengths,
+//    so the output does not depend on how the stream is split into calls (a frequency-domain head per call would
+//    make it depend on that, up to rounding).
 //  - segment 0 (B-partitions 1..): when a B-block completes, its window spectrum enters a frequency-domain delay
-//    line and the multiply-adds for the NEXT block's tail spectrum are done (they only need completed inputs).
+//    line and the multiply-adds for the NEXT block's tail spectrum are done (they only need completed inputs); one
+//    inverse FFT at the next block's first sample turns it into that block's tail.
 //  - segment i ≥ 1: every N_i samples a window of 2N_i inputs completes; its forward FFT, the multiply-adds and the
 //    inverse FFT are spread over the N_i/B block completions that follow (Q_i steps, tasks evenly distributed), and
 //    the result is the segment's output for the N_i samples after that — in time because the segment starts at
@@ -26,6 +26,7 @@
 // the inverse are valid. process() allocates nothing; non-finite input samples are treated as 0 so they cannot
 // poison the history.
 
+import { directFirKernel, type DirectFirKernel } from './direct-fir-wasm';
 import { PffftRealPlan, RealFFT, multiplySpectraInPlace, pffftRuntime, pffftSupportsSize, type PffftRuntime } from './fft';
 
 function sanitize(v: number): number {
@@ -245,12 +246,6 @@ class JsPartitionFFT implements PartitionFFT {
   }
 }
 
-/**
- * Shortest chunk of a block the head runs in the frequency domain (two 2B-point FFTs and a multiply-add, ~0.5 µs
- * at B = 128); shorter ones run the head as a direct-form FIR (B multiply-adds per sample, ~0.15 µs).
- */
-const MIN_FFT_CHUNK = 8;
-
 /** State of one segment (all integers: float indices into the memory, slots, steps). */
 class Segment implements ConvolverSegment {
   /** Block completions per period (N / B). */
@@ -279,14 +274,14 @@ class Segment implements ConvolverSegment {
 }
 
 /**
- * Zero-latency non-uniformly partitioned convolver (head in the block's own FFT or direct form, tail in
- * partitions growing along the IR, precomputed IR spectra; see the file header), any call size n ≥ 0:
+ * Zero-latency non-uniformly partitioned convolver (direct-form head, tail in partitions growing along the IR,
+ * precomputed IR spectra; see the file header), any call size n ≥ 0:
  * out[i] = Σ_j ir[j]·x[t−j] for the stream's running sample index t. Suited to IRs of several seconds (48000+
  * taps). process() allocates nothing and never throws; its work per B-block is bounded (one FFT of the largest
  * partition size at most, not a whole segment's work).
  * Constructor: ir (any length ≥ 0), partitionSize B (multiple of 16 in [16, 16384], default 128);
  * `options.maxPartitionSize` (default 16384, ≥ B; B gives the uniform layout) caps the partition sizes;
- * `options.backend` 'js' forces the plain-JS FFT path that realms without wasm SIMD use (for tests).
+ * `options.backend` 'js' forces the plain-JS FFT and head that realms without wasm SIMD use (for tests).
  */
 export class PartitionedConvolver {
   /** Partition size B in samples (also the head length and the block of the zero-latency path). */
@@ -295,13 +290,15 @@ export class PartitionedConvolver {
   readonly maxPartitionSize: number;
   private irLength = 0;
   private headLen = 0;
-  private fftHead = false; // chunks of MIN_FFT_CHUNK or more run the head in the frequency domain
   private headRev: Float32Array; // head taps reversed: headRev[m] = ir[headLen − 1 − m]
+  /** The same with zeros in front up to a multiple of 4 taps (headPadded), for the wasm head. */
+  private readonly headPad: Float32Array;
+  private headPadded = 0;
+  private readonly fir: DirectFirKernel | null;
   private readonly xbuf: Float32Array; // [previous block | current block], 2B
   private readonly tailOut: Float32Array; // tail contribution for the current block (direct path), B
   private readonly bigOut: Float32Array; // segments ≥ 1 for the current block, B
   private pos = 0;
-  private headDone = false; // the current block's window spectrum is in segment 0's delay line
   private tailReady = false; // tailOut holds the current block's tail
   private segs: Segment[] = [];
   private tailSpec = 0; // segment 0's partitions 1.. for the current block, summed (a spectrum)
@@ -334,6 +331,8 @@ export class PartitionedConvolver {
     this.tailOut = new Float32Array(B);
     this.bigOut = new Float32Array(B);
     this.headRev = new Float32Array(B);
+    this.headPad = new Float32Array(B);
+    this.fir = options.backend === 'js' ? null : directFirKernel(B, B);
     const usePffft = options.backend !== 'js' && pffftRuntime() !== null && pffftSupportsSize(2 * B);
     this.rt = usePffft ? pffftRuntime() : null;
     if (this.rt) registry?.register(this, this.held, this);
@@ -368,14 +367,17 @@ export class PartitionedConvolver {
       layout.every((s, i) => s.size === this.segs[i].size && s.count === this.segs[i].count);
     this.irLength = L;
     this.headLen = Math.min(B, L);
-    this.fftHead = this.headLen > 8; // below that the direct form is cheaper than two FFTs
     this.headRev.fill(0);
     for (let m = 0; m < this.headLen; m++) this.headRev[m] = sanitize(ir[this.headLen - 1 - m]);
+    this.headPadded = (this.headLen + 3) & ~3; // ≤ B, B being a multiple of 16
+    this.headPad.fill(0);
+    this.headPad.set(this.headRev.subarray(0, this.headLen), this.headPadded - this.headLen);
+    if (this.fir !== null && this.fir.owner === this) this.fir.owner = null; // its copy of the taps is stale
     if (!same) this.allocate(layout);
     for (const s of this.segs) {
       const N = s.size;
       const x = new Float32Array(2 * N);
-      for (let p = 0; p < s.count; p++) {
+      for (let p = s === this.segs[0] ? 1 : 0; p < s.count; p++) { // segment 0's partition 0 is the head
         x.fill(0);
         const start = s.offset + p * N;
         const end = Math.min(L, start + N);
@@ -443,7 +445,6 @@ export class PartitionedConvolver {
     this.tailOut.fill(0);
     this.bigOut.fill(0);
     this.pos = 0;
-    this.headDone = false;
     this.tailReady = false;
     this.ringPos = 0;
     this.mem().fill(0, this.stateStart, this.stateEnd);
@@ -463,8 +464,6 @@ export class PartitionedConvolver {
     accumulate = false): void {
     const B = this.partitionSize;
     const xbuf = this.xbuf;
-    const h = this.headRev;
-    const hl = this.headLen;
     const tail = this.tailOut;
     let i = 0;
     while (i < n) {
@@ -472,10 +471,27 @@ export class PartitionedConvolver {
       const chunk = Math.min(n - i, B - pos);
       const base = B + pos;
       for (let j = 0; j < chunk; j++) xbuf[base + j] = sanitize(input[inOffset + i + j]);
-      if (this.fftHead && chunk >= MIN_FFT_CHUNK) {
-        this.fftChunk(pos, chunk, output, outOffset + i, accumulate);
+      if (!this.tailReady) this.prepareTail();
+      const fir = this.fir;
+      if (fir !== null) {
+        // the head in the wasm kernel: its taps (if another convolver used it since), the inputs it reads
+        const hp = this.headPadded;
+        const f = fir.f32;
+        if (fir.owner !== this) {
+          const ho = fir.hOff;
+          for (let m = 0; m < hp; m++) f[ho + m] = this.headPad[m];
+          fir.owner = this;
+        }
+        const xo = fir.xOff;
+        const q0 = base - hp + 1; // ≥ 1: the window reaches at most B − 1 samples back into the previous block
+        for (let k = 0; k < hp - 1 + chunk; k++) f[xo + k] = xbuf[q0 + k];
+        fir.run(hp, chunk);
+        const yo = fir.yOff;
+        if (accumulate) for (let j = 0; j < chunk; j++) output[outOffset + i + j] += tail[pos + j] + f[yo + j];
+        else for (let j = 0; j < chunk; j++) output[outOffset + i + j] = tail[pos + j] + f[yo + j];
       } else {
-        if (!this.tailReady) this.prepareTail();
+        const h = this.headRev;
+        const hl = this.headLen;
         for (let j = 0; j < chunk; j++) {
           const q0 = base + j - hl + 1; // oldest input the head reads
           let s = tail[pos + j];
@@ -490,39 +506,7 @@ export class PartitionedConvolver {
     }
   }
 
-  /**
-   * Outputs [pos, pos + chunk) of the current block through the frequency domain: the window [previous block |
-   * current block so far, zeros] transformed, times the head partition, plus segment 0's tail spectrum, one
-   * inverse. The inputs not received yet are zeros, and they could only affect later outputs, so these outputs
-   * are exact. When the chunk completes the block its window spectrum is the one the delay line keeps.
-   */
-  private fftChunk(pos: number, chunk: number, output: Float32Array, outOffset: number, accumulate: boolean): void {
-    const B = this.partitionSize;
-    const xbuf = this.xbuf;
-    const s0 = this.segs[0];
-    const fft = s0.fft;
-    const S = fft.specLen;
-    const w = this.work0;
-    let mem = this.mem();
-    for (let j = 0; j < 2 * B; j++) mem[w + j] = xbuf[j];
-    // the slot after the newest holds the oldest spectrum, which the current block's tail no longer reads
-    const slot = s0.head + 1 === s0.count ? 0 : s0.head + 1;
-    const x = s0.fdl + slot * S;
-    fft.forward(w, x);
-    const acc = s0.acc;
-    if (s0.count > 1) mem.copyWithin(acc, this.tailSpec, this.tailSpec + S);
-    else mem.fill(0, acc, acc + S);
-    fft.mac(x, s0.spec, acc);
-    fft.inverse(acc, w);
-    mem = this.mem();
-    const big = this.bigOut;
-    const r = w + B + pos;
-    if (accumulate) for (let j = 0; j < chunk; j++) output[outOffset + j] += mem[r + j] + big[pos + j];
-    else for (let j = 0; j < chunk; j++) output[outOffset + j] = mem[r + j] + big[pos + j];
-    this.headDone = pos + chunk === B;
-  }
-
-  /** The current block's tail in the time domain, for the direct path. */
+  /** The current block's tail in the time domain (segment 0's tail spectrum inverted, plus segments ≥ 1). */
   private prepareTail(): void {
     const B = this.partitionSize;
     const tail = this.tailOut;
@@ -548,16 +532,15 @@ export class PartitionedConvolver {
       const fft = s0.fft;
       const S = fft.specLen;
       let mem = this.mem();
-      const slot = s0.head + 1 === s0.count ? 0 : s0.head + 1;
-      if (!this.headDone && s0.count > 1) {
+      if (s0.count > 1) {
+        const slot = s0.head + 1 === s0.count ? 0 : s0.head + 1;
         const w = this.work0;
         for (let j = 0; j < 2 * B; j++) mem[w + j] = xbuf[j];
         fft.forward(w, s0.fdl + slot * S);
-      }
-      s0.head = slot;
-      if (s0.count > 1) {
+        s0.head = slot;
         // next block's tail: partition p pairs with the window spectrum p − 1 blocks old
         const ts = this.tailSpec;
+        mem = this.mem();
         mem.fill(0, ts, ts + S);
         let s = slot;
         for (let p = 1; p < s0.count; p++) {
@@ -576,9 +559,7 @@ export class PartitionedConvolver {
       }
     }
     xbuf.copyWithin(0, B, 2 * B);
-    xbuf.fill(0, B, 2 * B); // the frequency-domain head reads the block not yet received as zeros
     this.pos = 0;
-    this.headDone = false;
     this.tailReady = false;
   }
 
@@ -636,7 +617,10 @@ export class PartitionedConvolver {
     this.segs = [];
     this.irLength = 0;
     this.headLen = 0;
-    this.fftHead = false;
+    this.headPadded = 0;
+    this.headRev.fill(0);
+    this.headPad.fill(0);
+    if (this.fir !== null && this.fir.owner === this) this.fir.owner = null;
     this.ringLen = 0;
     this.stateStart = this.stateEnd = 0;
   }

@@ -28,7 +28,7 @@ describe('partitioned convolver', () => {
   const ir = new Float32Array(48001).map((_, i) => r() * Math.exp(-5 * i / 48000));
   const x = new Float32Array(128).map(r);
   const y = new Float32Array(128);
-  // default: non-uniform layout (128/512/4096 partitions for this IR), head in the frequency domain
+  // default: non-uniform layout (128/512/4096 partitions for this IR), the 128-tap head in the wasm direct FIR
   const conv = new PartitionedConvolver(ir);
   bench('48001-tap IR × 128 samples (non-uniform partitions)', () => {
     conv.process(x, 0, y, 0, 128);
