@@ -1,5 +1,5 @@
-// The few pieces of the WebAssembly binary format the run-time assembled kernels of src/dsp (oscillator-wasm.ts,
-// direct-fir-wasm.ts) are written with: LEB128 numbers, sections, opcodes, and a module of one exported function
+// The few pieces of the WebAssembly binary format the run-time assembled kernels (src/dsp/oscillator-wasm.ts,
+// src/dsp/direct-fir-wasm.ts, src/estimator/gemv-wasm.ts) are written with: LEB128 numbers, sections, opcodes, and a module of one exported function
 // and one exported memory. Assembling at run time needs no toolchain and no embedded binary, and
 // `new WebAssembly.Module(bytes)` is synchronous, so the kernels also instantiate inside an AudioWorkletGlobalScope.
 
@@ -42,6 +42,7 @@ export const BR = 0x0c;
 export const BR_IF = 0x0d;
 export const VOID = 0x40;
 export const I32_LOAD = 0x28;
+export const F32_LOAD = 0x2a;
 export const I32_CONST = 0x41;
 export const I32_EQZ = 0x45;
 export const I32_LT_S = 0x48;
@@ -55,6 +56,7 @@ export const V128_LOAD32_SPLAT = simd(9);
 export const V128_LOAD64_SPLAT = simd(10);
 export const V128_STORE = simd(11);
 export const V128_ZERO = [...simd(12), ...new Array<number>(16).fill(0)]; // v128.const 0
+export const F32X4_SPLAT = simd(19);
 export const F64X2_SPLAT = simd(20);
 export const F64X2_LT = simd(73);
 export const V128_AND = simd(78);

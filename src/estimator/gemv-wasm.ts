@@ -7,6 +7,11 @@
 // `cols` must be a multiple of 2 (the loop is unrolled by two, four f32x4 accumulators). Pointers are byte
 // offsets, 16-byte aligned. Accumulation in float32.
 
+import {
+  BLOCK, BR, BR_IF, END, F32_LOAD, F32X4_ADD, F32X4_MUL, F32X4_SPLAT, I32, I32_CONST, I32_EQZ, I32_SUB, LOOP, V128,
+  V128_LOAD, V128_STORE, V128_ZERO, VOID, addConst, get, memarg, instantiate, moduleBytes, set, sleb,
+} from '../dsp/assemble-wasm';
+
 /** The instantiated kernel and its memory. */
 export interface WasmGemv {
   readonly memory: WebAssembly.Memory;
@@ -14,76 +19,19 @@ export interface WasmGemv {
   gemv(w: number, x: number, y: number, b: number, nBlocks: number, cols: number): void;
 }
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-};
-
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-};
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-
-// opcodes
-const I32 = 0x7f;
-const V128 = 0x7b;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const I32_CONST = 0x41;
-const I32_ADD = 0x6a;
-const I32_SUB = 0x6b;
-const I32_EQZ = 0x45;
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const BR = 0x0c;
-const BR_IF = 0x0d;
-const END = 0x0b;
-const VOID = 0x40;
-const F32_LOAD = 0x2a;
-const SIMD = 0xfd;
-const V128_LOAD = [SIMD, ...uleb(0)];
-const V128_STORE = [SIMD, ...uleb(11)];
-const V128_CONST = [SIMD, ...uleb(12)];
-const F32X4_SPLAT = [SIMD, ...uleb(19)];
-const F32X4_ADD = [SIMD, ...uleb(228)];
-const F32X4_MUL = [SIMD, ...uleb(230)];
-
 /** The module bytes (memory of `pages` 64 KiB pages, exported as 'mem'; function 'gemv'). */
 export function gemvModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
   // params: 0 w, 1 x, 2 y, 3 b, 4 nBlocks, 5 cols; locals: 6 j, 7 xp (i32); 8..11 acc0..acc3, 12 xv (v128)
   const [W, X, Y, B, N, C, J, XP, A0, A1, A2, A3, XV] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const get = (i: number): number[] => [LOCAL_GET, i];
-  const set = (i: number): number[] => [LOCAL_SET, i];
-  const memarg = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
-  const zero = [...V128_CONST, ...new Array<number>(16).fill(0)];
   // acc += load(w + off) * xv
   const fma = (acc: number, off: number): number[] => [
     ...get(acc), ...get(W), ...V128_LOAD, ...memarg(4, off), ...get(XV), ...F32X4_MUL, ...F32X4_ADD, ...set(acc),
   ];
-  const addConst = (i: number, k: number): number[] => [...get(i), I32_CONST, ...sleb(k), I32_ADD, ...set(i)];
   const body: number[] = [
     BLOCK, VOID,
     LOOP, VOID,
     ...get(N), I32_EQZ, BR_IF, 1,
-    ...zero, ...set(A0), ...zero, ...set(A1), ...zero, ...set(A2), ...zero, ...set(A3),
+    ...V128_ZERO, ...set(A0), ...V128_ZERO, ...set(A1), ...V128_ZERO, ...set(A2), ...V128_ZERO, ...set(A3),
     ...get(X), ...set(XP),
     ...get(C), ...set(J),
     LOOP, VOID,
@@ -104,31 +52,7 @@ export function gemvModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
     END,
     END,
   ];
-  const locals = vec([[...uleb(2), I32], [...uleb(5), V128]]);
-  const func = [...locals, ...body, END];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])]])),
-    ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, ...uleb(pages)]])),
-    ...section(7, vec([[...str('gemv'), 0x00, 0], [...str('mem'), 0x02, 0]])),
-    ...section(10, vec([[...uleb(func.length), ...func]])),
-  ];
-  return new Uint8Array(bytes);
-}
-
-let simdSupported: boolean | undefined;
-
-/** True when this JS engine compiles WebAssembly SIMD (checked once). */
-export function wasmSimdSupported(): boolean {
-  if (simdSupported === undefined) {
-    try {
-      simdSupported = typeof WebAssembly === 'object' && WebAssembly.validate(gemvModuleBytes(1));
-    } catch {
-      simdSupported = false;
-    }
-  }
-  return simdSupported;
+  return moduleBytes('gemv', 6, [[2, I32], [5, V128]], body, pages);
 }
 
 /**
@@ -136,14 +60,6 @@ export function wasmSimdSupported(): boolean {
  * SIMD is unavailable or compilation is refused (e.g. a CSP without 'wasm-unsafe-eval').
  */
 export function createWasmGemv(bytes: number): WasmGemv | null {
-  if (!wasmSimdSupported()) return null;
-  try {
-    const pages = Math.max(1, Math.ceil(bytes / 65536));
-    const module = new WebAssembly.Module(gemvModuleBytes(pages));
-    const inst = new WebAssembly.Instance(module, {});
-    const ex = inst.exports as unknown as { gemv: WasmGemv['gemv']; mem: WebAssembly.Memory };
-    return { memory: ex.mem, gemv: ex.gemv };
-  } catch {
-    return null;
-  }
+  const ex = instantiate(gemvModuleBytes(Math.max(1, Math.ceil(bytes / 65536)))) as { gemv: WasmGemv['gemv']; mem: WebAssembly.Memory } | null;
+  return ex ? { memory: ex.mem, gemv: ex.gemv } : null;
 }
