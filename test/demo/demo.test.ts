@@ -407,10 +407,14 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     expect(logs.filter((l) => l.startsWith('[pageerror]')), logs.join('\n')).toEqual([]);
   });
 
-  it('screenshot (1280×800) of the page playing', async () => {
+  it('screenshot (1280×800) of the page playing the bundled violin', async () => {
     // a fresh page (no error line from the previous test); its first key press is the gesture that starts audio
     await page.reload();
     await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo?.node != null, undefined, { timeout: 20_000 });
+    // the package's own violin, loaded as a user's model file would be: the picture shows a real model playing
+    await page.setInputFiles('#model-file', { name: 'violin.onnx', mimeType: 'application/octet-stream', buffer: readFileSync(join(REPO_ROOT, 'models', 'violin.onnx')) });
+    await page.waitForFunction(() => /Model “violin.onnx” loaded/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 20_000 });
+    expect(await page.textContent('#model-info')).toMatch(/^violin · trained at 48 kHz/);
     // a short phrase on the computer keys, the last note held, so the spectrogram shows notes
     for (const k of ['a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'h', 'f', 'd']) {
       await page.keyboard.down(k);
