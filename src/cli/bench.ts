@@ -19,13 +19,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as tfc from '@tensorflow/tfjs-core';
 import { StreamingEngine } from '../engine/streaming-engine';
 import { glideSignal, syntheticModel } from '../engine/synthetic';
 import type { DDSPModel } from '../model/model-file';
-import type { ComposedConfig, TrainConfig } from '../train/config';
-import type { Batch } from '../train/dataset';
-import type { SlotLayout } from '../train/parallel';
+import type { GradientWorkers } from '../train/parallel';
 import { bool, CliError, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 import { loadModel, round } from './common';
 import { installCommand, missingTrainingPackages } from './deps';
@@ -233,115 +230,10 @@ export function trainOverrides(o: TrainBenchOptions): string[] {
   return ov;
 }
 
-/**
- * A deterministic synthetic batch (what readBatch returns for a prepared database): item i is a harmonic tone
- * gliding up a fifth from 110·2^((i mod 24)/12) Hz with a slow loudness swell; f0 and loudness per frame match it.
- */
-export function syntheticBatch(c: TrainConfig, indices: readonly number[]): Batch {
-  const sr = c.sample_rate;
-  const nSamples = Math.round(c.data.length * sr);
-  const nFrames = Math.round(c.data.length * c.data.frame_rate);
-  const B = indices.length;
-  const audio = new Float32Array(B * nSamples);
-  const f0Hz = new Float32Array(B * nFrames);
-  const loudnessDb = new Float32Array(B * nFrames);
-  indices.forEach((idx, b) => {
-    const fA = 110 * Math.pow(2, (idx % 24) / 12);
-    const fB = 1.5 * fA;
-    const env = (t: number): number => 0.3 + 0.2 * Math.sin(Math.PI * t);
-    let phase = 0;
-    for (let n = 0; n < nSamples; n++) {
-      const t = n / nSamples;
-      phase += (2 * Math.PI * (fA + (fB - fA) * t)) / sr;
-      let v = 0;
-      for (let k = 1; k <= 6; k++) v += Math.sin(k * phase) / k;
-      audio[b * nSamples + n] = 0.5 * env(t) * v;
-    }
-    for (let k = 0; k < nFrames; k++) {
-      const t = (k + 0.5) / nFrames;
-      f0Hz[b * nFrames + k] = fA + (fB - fA) * t;
-      loudnessDb[b * nFrames + k] = 20 * Math.log10(0.5 * env(t)) - 6;
-    }
-  });
-  return { size: B, nSamples, nFrames, audio, f0Hz, loudnessDb, indices: [...indices] };
-}
-
-/** Size of the tfjs wasm backend's heap in bytes (null on other backends). */
-function wasmHeapBytes(tf: typeof tfc): number | null {
-  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
-  return b.wasm?.HEAPU8 ? b.wasm.HEAPU8.buffer.byteLength : null;
-}
-
 /** The gradient hook URL when the training code exposes it (a source bundle needs it before loading; see below). */
 async function gradientHook(): Promise<string | null> {
   const backend = (await import('../train/backend')) as { gradientHookUrl?: () => string };
   return typeof backend.gradientHookUrl === 'function' ? backend.gradientHookUrl() : null;
-}
-
-/** What the worker thread of a `--devices 2` measurement needs. */
-interface BenchWorkerInit { composed: ComposedConfig; layout: SlotLayout[]; weights: SharedArrayBuffer; grads: SharedArrayBuffer }
-type BenchWorkerMsg = { type: 'step'; indices: number[]; noiseSeed: number; weights: Record<string, number> } | { type: 'heap' };
-type BenchWorkerReply = { type: 'ready' } | { type: 'done'; total: number } | { type: 'heap'; bytes: number | null } | { type: 'error'; message: string };
-
-/** Worker thread body (`bench --train-worker`): computes the loss and gradients of its share of each batch. */
-async function trainWorker(): Promise<number> {
-  const { parentPort, workerData } = await import('node:worker_threads');
-  if (!parentPort) throw new CliError('--train-worker is internal (a worker thread of bench --devices 2)');
-  const port = parentPort;
-  const init = workerData as BenchWorkerInit;
-  const c = init.composed.config;
-  const { initBackend } = await import('../train/backend');
-  const { graphFromConfig, TrainModel } = await import('../train/model');
-  const { lossAndGrads } = await import('../train/step');
-  const { tf } = await initBackend(c.backend as 'auto');
-  const model = await TrainModel.create(tf, graphFromConfig(c), { seed: c.seed });
-  const vars = model.variables();
-  const wViews: Record<string, Float32Array> = {};
-  const gViews: Record<string, Float32Array> = {};
-  for (const s of init.layout) {
-    wViews[s.name] = new Float32Array(init.weights, s.offset * 4, s.length);
-    gViews[s.name] = new Float32Array(init.grads, s.offset * 4, s.length);
-  }
-  port.on('message', (m: BenchWorkerMsg) => {
-    try {
-      if (m.type === 'heap') { port.postMessage({ type: 'heap', bytes: wasmHeapBytes(tf) } satisfies BenchWorkerReply); return; }
-      for (const [k, v] of Object.entries(vars)) {
-        const t = tf.tensor(wViews[k].slice(), v.shape, 'float32');
-        v.assign(t);
-        t.dispose();
-      }
-      const r = lossAndGrads(tf, model, c, syntheticBatch(c, m.indices), m.weights, m.noiseSeed);
-      for (const [k, g] of Object.entries(r.grads)) { gViews[k].set(g.dataSync() as Float32Array); g.dispose(); }
-      port.postMessage({ type: 'done', total: r.total } satisfies BenchWorkerReply);
-    } catch (e) {
-      port.postMessage({ type: 'error', message: (e as Error).stack ?? String(e) } satisfies BenchWorkerReply);
-    }
-  });
-  port.postMessage({ type: 'ready' } satisfies BenchWorkerReply);
-  return new Promise<number>(() => {}); // runs until the parent terminates the thread
-}
-
-/** One gradient worker thread running this CLI with `bench --train-worker`. */
-async function startWorker(cliUrl: string, init: BenchWorkerInit) {
-  const { Worker } = await import('node:worker_threads');
-  const hook = await gradientHook();
-  // dynamic imports only: the eval'd code is CommonJS or ESM depending on the process's --input-type
-  const code = `import('node:module').then((mod) => { ${hook ? `mod.register(${JSON.stringify(hook)}); ` : ''}` +
-    `return import(${JSON.stringify(cliUrl)}); }).then((m) => m.main(['bench', '--train-worker']))` +
-    `.catch((e) => import('node:worker_threads').then((w) => w.parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) })));`;
-  const w = new Worker(code, { eval: true, workerData: init });
-  let pending: ((r: BenchWorkerReply) => void) | null = null;
-  let failed: string | null = null;
-  w.on('message', (r: BenchWorkerReply) => { const cb = pending; pending = null; cb?.(r); });
-  w.on('error', (e) => { failed = e.message; const cb = pending; pending = null; cb?.({ type: 'error', message: e.message }); });
-  const ask = (m: BenchWorkerMsg | null): Promise<BenchWorkerReply> => new Promise((resolve, reject) => {
-    if (failed) { reject(new Error(`bench worker: ${failed}`)); return; }
-    pending = (r) => (r.type === 'error' ? reject(new Error(`bench worker: ${r.message.split('\n')[0]}`)) : resolve(r));
-    if (m) w.postMessage(m);
-  });
-  const ready = await ask(null);
-  if (ready.type !== 'ready') throw new Error('bench worker did not start');
-  return { ask, close: () => w.terminate() };
 }
 
 /**
@@ -353,9 +245,10 @@ export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise
   const { composeConfig, lossWeights } = await import('../train/config');
   const { initBackend } = await import('../train/backend');
   const { graphFromConfig, TrainModel } = await import('../train/model');
-  const { lossAndGrads, shareIndices } = await import('../train/step');
+  const { lossAndGrads } = await import('../train/step');
   const { Adam } = await import('../train/trainer');
-  const { layoutOf } = await import('../train/parallel');
+  const { GradientWorkers: Workers, layoutOf, wasmHeapBytes } = await import('../train/parallel');
+  const { syntheticBatch } = await import('../train/synthetic-batch');
   const composed = composeConfig({ overrides: trainOverrides(o) });
   const c = composed.config;
   const backend = await initBackend(c.backend as 'auto');
@@ -366,22 +259,16 @@ export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise
   const adam = new Adam(tf, vars, c.model.lr);
   const B = c.batch_size;
   const devices = B > 1 ? o.devices : 1;
-  let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
-  let weightViews: Record<string, Float32Array> = {};
-  let gradViews: Record<string, Float32Array> = {};
+  let pool: GradientWorkers | null = null;
   if (devices > 1) {
     if (!cliUrl) throw new Error('devices 2 needs the CLI entry URL');
     const { layout, length } = layoutOf(model.shapes());
-    const weights = new SharedArrayBuffer(length * 4);
-    const grads = new SharedArrayBuffer(length * 4);
-    for (const s of layout) {
-      weightViews[s.name] = new Float32Array(weights, s.offset * 4, s.length);
-      gradViews[s.name] = new Float32Array(grads, s.offset * 4, s.length);
-    }
-    worker = await startWorker(cliUrl, { composed, layout, weights, grads });
+    // the worker runs this CLI (`bench --train-worker`), which runs the trainer's workerMain on synthetic batches
+    pool = await Workers.start(1, { composed, backend: c.backend as 'auto', dbPath: null, layout, weightsLength: length },
+      { url: cliUrl, call: "m.main(['bench', '--train-worker'])" });
   }
   const syncWeights = (): void => {
-    if (worker) for (const [k, v] of Object.entries(vars)) weightViews[k].set(v.dataSync() as Float32Array);
+    if (pool) for (const [k, v] of Object.entries(vars)) pool.weightViews[k].set(v.dataSync() as Float32Array);
   };
   syncWeights();
   const wall: number[] = [];
@@ -394,25 +281,11 @@ export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise
       const noiseSeed = 1000 + step;
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      let g: Record<string, tfc.Tensor>;
-      if (!worker) {
-        const r = lossAndGrads(tf, model, c, syntheticBatch(c, idx), weights, noiseSeed);
-        loss = r.total;
-        g = r.grads;
-      } else {
-        const [mine, theirs] = shareIndices(idx, 2);
-        const pending = worker.ask({ type: 'step', indices: theirs, noiseSeed: noiseSeed + mine.length, weights });
-        const own = lossAndGrads(tf, model, c, syntheticBatch(c, mine), weights, noiseSeed);
-        const other = (await pending) as { total: number };
-        const fa = mine.length / B;
-        const fb = theirs.length / B;
-        loss = own.total * fa + other.total * fb;
-        g = {};
-        for (const [k, gk] of Object.entries(own.grads)) {
-          g[k] = tf.tidy(() => tf.add(tf.mul(gk, fa), tf.mul(tf.tensor(gradViews[k], gk.shape, 'float32'), fb)));
-          gk.dispose();
-        }
-      }
+      const r = pool
+        ? await pool.lossAndGrads(tf, idx, noiseSeed, weights, (ix: number[], seed: number) => lossAndGrads(tf, model, c, syntheticBatch(c, ix), weights, seed))
+        : lossAndGrads(tf, model, c, syntheticBatch(c, idx), weights, noiseSeed);
+      loss = r.total;
+      const g = r.grads;
       adam.apply(g);
       for (const t of Object.values(g)) t.dispose();
       syncWeights();
@@ -423,9 +296,9 @@ export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise
       await new Promise<void>((r) => setImmediate(r));
     }
     let heap = wasmHeapBytes(tf);
-    if (worker && heap !== null) {
-      const r = await worker.ask({ type: 'heap' });
-      heap = r.type === 'heap' && r.bytes !== null ? heap + r.bytes : null;
+    if (pool && heap !== null) {
+      const theirs = await pool.heapBytes();
+      heap = theirs === null ? null : heap + theirs;
     }
     const mb = (bytes: number): number => round(bytes / (1 << 20), 1);
     return {
@@ -448,7 +321,7 @@ export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise
       tf_wasm_heap_mb: heap === null ? null : mb(heap),
     };
   } finally {
-    await worker?.close();
+    await pool?.close();
     adam.dispose();
     model.dispose();
   }
@@ -533,7 +406,12 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const p = parseArgs(argv, FLAGS);
   if (p.help) { io.stdout(HELP); return 0; }
   expectPositionals(p, [], USAGE);
-  if (bool(p, 'train-worker')) return trainWorker();
+  if (bool(p, 'train-worker')) {
+    // a gradient worker thread of `bench --devices 2` (GradientWorkers.start above): answers until terminated
+    const { workerMain } = await import('../train/parallel');
+    await workerMain();
+    return new Promise<number>(() => {});
+  }
   const trainOpts: TrainBenchOptions = {
     steps: num(p, 'steps', 3),
     warmup: num(p, 'warmup', 1),

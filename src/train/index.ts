@@ -43,7 +43,8 @@ export { initBackend, ensureGradients, patchWasmMatMul, type BackendChoice, type
 export { spectralLossOp } from './loss';
 export { Rng, permutation } from './rng';
 export { lossAndGrads, shareIndices, type StepResult } from './step';
-export { GradientWorkers, workerMain, layoutOf } from './parallel';
+export { GradientWorkers, workerMain, layoutOf, wasmHeapBytes, type WorkerEntry } from './parallel';
+export { syntheticBatch } from './synthetic-batch';
 
 import { setWorkerEntry } from './parallel';
 // data-parallel workers import this module (the built dist/train.js) to run workerMain

@@ -8,15 +8,19 @@
  * the batch, so this is the full batch's gradient) and applies Adam. Deterministic for a given device count.
  *
  * The worker runs this library's own code: the built `dist/train.js` (its `workerMain`), or, from TypeScript
- * sources (tests), a bundle esbuild makes on the fly.
+ * sources (tests), a bundle esbuild makes on the fly; `ddsp-stream bench` starts its workers through the CLI entry
+ * instead, with synthetic batches (no database).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { writeFileAtomic } from './checkpoint';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type * as tfc from '@tensorflow/tfjs-core';
 import type { ComposedConfig } from './config';
 import { gradientHookUrl, type BackendChoice } from './backend';
+import { shareIndices, type StepResult } from './step';
+import type { Batch } from './slices';
 
 /** One tensor's place in a shared buffer. */
 export interface SlotLayout { name: string; shape: number[]; offset: number; length: number }
@@ -25,7 +29,8 @@ export interface SlotLayout { name: string; shape: number[]; offset: number; len
 export interface WorkerInit {
   composed: ComposedConfig;
   backend: BackendChoice;
-  dbPath: string;
+  /** The prepared database the batches come from; null: synthetic batches (syntheticBatch, for bench). */
+  dbPath: string | null;
   layout: SlotLayout[];
   weights: SharedArrayBuffer;
   grads: SharedArrayBuffer;
@@ -33,11 +38,23 @@ export interface WorkerInit {
 
 /** A step request to a worker. */
 export interface WorkerStep { type: 'step'; indices: number[]; noiseSeed: number; weights: Record<string, number> }
+/** What a worker is asked: a step, or the size of its tfjs wasm heap. */
+export type WorkerRequest = WorkerStep | { type: 'heap' };
 /** A worker's answer. */
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done'; total: number; parts: Record<string, number> }
+  | { type: 'heap'; bytes: number | null }
   | { type: 'error'; message: string };
+
+/** How a worker thread loads the code that runs {@link workerMain}: a module URL and the call on it (`m`). */
+export interface WorkerEntry { url: string; call: string }
+
+/** Size of the tfjs wasm backend's heap in bytes (null on other backends). */
+export function wasmHeapBytes(tf: typeof tfc): number | null {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return b.wasm?.HEAPU8 ? b.wasm.HEAPU8.buffer.byteLength : null;
+}
 
 /** Layout of named tensors in one float32 buffer. */
 export function layoutOf(shapes: Record<string, number[]>): { layout: SlotLayout[]; length: number } {
@@ -104,9 +121,10 @@ export class GradientWorkers {
    * Starts `n` workers (each builds the same model and opens the database).
    * @throws Error when a worker fails to start
    */
-  static async start(n: number, init: Omit<WorkerInit, 'grads' | 'weights'> & { weightsLength: number }): Promise<GradientWorkers> {
+  static async start(n: number, init: Omit<WorkerInit, 'grads' | 'weights'> & { weightsLength: number },
+    entry?: WorkerEntry): Promise<GradientWorkers> {
     const { Worker } = await import('node:worker_threads');
-    const url = await workerModuleUrl();
+    const { url, call } = entry ?? { url: await workerModuleUrl(), call: 'm.workerMain()' };
     const weights = new SharedArrayBuffer(init.weightsLength * 4);
     const weightViews: Record<string, Float32Array> = {};
     for (const s of init.layout) weightViews[s.name] = new Float32Array(weights, s.offset * 4, s.length);
@@ -120,8 +138,11 @@ export class GradientWorkers {
       for (const s of init.layout) views[s.name] = new Float32Array(grads, s.offset * 4, s.length);
       gradViews.push(views);
       const data: WorkerInit = { composed: init.composed, backend: init.backend, dbPath: init.dbPath, layout: init.layout, weights, grads };
-      // the gradient hook first: a bundle may import tfjs's gradients at its top level (see backend.ts)
-      const code = `require('node:module').register(${JSON.stringify(gradientHookUrl())}); import(${JSON.stringify(url)}).then((m) => m.workerMain()).catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }); });`;
+      // the gradient hook first: a bundle may import tfjs's gradients at its top level (see backend.ts). Dynamic
+      // imports only: the eval'd code is CommonJS or ESM depending on the process's --input-type
+      const code = `import('node:module').then((mod) => { mod.register(${JSON.stringify(gradientHookUrl())}); ` +
+        `return import(${JSON.stringify(url)}); }).then((m) => ${call})` +
+        `.catch((e) => import('node:worker_threads').then((w) => w.parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) })));`;
       const w = new Worker(code, { eval: true, workerData: data });
       workers.push(w);
       pending.push(null);
@@ -148,15 +169,66 @@ export class GradientWorkers {
     return pool;
   }
 
-  /** Sends one share to worker `i`; resolves with its losses (gradients are then in gradViews[i]). */
-  step(i: number, msg: Omit<WorkerStep, 'type'>): Promise<{ total: number; parts: Record<string, number> }> {
+  /** Sends a request to worker `i` and resolves with its answer (rejects on an error). */
+  private ask(i: number, msg: WorkerRequest): Promise<WorkerReply> {
     return new Promise((resolve, reject) => {
       this.pending[i] = (r) => {
-        if (r.type === 'done') resolve({ total: r.total, parts: r.parts });
-        else reject(new Error(`training worker ${i}: ${r.type === 'error' ? r.message.split('\n')[0] : 'unexpected reply'}`));
+        if (r.type === 'error') reject(new Error(`training worker ${i}: ${r.message.split('\n')[0]}`));
+        else resolve(r);
       };
-      this.workers[i].postMessage({ type: 'step', ...msg } satisfies WorkerStep);
+      this.workers[i].postMessage(msg);
     });
+  }
+
+  /** Sends one share to worker `i`; resolves with its losses (gradients are then in gradViews[i]). */
+  async step(i: number, msg: Omit<WorkerStep, 'type'>): Promise<{ total: number; parts: Record<string, number> }> {
+    const r = await this.ask(i, { type: 'step', ...msg });
+    if (r.type !== 'done') throw new Error(`training worker ${i}: unexpected reply ${r.type}`);
+    return { total: r.total, parts: r.parts };
+  }
+
+  /**
+   * Loss and gradients of the batch `indices`: shares 1.. in the workers, share 0 here (`own`), averaged by share
+   * size (the loss is a mean over the batch, so this is the whole batch's gradient). Share j draws the noise its
+   * items would draw in one thread (seed + its first item's place in the batch). Disposes own's gradients.
+   */
+  async lossAndGrads(tf: typeof tfc, indices: number[], noiseSeed: number, weights: Record<string, number>,
+    own: (indices: number[], noiseSeed: number) => StepResult): Promise<StepResult> {
+    const shares = shareIndices(indices, 1 + this.size);
+    const offsets = shares.map((_, j) => shares.slice(0, j).reduce((a, x) => a + x.length, 0));
+    const pending = shares.slice(1).map((ix, j) => this.step(j, { indices: ix, noiseSeed: noiseSeed + offsets[j + 1], weights }));
+    const mine = own(shares[0], noiseSeed);
+    const others = await Promise.all(pending);
+    const B = indices.length;
+    const f = shares.map((x) => x.length / B);
+    let total = mine.total * f[0];
+    const parts: Record<string, number> = {};
+    for (const [k, v] of Object.entries(mine.parts)) parts[k] = v * f[0];
+    others.forEach((r, j) => {
+      total += r.total * f[j + 1];
+      for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + v * f[j + 1];
+    });
+    const grads: Record<string, tfc.Tensor> = {};
+    for (const [k, gk] of Object.entries(mine.grads)) {
+      grads[k] = tf.tidy(() => {
+        let acc = tf.mul(gk, f[0]);
+        others.forEach((_, j) => { acc = tf.add(acc, tf.mul(tf.tensor(this.gradViews[j][k], gk.shape, 'float32'), f[j + 1])); });
+        return acc;
+      });
+      gk.dispose();
+    }
+    return { total, parts, grads };
+  }
+
+  /** The tfjs wasm heaps of the workers, summed (bytes; null unless every worker runs the wasm backend). */
+  async heapBytes(): Promise<number | null> {
+    let sum = 0;
+    for (let i = 0; i < this.size; i++) {
+      const r = await this.ask(i, { type: 'heap' });
+      if (r.type !== 'heap' || r.bytes === null) return null;
+      sum += r.bytes;
+    }
+    return sum;
   }
 
   /** Stops the workers. */
@@ -173,12 +245,19 @@ export async function workerMain(): Promise<void> {
   const init = workerData as WorkerInit;
   const { initBackend } = await import('./backend');
   const { graphFromConfig, TrainModel } = await import('./model');
-  const { SliceStore, readBatch } = await import('./dataset');
   const { lossAndGrads } = await import('./step');
   const { tf } = await initBackend(init.backend === 'auto' ? 'auto' : init.backend);
   const c = init.composed.config;
   const model = await TrainModel.create(tf, graphFromConfig(c), { seed: c.seed });
-  const store = SliceStore.open(init.dbPath);
+  let batchOf: (indices: number[]) => Batch;
+  if (init.dbPath === null) {
+    const { syntheticBatch } = await import('./synthetic-batch');
+    batchOf = (ix) => syntheticBatch(c, ix);
+  } else {
+    const { SliceStore, readBatch } = await import('./dataset');
+    const store = SliceStore.open(init.dbPath);
+    batchOf = (ix) => readBatch(store, ix);
+  }
   const vars = model.variables();
   const wViews: Record<string, Float32Array> = {};
   const gViews: Record<string, Float32Array> = {};
@@ -186,16 +265,15 @@ export async function workerMain(): Promise<void> {
     wViews[s.name] = new Float32Array(init.weights, s.offset * 4, s.length);
     gViews[s.name] = new Float32Array(init.grads, s.offset * 4, s.length);
   }
-  parentPort.on('message', (m: WorkerStep) => {
-    if (m.type !== 'step') return;
+  parentPort.on('message', (m: WorkerRequest) => {
     try {
+      if (m.type === 'heap') { parentPort.postMessage({ type: 'heap', bytes: wasmHeapBytes(tf) } satisfies WorkerReply); return; }
       for (const [k, v] of Object.entries(vars)) {
         const t = tf.tensor(wViews[k].slice(), v.shape, 'float32');
         v.assign(t);
         t.dispose();
       }
-      const batch = readBatch(store, m.indices);
-      const r = lossAndGrads(tf, model, c, batch, m.weights, m.noiseSeed);
+      const r = lossAndGrads(tf, model, c, batchOf(m.indices), m.weights, m.noiseSeed);
       for (const [k, g] of Object.entries(r.grads)) {
         gViews[k].set(g.dataSync() as Float32Array);
         g.dispose();

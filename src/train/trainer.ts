@@ -12,7 +12,6 @@ import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { stringify as toYaml } from 'yaml';
-import type * as tfc from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from './backend';
 import { ConfigError, type ComposedConfig } from './config';
 import { prepareDataset, prepSettingsFromConfig } from './prepare';
@@ -20,7 +19,7 @@ import { readBatch, type Batch } from './dataset';
 import { EventWriter } from './tensorboard';
 import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, type AdamState, type TensorMap, type TrainState } from './checkpoint';
 import { graphDiff, weightProblems, type ModelGraph } from './model';
-import { shareIndices, type StepResult } from './step';
+import type { StepResult } from './step';
 import { GradientWorkers, layoutOf } from './parallel';
 import { TrainSession, checkLossSupported, type LoopState } from './session';
 import { powerSpectrogram, hannWindow } from '../dsp/spectral';
@@ -255,35 +254,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (!pool) {
         result = session.lossAndGrads(batchOf(plan.indices), plan);
       } else {
-        // data parallel: shares 1.. in the workers, share 0 here, gradients averaged by share size
-        const idx = plan.indices;
-        const shares = shareIndices(idx, 1 + pool.size);
-        // share j starts at batch item `offset`: with one noise node its items draw the noise they would in one thread
-        const offsets = shares.map((_, j) => shares.slice(0, j).reduce((a, x) => a + x.length, 0));
-        const pending = shares.slice(1).map((ix, j) => pool!.step(j, { indices: ix, noiseSeed: plan.noiseSeed + offsets[j + 1], weights: plan.weights }));
-        const own = session.lossAndGrads(batchOf(shares[0]), plan);
-        const others = await Promise.all(pending);
-        const B = idx.length;
-        let total = own.total * (shares[0].length / B);
-        const parts: Record<string, number> = {};
-        for (const [k, v] of Object.entries(own.parts)) parts[k] = v * (shares[0].length / B);
-        others.forEach((r, j) => {
-          const f = shares[j + 1].length / B;
-          total += r.total * f;
-          for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + v * f;
-        });
-        const grads: Record<string, tfc.Tensor> = {};
-        for (const [k, gk] of Object.entries(own.grads)) {
-          grads[k] = tf.tidy(() => {
-            let acc = tf.mul(gk, shares[0].length / B);
-            others.forEach((_, j) => {
-              acc = tf.add(acc, tf.mul(tf.tensor(pool!.gradViews[j][k], gk.shape, 'float32'), shares[j + 1].length / B));
-            });
-            return acc;
-          });
-          gk.dispose();
-        }
-        result = { total, parts, grads };
+        // data parallel: shares 1.. in the workers, share 0 here
+        result = await pool.lossAndGrads(tf, plan.indices, plan.noiseSeed, plan.weights, (ix, seed) => session.lossAndGrads(batchOf(ix), plan, seed));
       }
       const report = session.applyStep(plan, result);
       if (pool) syncWeights();

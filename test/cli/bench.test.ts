@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/args';
-import { syntheticBatch } from '../../src/cli/bench';
+import { syntheticBatch } from '../../src/train/synthetic-batch';
 import { composeConfig } from '../../src/train/config';
 
 async function cli(...argv: string[]) {
