@@ -236,59 +236,42 @@ async function gradientHook(): Promise<string | null> {
   return typeof backend.gradientHookUrl === 'function' ? backend.gradientHookUrl() : null;
 }
 
+/** Slices the benchmark's session draws its batches from (synthetic: syntheticBatch makes any index). */
+const BENCH_SLICES = 1000;
+
 /**
- * Times `o.warmup + o.steps` training steps on synthetic batches in this process, as the trainer runs them
- * (estimator → synth → spectral loss → gradients → Adam; with devices 2 a worker thread computes half of each batch).
+ * Times `o.warmup + o.steps` training steps on synthetic batches in this process: the trainer's own session and
+ * step (trainStep: estimator → synth → spectral loss → gradients → Adam; with devices 2 a worker thread of the
+ * trainer's GradientWorkers computes a share of each batch).
  * @param cliUrl URL of this CLI's entry (for the worker thread of devices 2)
  */
 export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise<TrainBenchResult> {
-  const { composeConfig, lossWeights } = await import('../train/config');
+  const { composeConfig } = await import('../train/config');
   const { initBackend } = await import('../train/backend');
-  const { graphFromConfig, TrainModel } = await import('../train/model');
-  const { lossAndGrads } = await import('../train/step');
-  const { Adam } = await import('../train/trainer');
-  const { GradientWorkers: Workers, layoutOf, wasmHeapBytes } = await import('../train/parallel');
+  const { TrainSession } = await import('../train/session');
+  const { GradientWorkers: Workers, trainStep, wasmHeapBytes } = await import('../train/parallel');
   const { syntheticBatch } = await import('../train/synthetic-batch');
-  const composed = composeConfig({ overrides: trainOverrides(o) });
-  const c = composed.config;
+  const c = composeConfig({ overrides: trainOverrides(o) }).config;
   const backend = await initBackend(c.backend as 'auto');
   const tf = backend.tf;
-  const graph = graphFromConfig(c);
-  const model = await TrainModel.create(tf, graph, { seed: c.seed });
-  const vars = model.variables();
-  const adam = new Adam(tf, vars, c.model.lr);
+  const session = await TrainSession.create(tf, c, BENCH_SLICES);
+  const batchOf = (indices: number[]) => syntheticBatch(c, indices);
   const B = c.batch_size;
   const devices = B > 1 ? o.devices : 1;
   let pool: GradientWorkers | null = null;
-  if (devices > 1) {
-    if (!cliUrl) throw new Error('devices 2 needs the CLI entry URL');
-    const { layout, length } = layoutOf(model.shapes());
-    // the worker runs this CLI (`bench --train-worker`), which runs the trainer's workerMain on synthetic batches
-    pool = await Workers.start(1, { composed, backend: c.backend as 'auto', dbPath: null, layout, weightsLength: length },
-      { url: cliUrl, call: "m.main(['bench', '--train-worker'])" });
-  }
-  const syncWeights = (): void => {
-    if (pool) for (const [k, v] of Object.entries(vars)) pool.weightViews[k].set(v.dataSync() as Float32Array);
-  };
-  syncWeights();
   const wall: number[] = [];
   const cpu: number[] = [];
   let loss = NaN;
   try {
+    if (devices > 1) {
+      if (!cliUrl) throw new Error('devices 2 needs the CLI entry URL');
+      // the worker runs this CLI (`bench --train-worker`), which runs the trainer's workerMain on synthetic batches
+      pool = await Workers.start(devices - 1, session, null, { url: cliUrl, call: "m.main(['bench', '--train-worker'])" });
+    }
     for (let step = 0; step < o.warmup + o.steps; step++) {
-      const idx = Array.from({ length: B }, (_, i) => step * B + i);
-      const weights = lossWeights(c, step);
-      const noiseSeed = 1000 + step;
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      const r = pool
-        ? await pool.lossAndGrads(tf, idx, noiseSeed, weights, (ix: number[], seed: number) => lossAndGrads(tf, model, c, syntheticBatch(c, ix), weights, seed))
-        : lossAndGrads(tf, model, c, syntheticBatch(c, idx), weights, noiseSeed);
-      loss = r.total;
-      const g = r.grads;
-      adam.apply(g);
-      for (const t of Object.values(g)) t.dispose();
-      syncWeights();
+      loss = (await trainStep(session, batchOf, pool)).total;
       const dt = (performance.now() - t0) / 1000;
       const du = process.cpuUsage(c0);
       if (step >= o.warmup) { wall.push(dt); cpu.push((du.user + du.system) / 1e6); }
@@ -301,6 +284,7 @@ export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise
       heap = theirs === null ? null : heap + theirs;
     }
     const mb = (bytes: number): number => round(bytes / (1 << 20), 1);
+    const { graph } = session;
     return {
       backend: backend.name,
       devices,
@@ -322,8 +306,7 @@ export async function trainBench(o: TrainBenchOptions, cliUrl?: string): Promise
     };
   } finally {
     await pool?.close();
-    adam.dispose();
-    model.dispose();
+    session.dispose();
   }
 }
 

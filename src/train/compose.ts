@@ -1,7 +1,8 @@
 /**
  * Training configuration: hydra-like composition of the YAML groups shipped in `configs/` (the seed's
  * `configs/config.yaml` and its groups trainer, model, data, synth, loss; optional exp), command-line
- * overrides (`key=value`, `+key=value`, `~key`, `synth=hpn`), `${...}` interpolation, and validation with zod.
+ * overrides (`key=value`, `+key=value`, `~key`, `synth=hpn`) and `${...}` interpolation, validated by the schema
+ * (config-schema.ts).
  *
  * Every key of the seed's configs is accepted: applied where it means something here, acknowledged in one
  * note line where it does not (`trainer.gpus`, `num_workers`, ...). Keys that exist in neither are refused
@@ -12,123 +13,11 @@
  * page (web.ts gives it the shipped configs embedded in the build).
  */
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { acknowledge, describeValue, isSchemaKey, knownKeys, validateConfig, type TrainConfig } from './config-schema';
 import { resolveInterpolations } from './interpolate';
 import { ConfigError, parseOverride, parseValue, type Override } from './overrides';
 import { suggest } from './suggest';
 
-export { ConfigError } from './overrides';
-
-/** Metric names as the seed logs them (usable as `monitor`). */
-export const METRIC_NAMES = [
-  'val_0/spec', 'val_0/lsd', 'val_0/sc', 'val_0/loud', 'val_0/mfcc_l1', 'train/spec', 'train/total',
-] as const;
-
-const posInt = z.number().int().positive();
-const nonNegInt = z.number().int().min(0);
-const finite = z.number().refine((v) => Number.isFinite(v), { message: 'must be a finite number' });
-
-const LinearSchedule = z.strictObject({
-  type: z.literal('linear'),
-  start: nonNegInt,
-  warm: nonNegInt,
-  start_v: finite,
-  end_v: finite,
-});
-/** One loss weight schedule: a constant, or the seed's linear anneal (schedules.py). */
-export type LossSchedule = number | z.infer<typeof LinearSchedule>;
-
-const SpectralLossSchema = z.strictObject({
-  _target_: z.string().default('diffsynth.loss.SpectralLoss'),
-  fft_sizes: z.array(posInt.min(2)).min(1).default([64, 128, 256, 512, 1024, 2048]),
-  hop_lengths: z.array(posInt).nullable().default(null),
-  win_lengths: z.array(posInt).nullable().default(null),
-  mag_w: finite.min(0).default(1),
-  log_mag_w: finite.min(0).default(1),
-  fro_w: finite.min(0).default(0),
-});
-
-const DagNodeSchema = z.strictObject({
-  config: z.record(z.string(), z.unknown()),
-  connections: z.record(z.string(), z.string()),
-});
-
-const TrainerSchema = z.strictObject({
-  _target_: z.string().default('pytorch_lightning.Trainer'),
-  max_epochs: z.number().int().min(-1).nullable().default(-1),
-  max_steps: z.number().int().min(-1).default(100000),
-  gradient_clip_val: finite.min(0).nullable().default(0),
-  gpus: z.union([z.number().int().min(-1), z.string(), z.array(z.number().int())]).nullable().default(1),
-  num_nodes: posInt.default(1),
-  benchmark: z.boolean().nullable().default(false),
-  overfit_batches: finite.min(0).default(0),
-  limit_train_batches: finite.positive().nullable().default(1),
-  auto_lr_find: z.union([z.boolean(), z.string()]).default(false),
-  check_val_every_n_epoch: posInt.nullable().default(10),
-  min_epochs: nonNegInt.nullable().default(1),
-  log_every_n_steps: posInt.default(50),
-  max_time: z.union([z.string(), z.record(z.string(), z.number())]).nullable().default(null),
-  // ours (Lightning names)
-  val_check_interval: posInt.nullable().default(null),
-  limit_val_batches: finite.positive().nullable().default(1),
-  devices: z.union([posInt, z.literal('auto')]).default(1),
-});
-
-const ConfigSchema = z.strictObject({
-  name: z.string().min(1).nullable().default(null),
-  sample_rate: posInt.default(48000),
-  ckpt_nepochs: posInt.nullable().default(null),
-  ckpt_nsteps: posInt.nullable().default(10000),
-  batch_size: posInt.default(16),
-  seed: z.number().int().default(0),
-  num_workers: nonNegInt.default(8),
-  ckpt: z.string().min(1).nullable().default(null),
-  monitor: z.enum(METRIC_NAMES).default('val_0/lsd'),
-  backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'),
-  trainer: TrainerSchema,
-  model: z.strictObject({
-    lr: finite.positive().default(1e-4),
-    estimator: z.strictObject({
-      _target_: z.string().default('diffsynth.estimator.EstimatorFL'),
-      hidden_size: posInt.default(512),
-    }),
-    sample_rate: posInt,
-  }),
-  data: z.strictObject({
-    _target_: z.string().default('diffsynth.data.SliceDataset'),
-    raw_dir: z.string().min(1).nullable().default(null),
-    db_path: z.string().min(1).nullable().default(null),
-    sample_rate: posInt,
-    length: finite.positive().default(1),
-    frame_rate: posInt.default(50),
-    f0_range: z.tuple([finite.positive(), finite.positive()]).default([32, 2000]),
-    f0_viterbi: z.boolean().default(true),
-    f0_tracker: z.enum(['offline', 'stream']).default('offline'),
-  }),
-  synth: z.strictObject({
-    name: z.string().default('synth'),
-    dag: z.record(z.string(), DagNodeSchema),
-    conditioned: z.array(z.string()).default(['f0']),
-    noise_design: z.enum(['linear-phase', 'seed']).default('linear-phase'),
-  }),
-  loss: z.strictObject({
-    losses: z.record(z.string(), SpectralLossSchema),
-    sched: z.record(z.string(), z.union([finite, LinearSchedule, z.string()])),
-  }),
-  hydra: z
-    .strictObject({
-      job: z.strictObject({ chdir: z.boolean().nullable().default(true), name: z.string().optional(), num: z.number().int().optional() }).default({ chdir: true }),
-      run: z.strictObject({ dir: z.string() }).optional(),
-      sweep: z.strictObject({ dir: z.string(), subdir: z.union([z.string(), z.number()]) }).optional(),
-      output_subdir: z.string().nullable().optional(),
-      verbose: z.union([z.boolean(), z.string(), z.array(z.string())]).optional(),
-    }),
-});
-
-/** The validated training configuration (seed key names; paths made absolute against the start directory). */
-export type TrainConfig = z.infer<typeof ConfigSchema> & { name: string };
-
-/** Groups of the primary config's defaults list. */
 const OPTUNA_MESSAGE =
   'the optuna sweeper is not supported: run a grid sweep with -m and comma lists instead, ' +
   'e.g. `ddsp-stream train -m model.lr=1e-4,3e-4,1e-3 model.estimator.hidden_size=256,512`';
@@ -300,97 +189,6 @@ function deletePath(tree: Tree, path: string[]): boolean {
   return true;
 }
 
-/** Every dotted key path present in a tree. */
-export function treeKeys(tree: unknown, prefix = ''): string[] {
-  const out: string[] = [];
-  if (!isDict(tree)) return out;
-  for (const [k, v] of Object.entries(tree)) {
-    const p = prefix ? `${prefix}.${k}` : k;
-    out.push(p);
-    out.push(...treeKeys(v, p));
-  }
-  return out;
-}
-
-/** Keys the schema knows beyond what the YAML holds (defaults of our own, optional Lightning ones). */
-const SCHEMA_ONLY_KEYS = [
-  'backend', 'trainer.val_check_interval', 'trainer.limit_val_batches', 'trainer.devices', 'data.f0_tracker',
-  'synth.noise_design', 'hydra.job.name', 'hydra.job.num', 'hydra.output_subdir', 'hydra.verbose',
-];
-
-function isSchemaKey(path: string): boolean {
-  if (SCHEMA_ONLY_KEYS.includes(path)) return true;
-  if (/^loss\.losses\.[^.]+\.fro_w$/.test(path)) return true;
-  return false;
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (v === undefined) return 'nothing';
-  try { return JSON.stringify(v); } catch { return String(v); }
-}
-
-function valueAt(tree: unknown, path: PropertyKey[]): unknown {
-  let node: unknown = tree;
-  for (const p of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<PropertyKey, unknown>)[p as string];
-  }
-  return node;
-}
-
-/** Turns zod issues into one clear message per problem, naming the key. */
-function formatIssues(issues: z.core.$ZodIssue[], tree: Tree): string {
-  const lines: string[] = [];
-  const known = [...treeKeys(tree), ...SCHEMA_ONLY_KEYS];
-  for (const issue of issues) {
-    const key = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) {
-        const full = key ? `${key}.${k}` : k;
-        const hint = suggest(full, known.filter((c) => c !== full));
-        lines.push(`unknown config key '${full}'${hint ? ` — did you mean '${hint}'?` : ''}`);
-      }
-      continue;
-    }
-    const got = valueAt(tree, issue.path);
-    let what: string;
-    switch (issue.code) {
-      case 'invalid_type':
-        what = got === undefined ? `is missing (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${describe(got)}`;
-        break;
-      case 'too_small':
-        what = Array.isArray(got) ? `needs at least ${issue.minimum} entries` :
-          `must be ${issue.inclusive ? '≥' : '>'} ${issue.minimum}, got ${describe(got)}`;
-        break;
-      case 'too_big':
-        what = `must be ${issue.inclusive ? '≤' : '<'} ${issue.maximum}, got ${describe(got)}`;
-        break;
-      case 'invalid_value':
-        what = `must be one of ${issue.values.map((v) => describe(v)).join(', ')}, got ${describe(got)}`;
-        break;
-      case 'invalid_union':
-        what = `has an invalid value ${describe(got)}`;
-        break;
-      default:
-        what = `${issue.message}${got !== undefined ? `, got ${describe(got)}` : ''}`;
-    }
-    lines.push(`config key '${key}' ${what}`);
-  }
-  return lines.join('\n');
-}
-
-function article(expected: string): string {
-  if (expected === 'int') return 'an integer';
-  if (expected === 'number') return 'a number';
-  if (expected === 'boolean') return 'true or false';
-  if (expected === 'string') return 'a string';
-  if (expected === 'array') return 'a list';
-  if (expected === 'object') return 'a mapping';
-  if (expected === 'tuple') return 'a list';
-  return expected;
-}
-
 /** The groups a user may select on the command line. */
 function groupKeys(defaults: unknown[]): string[] {
   const out: string[] = [];
@@ -430,7 +228,7 @@ export function composeWith(host: ConfigHost, opts: ComposeSettings = {}): Compo
   for (const d of defaults) {
     if (d === '_self_') { order.push('_self_'); continue; }
     if (typeof d === 'string') { order.push(stripYaml(d)); selection[stripYaml(d)] = null; continue; }
-    if (!isDict(d)) throw new ConfigError(`${primaryFile}: cannot read defaults entry ${describe(d)}`);
+    if (!isDict(d)) throw new ConfigError(`${primaryFile}: cannot read defaults entry ${describeValue(d)}`);
     for (const [g, opt] of Object.entries(d)) {
       order.push(g);
       selection[g] = opt === null ? null : stripYaml(String(opt));
@@ -509,19 +307,18 @@ export function composeWith(host: ConfigHost, opts: ComposeSettings = {}): Compo
   }
 
   // 3. value overrides
-  const knownForHint = () => [...treeKeys(tree), ...SCHEMA_ONLY_KEYS];
   for (const o of cliValues) {
     const path = o.key.split('.');
     if (o.kind === 'delete') {
       if (!deletePath(tree, path)) {
-        const hint = suggest(o.key, knownForHint());
+        const hint = suggest(o.key, knownKeys(tree));
         throw new ConfigError(`cannot delete '${o.key}': no such key${hint ? ` — did you mean '${hint}'?` : ''}`, o.key);
       }
       continue;
     }
     const exists = hasPath(tree, path);
     if (o.kind === 'set' && !exists && !isSchemaKey(o.key)) {
-      const hint = suggest(o.key, knownForHint());
+      const hint = suggest(o.key, knownKeys(tree));
       throw new ConfigError(`unknown config key '${o.key}'${hint ? ` — did you mean '${hint}'?` : ''}`, o.key);
     }
     if (o.kind === 'add' && exists) {
@@ -553,10 +350,7 @@ export function composeWith(host: ConfigHost, opts: ComposeSettings = {}): Compo
   }
 
   // 5. validation
-  const parsed = ConfigSchema.safeParse(resolved);
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues, resolved));
-  const config = parsed.data as TrainConfig;
-  crossCheck(config);
+  const config = validateConfig(resolved);
 
   // 6. paths as the host wants them (Node: against the start directory; no chdir, unlike hydra)
   const abs = (p: string | null) => (p === null ? null : host.absolute(p));
@@ -565,107 +359,4 @@ export function composeWith(host: ConfigHost, opts: ComposeSettings = {}): Compo
   config.ckpt = abs(config.ckpt);
   acknowledge(config, notes);
   return { config, resolved: resolved as Record<string, unknown>, groups: { ...selection }, notes };
-}
-
-function crossCheck(c: TrainConfig): void {
-  const err = (key: string, msg: string) => { throw new ConfigError(`config key '${key}' ${msg}`, key); };
-  if (c.data.sample_rate !== c.sample_rate) {
-    err('data.sample_rate', `(${c.data.sample_rate}) differs from sample_rate (${c.sample_rate}): set sample_rate=${c.data.sample_rate} instead (data, model and synth follow it)`);
-  }
-  if (c.model.sample_rate !== c.sample_rate) {
-    err('model.sample_rate', `(${c.model.sample_rate}) differs from sample_rate (${c.sample_rate}): set sample_rate=${c.model.sample_rate} instead`);
-  }
-  if (c.data.sample_rate % c.data.frame_rate !== 0) {
-    err('data.frame_rate', `(${c.data.frame_rate}) must divide data.sample_rate (${c.data.sample_rate}) into a whole hop`);
-  }
-  const nFrames = c.data.length * c.data.frame_rate;
-  if (Math.abs(nFrames - Math.round(nFrames)) > 1e-9 || Math.round(nFrames) < 1) {
-    err('data.length', `(${c.data.length} s) must hold a whole number of frames at data.frame_rate=${c.data.frame_rate}`);
-  }
-  const [lo, hi] = c.data.f0_range;
-  if (!(lo < hi)) err('data.f0_range', `must be [low, high] with low < high, got [${lo}, ${hi}]`);
-  if (hi >= c.sample_rate / 2) err('data.f0_range', `high end (${hi} Hz) must be below half the sample rate`);
-  if (!/(^|\.)EstimatorFL$/.test(c.model.estimator._target_)) {
-    err('model.estimator._target_', `must be diffsynth.estimator.EstimatorFL (the only estimator here), got '${c.model.estimator._target_}'`);
-  }
-  if (!/(^|\.)SliceDataset$/.test(c.data._target_)) {
-    err('data._target_', `must be diffsynth.data.SliceDataset (the only dataset here), got '${c.data._target_}'`);
-  }
-  const losses = Object.keys(c.loss.losses);
-  if (losses.length === 0) err('loss.losses', 'needs at least one loss');
-  for (const [name, l] of Object.entries(c.loss.losses)) {
-    if (!/(^|\.)SpectralLoss$/.test(l._target_)) {
-      err(`loss.losses.${name}._target_`, `must be diffsynth.loss.SpectralLoss (the only loss here), got '${l._target_}'`);
-    }
-    for (const k of ['hop_lengths', 'win_lengths'] as const) {
-      const v = l[k];
-      if (v !== null && v.length !== l.fft_sizes.length) {
-        err(`loss.losses.${name}.${k}`, `needs one entry per fft size (${l.fft_sizes.length}), got ${v.length}`);
-      }
-    }
-    if (l.win_lengths) l.win_lengths.forEach((w, i) => { if (w > l.fft_sizes[i]) err(`loss.losses.${name}.win_lengths`, `entry ${w} is longer than its fft size ${l.fft_sizes[i]}`); });
-    if (l.mag_w + l.log_mag_w + l.fro_w <= 0) err(`loss.losses.${name}`, 'has all weights (mag_w, log_mag_w, fro_w) at 0');
-  }
-  for (const name of losses) {
-    if (!(name in c.loss.sched)) err(`loss.sched.${name}`, `is missing: every loss needs a weight (e.g. loss.sched.${name}=1.0)`);
-  }
-  for (const [name, s] of Object.entries(c.loss.sched)) {
-    if (name === 'name') continue;
-    if (typeof s === 'string') err(`loss.sched.${name}`, `must be a number or {type: linear, start, warm, start_v, end_v}, got '${s}'`);
-    if (!losses.includes(name)) {
-      const hint = suggest(name, losses);
-      err(`loss.sched.${name}`, `names no loss${hint ? ` — did you mean '${hint}'?` : ''} (losses: ${losses.join(', ')})`);
-    }
-  }
-  if (Object.keys(c.synth.dag).length === 0) err('synth.dag', 'needs at least one module');
-}
-
-/** Seed keys accepted without an effect here: one note line listing those set to something that would matter. */
-function acknowledge(c: TrainConfig, notes: string[]): void {
-  const items: string[] = [];
-  const t = c.trainer;
-  if (t.gpus !== 0 && t.gpus !== null) items.push(`trainer.gpus=${describe(t.gpus)} (training runs on the CPU with tfjs)`);
-  if (c.num_workers !== 0) items.push(`num_workers=${c.num_workers} (data loads in-process; trainer.devices=2 uses a second core)`);
-  if (t.num_nodes !== 1) items.push(`trainer.num_nodes=${t.num_nodes} (one machine)`);
-  if (t.benchmark) items.push('trainer.benchmark=true (cuDNN only)');
-  if (t.auto_lr_find !== false) items.push(`trainer.auto_lr_find=${describe(t.auto_lr_find)} (not supported; model.lr is used)`);
-  if (t.min_epochs !== null && t.min_epochs > 1) items.push(`trainer.min_epochs=${t.min_epochs} (matters only with early stopping)`);
-  if (c.hydra.job.chdir) items.push('hydra.job.chdir=true (no chdir: relative paths resolve against the start directory)');
-  if (items.length) notes.push(`accepted, no effect here: ${items.join('; ')}`);
-}
-
-/** Loss weight of `name` at `step` (the seed's schedules.linear_anneal, guarded against warm = 0). */
-export function lossWeight(s: LossSchedule, step: number): number {
-  if (typeof s === 'number') return s;
-  const l = Math.max(step - s.start, 0);
-  const denom = Math.max(s.warm, l);
-  const frac = denom === 0 ? 1 : l / denom;
-  return (s.end_v - s.start_v) * frac + s.start_v;
-}
-
-/** All loss weights at `step`, keyed by loss name. */
-export function lossWeights(c: TrainConfig, step: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const name of Object.keys(c.loss.losses)) out[name] = lossWeight(c.loss.sched[name] as LossSchedule, step);
-  return out;
-}
-
-/** Parses trainer.max_time ("DD:HH:MM:SS", "HH:MM:SS" or {days, hours, minutes, seconds}) into seconds; null = none. */
-export function maxTimeSeconds(v: TrainConfig['trainer']['max_time']): number | null {
-  if (v === null) return null;
-  if (typeof v === 'string') {
-    const parts = v.split(':').map(Number);
-    if (parts.length < 1 || parts.length > 4 || parts.some((p) => !Number.isFinite(p) || p < 0)) {
-      throw new ConfigError(`config key 'trainer.max_time' must be "DD:HH:MM:SS", got '${v}'`, 'trainer.max_time');
-    }
-    const mult = [1, 60, 3600, 86400];
-    return parts.reverse().reduce((acc, p, i) => acc + p * mult[i], 0);
-  }
-  const known: Record<string, number> = { days: 86400, hours: 3600, minutes: 60, seconds: 1 };
-  let s = 0;
-  for (const [k, n] of Object.entries(v)) {
-    if (!(k in known)) throw new ConfigError(`config key 'trainer.max_time.${k}' is unknown (days, hours, minutes, seconds)`, `trainer.max_time.${k}`);
-    s += n * known[k];
-  }
-  return s;
 }

@@ -1,17 +1,19 @@
 /**
  * Training configuration in Node: {@link composeConfig} composes the YAML configs shipped in `configs/` (plus a
  * user's --config-dir) read from disk, with paths resolved against the start directory and `${oc.env:...}` read
- * from the process environment. The composition itself, the schema and the loss schedules are in compose.ts,
- * which touches no file system (a web page composes from the configs embedded in the build).
+ * from the process environment. The composition itself (compose.ts), the schema (config-schema.ts) and the loss
+ * schedules (schedules.ts) touch no file system (a web page composes from the configs embedded in the build).
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeWith, type ComposeSettings, type ComposedConfig, type ConfigSource } from './compose';
 
+export { ConfigError } from './overrides';
+export { METRIC_NAMES, treeKeys, maxTimeSeconds, type TrainConfig, type LossSchedule } from './config-schema';
+export { lossWeight, lossWeights } from './schedules';
 export {
-  METRIC_NAMES, ConfigError, treeKeys, lossWeight, lossWeights, maxTimeSeconds, composeWith, memoryConfigSource,
-  type TrainConfig, type LossSchedule, type ComposedConfig, type ComposeSettings, type ConfigSource, type ConfigHost,
+  composeWith, memoryConfigSource, type ComposedConfig, type ComposeSettings, type ConfigSource, type ConfigHost,
 } from './compose';
 
 /** Where the shipped YAML configs live (`configs/` at the package root). */

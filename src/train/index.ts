@@ -20,9 +20,10 @@ export {
 } from './config';
 export { parseOverride, parseValue, type Override } from './overrides';
 export { expandSweep, formatTable, type SweepJob } from './sweep';
-export { train, splitIndices, batchesPerEpoch, Adam, ADAM, type TrainOptions, type TrainResult } from './trainer';
+export { train, type TrainOptions, type TrainResult } from './trainer';
+export { Adam, ADAM } from './adam';
 export {
-  TrainSession, checkLossSupported, renderBatch, type LoopState, type StepPlan, type StepReport, type SessionState,
+  TrainSession, splitIndices, batchesPerEpoch, renderBatch, type LoopState, type StepPlan, type StepReport, type SessionState,
   type SessionRestore,
 } from './session';
 export {

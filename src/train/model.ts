@@ -4,12 +4,12 @@
  * the seed's PyTorch state_dict (`estimator.<name>`, `synth.processors.<i>.ir`).
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import { synthFromSeedDag, paramCount, type SynthConfig } from '../synth/graph';
+import { paramCount, type SynthConfig } from '../synth/graph';
 import { synthForward } from '../synth/graph.grad';
 import { estimatorSpec, type EstimatorSpec } from '../estimator/network';
 import type { EstimatorTF } from '../estimator/tf';
 import { FORMAT_VERSION, type DDSPModel } from '../model/model-file';
-import { ConfigError, type TrainConfig } from './compose';
+import { synthOfConfig, type TrainConfig } from './config-schema';
 import { Rng } from './rng';
 import type { TensorMap } from './checkpoint';
 
@@ -30,19 +30,10 @@ export interface ModelGraph {
 
 /** Builds the model graph a config describes. Throws ConfigError for a synth the library cannot train. */
 export function graphFromConfig(c: TrainConfig): ModelGraph {
-  let synth: SynthConfig;
-  try {
-    synth = synthFromSeedDag(c.synth.dag, { sampleRate: c.sample_rate, design: c.synth.noise_design, name: c.synth.name,
-      conditioned: c.synth.conditioned });
-  } catch (e) {
-    throw new ConfigError(`config key 'synth.dag': ${(e as Error).message.replace(/^synthFromSeedDag: /, '')}`, 'synth.dag');
-  }
+  const synth = synthOfConfig(c);
   const P = paramCount(synth);
   const estimator = estimatorSpec(P, c.model.estimator.hidden_size);
   const irIndex = synth.nodes.findIndex((n) => n.type === 'IRReverb');
-  if (synth.nodes.filter((n) => n.type === 'IRReverb').length > 1) {
-    throw new ConfigError("config key 'synth.dag': at most one IRReverb module can be trained", 'synth.dag');
-  }
   const irNode = irIndex >= 0 ? (synth.nodes[irIndex] as { irLength: number }) : null;
   return {
     sampleRate: c.sample_rate,

@@ -9,7 +9,7 @@
  *
  * The worker runs this library's own code: the built `dist/train.js` (its `workerMain`), or, from TypeScript
  * sources (tests), a bundle esbuild makes on the fly; `ddsp-stream bench` starts its workers through the CLI entry
- * instead, with synthetic batches (no database).
+ * instead, with synthetic batches (no database). {@link trainStep} is the step the trainer and the benchmark run.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -17,9 +17,10 @@ import { writeFileAtomic } from './checkpoint';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { ComposedConfig } from './config';
+import type { TrainConfig } from './config-schema';
 import { gradientHookUrl, type BackendChoice } from './backend';
 import { shareIndices, type StepResult } from './step';
+import type { TrainSession, StepReport } from './session';
 import type { Batch } from './slices';
 
 /** One tensor's place in a shared buffer. */
@@ -27,8 +28,7 @@ export interface SlotLayout { name: string; shape: number[]; offset: number; len
 
 /** What a worker needs to start. */
 export interface WorkerInit {
-  composed: ComposedConfig;
-  backend: BackendChoice;
+  config: TrainConfig;
   /** The prepared database the batches come from; null: synthetic batches (syntheticBatch, for bench). */
   dbPath: string | null;
   layout: SlotLayout[];
@@ -118,26 +118,29 @@ export class GradientWorkers {
   get size(): number { return this.workers.length; }
 
   /**
-   * Starts `n` workers (each builds the same model and opens the database).
+   * Starts `n` workers for `session` (each builds the same model from its config and opens the database) and hands
+   * them the session's weights.
+   * @param dbPath the prepared database; null: synthetic batches (bench)
+   * @param entry how a worker loads {@link workerMain} (default: this library's entry)
    * @throws Error when a worker fails to start
    */
-  static async start(n: number, init: Omit<WorkerInit, 'grads' | 'weights'> & { weightsLength: number },
-    entry?: WorkerEntry): Promise<GradientWorkers> {
+  static async start(n: number, session: TrainSession, dbPath: string | null, entry?: WorkerEntry): Promise<GradientWorkers> {
     const { Worker } = await import('node:worker_threads');
     const { url, call } = entry ?? { url: await workerModuleUrl(), call: 'm.workerMain()' };
-    const weights = new SharedArrayBuffer(init.weightsLength * 4);
+    const { layout, length } = layoutOf(session.model.shapes());
+    const weights = new SharedArrayBuffer(length * 4);
     const weightViews: Record<string, Float32Array> = {};
-    for (const s of init.layout) weightViews[s.name] = new Float32Array(weights, s.offset * 4, s.length);
+    for (const s of layout) weightViews[s.name] = new Float32Array(weights, s.offset * 4, s.length);
     const workers: import('node:worker_threads').Worker[] = [];
     const gradViews: Record<string, Float32Array>[] = [];
     const pending: Array<((r: WorkerReply) => void) | null> = [];
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
-      const grads = new SharedArrayBuffer(init.weightsLength * 4);
+      const grads = new SharedArrayBuffer(length * 4);
       const views: Record<string, Float32Array> = {};
-      for (const s of init.layout) views[s.name] = new Float32Array(grads, s.offset * 4, s.length);
+      for (const s of layout) views[s.name] = new Float32Array(grads, s.offset * 4, s.length);
       gradViews.push(views);
-      const data: WorkerInit = { composed: init.composed, backend: init.backend, dbPath: init.dbPath, layout: init.layout, weights, grads };
+      const data: WorkerInit = { config: session.config, dbPath, layout, weights, grads };
       // the gradient hook first: a bundle may import tfjs's gradients at its top level (see backend.ts). Dynamic
       // imports only: the eval'd code is CommonJS or ESM depending on the process's --input-type
       const code = `import('node:module').then((mod) => { mod.register(${JSON.stringify(gradientHookUrl())}); ` +
@@ -166,7 +169,13 @@ export class GradientWorkers {
       w.on('message', (m: WorkerReply) => { const cb = pool.pending[i]; pool.pending[i] = null; cb?.(m); });
       w.on('error', (e) => { const cb = pool.pending[i]; pool.pending[i] = null; cb?.({ type: 'error', message: e.message }); });
     });
+    pool.setWeights(session);
     return pool;
+  }
+
+  /** Writes the session's current weights where the workers read them before each share. */
+  setWeights(session: TrainSession): void {
+    for (const [k, v] of Object.entries(session.model.variables())) this.weightViews[k].set(v.dataSync() as Float32Array);
   }
 
   /** Sends a request to worker `i` and resolves with its answer (rejects on an error). */
@@ -238,6 +247,22 @@ export class GradientWorkers {
   }
 }
 
+/**
+ * One training step of `session` on the batch it plans (`batchOf` reads it): with a pool, shares 1.. in the
+ * workers and share 0 here, and the workers get the updated weights. The step of the trainer and of the benchmark.
+ * @throws Error when the loss is not finite or a worker fails
+ */
+export async function trainStep(session: TrainSession, batchOf: (indices: number[]) => Batch,
+  pool: GradientWorkers | null): Promise<StepReport> {
+  const plan = session.plan();
+  if (!pool) return session.applyStep(plan, session.lossAndGrads(batchOf(plan.indices), plan));
+  const r = await pool.lossAndGrads(session.tf, plan.indices, plan.noiseSeed, plan.weights,
+    (ix, seed) => session.lossAndGrads(batchOf(ix), plan, seed));
+  const report = session.applyStep(plan, r);
+  pool.setWeights(session);
+  return report;
+}
+
 /** Worker thread body: builds the model, then answers step requests until terminated. */
 export async function workerMain(): Promise<void> {
   const { parentPort, workerData } = await import('node:worker_threads');
@@ -246,8 +271,8 @@ export async function workerMain(): Promise<void> {
   const { initBackend } = await import('./backend');
   const { graphFromConfig, TrainModel } = await import('./model');
   const { lossAndGrads } = await import('./step');
-  const { tf } = await initBackend(init.backend === 'auto' ? 'auto' : init.backend);
-  const c = init.composed.config;
+  const c = init.config;
+  const { tf } = await initBackend(c.backend as BackendChoice);
   const model = await TrainModel.create(tf, graphFromConfig(c), { seed: c.seed });
   let batchOf: (indices: number[]) => Batch;
   if (init.dbPath === null) {

@@ -17,18 +17,17 @@
  * validated.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import { ConfigError, lossWeights, maxTimeSeconds, type TrainConfig } from './compose';
+import { maxTimeSeconds, type TrainConfig } from './config-schema';
+import { lossWeights } from './schedules';
 import type { Batch } from './slices';
 import type { AdamState, TensorMap } from './checkpoint';
+import { Adam } from './adam';
 import { permutation } from './rng';
 import { TrainModel, graphFromConfig, type ModelGraph } from './model';
 import { lossAndGrads, type StepResult } from './step';
 import { validationMetrics, multiScaleSpectralLoss } from '../dsp/spectral';
 
 type TF = typeof tfc;
-
-/** Adam hyper-parameters (PyTorch defaults; note eps 1e-8, not tfjs's 1e-7). */
-export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
 
 /** Salt of the train/validation split draw. */
 const SPLIT_SALT = 0x5b17;
@@ -66,90 +65,6 @@ function noiseSeedFor(seed: number, step: number): number {
   let h = Math.imul((seed ^ NOISE_SALT) >>> 0, 0x9e3779b1) ^ Math.imul(step >>> 0, 0x85ebca77);
   h = Math.imul(h ^ (h >>> 15), 0xc2b2ae3d);
   return (h ^ (h >>> 13)) >>> 0 & 0x3fffffff;
-}
-
-/**
- * Refuses loss settings the tfjs loss does not implement, naming the key.
- * @throws ConfigError
- */
-export function checkLossSupported(c: TrainConfig): void {
-  for (const [name, l] of Object.entries(c.loss.losses)) {
-    const key = `loss.losses.${name}`;
-    if (l.hop_lengths !== null) throw new ConfigError(`config key '${key}.hop_lengths': only null (hop = fft size / 4) is supported`, `${key}.hop_lengths`);
-    if (l.win_lengths !== null) throw new ConfigError(`config key '${key}.win_lengths': only null (window = fft size) is supported`, `${key}.win_lengths`);
-    if (l.fro_w !== 0) throw new ConfigError(`config key '${key}.fro_w': only 0 is supported`, `${key}.fro_w`);
-    if (l.mag_w !== l.log_mag_w) {
-      throw new ConfigError(`config key '${key}.mag_w' (${l.mag_w}) must equal log_mag_w (${l.log_mag_w}): the loss weighs both terms equally`, `${key}.mag_w`);
-    }
-  }
-}
-
-/** PyTorch's Adam on tfjs variables. */
-export class Adam {
-  step = 0;
-  readonly m: Record<string, tfc.Variable> = {};
-  readonly v: Record<string, tfc.Variable> = {};
-  constructor(private tf: TF, private vars: Record<string, tfc.Variable>, public lr: number,
-    readonly beta1 = ADAM.beta1, readonly beta2 = ADAM.beta2, readonly eps = ADAM.eps) {
-    for (const [k, x] of Object.entries(vars)) {
-      this.m[k] = tf.variable(tf.zerosLike(x), false);
-      this.v[k] = tf.variable(tf.zerosLike(x), false);
-    }
-  }
-
-  /** One update: m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps). */
-  apply(grads: Record<string, tfc.Tensor>): void {
-    const tf = this.tf;
-    this.step++;
-    const bc1 = 1 - Math.pow(this.beta1, this.step);
-    const bc2 = 1 - Math.pow(this.beta2, this.step);
-    const stepSize = this.lr / bc1;
-    const sqrtBc2 = Math.sqrt(bc2);
-    tf.tidy(() => {
-      for (const [k, p] of Object.entries(this.vars)) {
-        const g = grads[k];
-        if (!g) continue;
-        const m = tf.add(tf.mul(this.m[k], this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[k], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.m[k].assign(m);
-        this.v[k].assign(v);
-        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), this.eps);
-        p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)));
-      }
-    });
-  }
-
-  /** Moments and step as plain data. */
-  getState(): AdamState {
-    const dump = (o: Record<string, tfc.Variable>): TensorMap => {
-      const out: TensorMap = {};
-      for (const [k, t] of Object.entries(o)) out[k] = { shape: t.shape.slice(), data: Float32Array.from(t.dataSync() as Float32Array) };
-      return out;
-    };
-    return { step: this.step, m: dump(this.m), v: dump(this.v), lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps };
-  }
-
-  /**
-   * Restores moments (those whose names and shapes match) and the step. Returns the names not restored.
-   */
-  setState(s: Pick<AdamState, 'step' | 'm' | 'v'>): string[] {
-    const tf = this.tf;
-    const skipped: string[] = [];
-    for (const k of Object.keys(this.vars)) {
-      const m = s.m[k];
-      const v = s.v[k];
-      const shape = this.vars[k].shape.join(',');
-      if (!m || !v || m.shape.join(',') !== shape || v.shape.join(',') !== shape) { skipped.push(k); continue; }
-      this.m[k].assign(tf.tensor(m.data, m.shape));
-      this.v[k].assign(tf.tensor(v.data, v.shape));
-    }
-    this.step = s.step;
-    return skipped;
-  }
-
-  dispose(): void {
-    for (const k of Object.keys(this.m)) { this.m[k].dispose(); this.v[k].dispose(); }
-  }
 }
 
 /** Clips gradients to a global L2 norm (torch.nn.utils.clip_grad_norm_, as Lightning's gradient_clip_val). */
@@ -254,11 +169,9 @@ export class TrainSession {
 
   /**
    * Builds the model (the seed's initialisation from config.seed) and Adam for a run over `nSlices` slices.
-   * @throws ConfigError for a synth, loss or trainer.max_time the trainer cannot use
+   * @param config a validated config (composeConfig, composeWith)
    */
   static async create(tf: TF, config: TrainConfig, nSlices: number): Promise<TrainSession> {
-    checkLossSupported(config);
-    maxTimeSeconds(config.trainer.max_time); // throws for a bad value before any tensor exists
     if (nSlices < 1) throw new RangeError('TrainSession: no slices to train on');
     const graph = graphFromConfig(config);
     const model = await TrainModel.create(tf, graph, { seed: config.seed });
@@ -398,7 +311,7 @@ export class TrainSession {
     for (let vb = 0; vb < nValBatches; vb++) {
       const batch = batchOf(val.slice(vb * B, (vb + 1) * B));
       const resyn = renderBatch(this.tf, this.model, batch, VAL_NOISE_SEED + vb);
-      const m = validationMetrics(resyn, batch.audio, batch.size, batch.nSamples, this.graph.sampleRate, 50) as unknown as Record<string, number>;
+      const m = validationMetrics(resyn, batch.audio, batch.size, batch.nSamples, this.graph.sampleRate, this.graph.frameRate) as unknown as Record<string, number>;
       for (const [name, l] of Object.entries(c.loss.losses)) {
         const fft = l.fft_sizes;
         m[name] = fft.join(',') === '64,128,256,512,1024,2048' ? m.spec : multiScaleSpectralLoss(resyn, batch.audio, batch.size, batch.nSamples, fft);

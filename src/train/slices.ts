@@ -14,7 +14,7 @@ import { resample } from '../dsp/resample';
 import { trackPitchOffline } from '../dsp/pyin';
 import { YinTracker, type PitchEstimate } from '../dsp/yin';
 import { loudnessFrames } from '../dsp/loudness';
-import type { TrainConfig } from './compose';
+import type { TrainConfig } from './config-schema';
 
 /** Bumped when the stored features change meaning (forces a rebuild). */
 export const PREP_VERSION = 1;

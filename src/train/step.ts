@@ -3,7 +3,7 @@
  * spectral losses weighted by their schedule. Shared by the main thread and the data-parallel workers.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { TrainConfig } from './compose';
+import type { TrainConfig } from './config-schema';
 import type { Batch } from './dataset';
 import type { TrainModel } from './model';
 import { spectralLossOp } from './loss';

@@ -19,12 +19,9 @@ import { readBatch, type Batch } from './dataset';
 import { EventWriter } from './tensorboard';
 import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, type AdamState, type TensorMap, type TrainState } from './checkpoint';
 import { graphDiff, weightProblems, type ModelGraph } from './model';
-import type { StepResult } from './step';
-import { GradientWorkers, layoutOf } from './parallel';
-import { TrainSession, checkLossSupported, type LoopState } from './session';
+import { GradientWorkers, trainStep } from './parallel';
+import { TrainSession, type LoopState } from './session';
 import { powerSpectrogram, hannWindow } from '../dsp/spectral';
-
-export { Adam, ADAM, splitIndices, batchesPerEpoch } from './session';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -138,7 +135,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const c = o.composed.config;
   const cwd = o.cwd ?? process.cwd();
   for (const n of o.composed.notes) log(`note: ${n}`);
-  checkLossSupported(c);
 
   // data first: a bad data path fails before any tfjs start-up
   if (!c.data.db_path) {
@@ -157,7 +153,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const tf = backend.tf;
   const session = await TrainSession.create(tf, c, nSlices);
   const { model, graph, loop, nBatches, split } = session;
-  const vars = model.variables();
 
   if (c.ckpt) {
     const r = await loadResume(c.ckpt, graph, model.shapes(), log);
@@ -183,15 +178,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   // data-parallel workers (trainer.devices)
   const nDevices = c.trainer.devices === 'auto' ? Math.max(1, Math.min(2, availableParallelism())) : c.trainer.devices;
   let pool: GradientWorkers | null = null;
-  const syncWeights = (): void => {
-    if (!pool) return;
-    for (const [k, v] of Object.entries(vars)) pool.weightViews[k].set(v.dataSync() as Float32Array);
-  };
   if (nDevices > 1 && c.batch_size > 1) {
-    const { layout, length } = layoutOf(model.shapes());
     try {
-      pool = await GradientWorkers.start(nDevices - 1, { composed: o.composed, backend: c.backend as BackendChoice, dbPath: c.data.db_path, layout, weightsLength: length });
-      syncWeights();
+      pool = await GradientWorkers.start(nDevices - 1, session, c.data.db_path);
       log(`devices: ${nDevices} threads, each computing a share of every batch`);
     } catch (e) {
       log(`note: ${(e as Error).message.split('\n')[0]}; training on one thread`);
@@ -249,16 +238,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (o.killAfterSteps !== undefined && loop.step - startStep >= o.killAfterSteps) { killed = true; break; }
 
       const ts = Date.now();
-      const plan = session.plan();
-      let result: StepResult;
-      if (!pool) {
-        result = session.lossAndGrads(batchOf(plan.indices), plan);
-      } else {
-        // data parallel: shares 1.. in the workers, share 0 here
-        result = await pool.lossAndGrads(tf, plan.indices, plan.noiseSeed, plan.weights, (ix, seed) => session.lossAndGrads(batchOf(ix), plan, seed));
-      }
-      const report = session.applyStep(plan, result);
-      if (pool) syncWeights();
+      const report = await trainStep(session, batchOf, pool);
       if (report.logged) tb.scalars(report.logged, loop.step);
 
       const dt = (Date.now() - ts) / 1000;

@@ -32,7 +32,8 @@ import { initWebBackend, WEB_BACKEND_PACKAGES, type WebBackendChoice, type WebBa
 export { initWebBackend, WEB_BACKEND_PACKAGES, type WebBackendChoice, type WebBackendInfo };
 export { ConfigError, PrepareError, TrainSession, batchOfSlices, sliceRecording, prepSettingsFromConfig };
 export type { StepPlan, StepReport, SessionState, SessionRestore, LoopState } from './session';
-export type { ComposedConfig, TrainConfig } from './compose';
+export type { ComposedConfig } from './compose';
+export type { TrainConfig } from './config-schema';
 export type { Batch, Slice, PrepSettings, SlicedFile } from './slices';
 export type { DDSPModel } from '../model/model-file';
 
