@@ -84,6 +84,18 @@ describe('config composition', () => {
     expect(fails('loss.sched.spec={type: linear, start: 0}')).toMatch(/loss.sched.spec/);
   });
 
+  it('refuses, at composition, what the trainer does not implement', () => {
+    expect(fails('loss.losses.spec.hop_lengths=[16,32,64,128,256,512]')).toBe("config key 'loss.losses.spec.hop_lengths': only null (hop = fft size / 4) is supported");
+    expect(fails('loss.losses.spec.win_lengths=[64,128,256,512,1024,2048]')).toBe("config key 'loss.losses.spec.win_lengths': only null (window = fft size) is supported");
+    expect(fails('+loss.losses.spec.fro_w=1')).toBe("config key 'loss.losses.spec.fro_w': only 0 is supported");
+    expect(fails('loss.losses.spec.mag_w=2')).toBe("config key 'loss.losses.spec.mag_w' (2) must equal log_mag_w (1): the loss weighs both terms equally");
+    expect(fails('trainer.max_time=1:x')).toBe(`config key 'trainer.max_time' must be "DD:HH:MM:SS", got '1:x'`);
+    expect(fails('trainer.max_time={weeks: 1}')).toBe("config key 'trainer.max_time.weeks' is unknown (days, hours, minutes, seconds)");
+    expect(fails('+synth.dag.reverb2={config: {_target_: diffsynth.modules.reverb.IRReverb}, connections: {audio: irreverb}}'))
+      .toBe("config key 'synth.dag': at most one IRReverb module can be trained");
+    expect(fails('synth.dag.add.connections.signal_b=nothing')).toMatch(/^config key 'synth\.dag': \S/);
+  });
+
   it('refuses bad interpolations', () => {
     expect(fails('data.db_path=${data.raw_dr}/db')).toMatch(/config key 'data.db_path': interpolation '\$\{data.raw_dr\}' refers to 'data.raw_dr', which does not exist \(did you mean 'data.raw_dir'\?\)/);
     expect(fails('name=${name}')).toMatch(/cycle/);
