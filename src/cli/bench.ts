@@ -5,11 +5,11 @@
  *   latency of the StreamingEngine (48 kHz, block 128) on a synthetic glide and a synthetic default-size model
  *   (hidden 512, 256 harmonics, noise filter 512, 1 s IR), or a model file;
  * - training: seconds per training step (batch 16 × 1 s, the default config) and peak memory (RSS high-water mark
- *   and the tfjs wasm heap), on synthetic batches built in memory. It runs in a child process (this same CLI with
- *   the hidden flag `--train-child`), so its memory does not mix with the streaming measurement; with
- *   `--devices 2` the child shares each batch with a worker thread (the CLI again, `--train-worker`), as
- *   `trainer.devices=2` does. It needs the optional training packages; when they are missing the command says
- *   what to install and still prints the streaming figures.
+ *   and the tfjs wasm heap) of the trainer's own session and step, on synthetic batches built in memory. It runs
+ *   in a child process (this same CLI with the hidden flag `--train-child`), so its memory does not mix with the
+ *   streaming measurement; with `--devices 2` the child shares each batch with a worker thread of the trainer's
+ *   pool (the CLI again, `--train-worker`), as `trainer.devices=2` does. It needs the optional training packages;
+ *   when they are missing the command says what to install and still prints the streaming figures.
  *
  * @packageDocumentation
  */

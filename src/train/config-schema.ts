@@ -265,7 +265,7 @@ function crossCheck(c: TrainConfig): void {
     if (l.win_lengths !== null) err(`${key}.win_lengths`, ': only null (window = fft size) is supported');
     if (l.fro_w !== 0) err(`${key}.fro_w`, ': only 0 is supported');
     if (l.mag_w !== l.log_mag_w) err(`${key}.mag_w`, `(${l.mag_w}) must equal log_mag_w (${l.log_mag_w}): the loss weighs both terms equally`);
-    if (l.mag_w + l.log_mag_w + l.fro_w <= 0) err(`loss.losses.${name}`, 'has all weights (mag_w, log_mag_w, fro_w) at 0');
+    if (l.mag_w + l.log_mag_w + l.fro_w <= 0) err(key, 'has all weights (mag_w, log_mag_w, fro_w) at 0');
   }
   for (const name of losses) {
     if (!(name in c.loss.sched)) err(`loss.sched.${name}`, `is missing: every loss needs a weight (e.g. loss.sched.${name}=1.0)`);

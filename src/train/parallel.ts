@@ -255,7 +255,7 @@ export class GradientWorkers {
 export async function trainStep(session: TrainSession, batchOf: (indices: number[]) => Batch,
   pool: GradientWorkers | null): Promise<StepReport> {
   const plan = session.plan();
-  if (!pool) return session.applyStep(plan, session.lossAndGrads(batchOf(plan.indices), plan));
+  if (!pool) return session.step(batchOf(plan.indices));
   const r = await pool.lossAndGrads(session.tf, plan.indices, plan.noiseSeed, plan.weights,
     (ix, seed) => session.lossAndGrads(batchOf(ix), plan, seed));
   const report = session.applyStep(plan, r);
