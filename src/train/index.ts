@@ -44,7 +44,7 @@ export { initBackend, ensureGradients, patchWasmMatMul, type BackendChoice, type
 export { spectralLossOp } from './loss';
 export { Rng, permutation } from './rng';
 export { lossAndGrads, shareIndices, type StepResult } from './step';
-export { GradientWorkers, workerMain, layoutOf, wasmHeapBytes, type WorkerEntry } from './parallel';
+export { GradientWorkers, trainStep, workerMain, layoutOf, wasmHeapBytes, type WorkerEntry } from './parallel';
 export { syntheticBatch } from './synthetic-batch';
 
 import { setWorkerEntry } from './parallel';
