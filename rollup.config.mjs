@@ -3,7 +3,9 @@
 //    module that imports or throws at top level fails silently in browsers); dist/worklet.d.ts says it exports
 //    nothing.
 // 2. dist/index.js + dist/node.js + dist/train.js + dist/train-web.js (+ dist/chunks/) — the library, ESM, every npm
-//    dependency left external (the application's bundler minifies it). src/web/worklet-source.ts is replaced by the
+//    dependency and peer left external (the application's bundler minifies it); the packages only training and the
+//    CLI use (yaml, zod, cli-progress) are devDependencies, bundled into the chunks that use them, so a playback
+//    install does not download them. src/web/worklet-source.ts is replaced by the
 //    text of bundle 1 (a chunk of its own, imported on first use) so DDSPNode can register the worklet from a Blob
 //    URL without knowing where the file lives, and
 //    src/train/shipped-configs.ts by the YAML files of configs/ so the browser trainer composes configs without
@@ -192,6 +194,13 @@ const trainFromLibrary = () => ({
   },
 });
 
+/** Warnings about bundled third-party code (zod: `@__PURE__` comments rollup drops, an internal import cycle): not ours. */
+function quietBundled(w, warn) {
+  if (w.code === 'INVALID_ANNOTATION' && /node_modules/.test(w.id ?? '')) return;
+  if (w.code === 'CIRCULAR_DEPENDENCY' && (w.ids ?? []).every((id) => /node_modules/.test(id))) return;
+  warn(w);
+}
+
 export default [
   {
     input: 'worklet/processor.ts',
@@ -208,6 +217,7 @@ export default [
     output: { dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js' },
     external: isExternal,
     plugins: [workletSource(), shippedConfigs(), resolve(), commonjs(), typescript(), notices(), declarations()],
+    onwarn: quietBundled,
   },
   {
     input: { cli: 'src/cli/main.ts' },
@@ -224,5 +234,6 @@ export default [
     },
     external: isExternal,
     plugins: [trainFromLibrary(), workletSource(), resolve(), commonjs(), typescript(), notices()],
+    onwarn: quietBundled,
   },
 ];

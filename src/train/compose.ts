@@ -11,13 +11,18 @@
  * {@link ConfigHost}, so the same composition runs in Node (config.ts gives it folders on disk) and in a web
  * page (web.ts gives it the shipped configs embedded in the build).
  */
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
 import { resolveInterpolations } from './interpolate';
 import { ConfigError, parseOverride, parseValue, type Override } from './overrides';
 import { suggest } from './suggest';
 
 export { ConfigError } from './overrides';
+
+/** A config (or any plain value) as YAML text, as `--cfg` prints it and a run folder's config.yaml holds it. */
+export function toYaml(value: unknown): string {
+  return stringify(value);
+}
 
 /** Metric names as the seed logs them (usable as `monitor`). */
 export const METRIC_NAMES = [

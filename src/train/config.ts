@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { composeWith, type ComposeSettings, type ComposedConfig, type ConfigSource } from './compose';
 
 export {
-  METRIC_NAMES, ConfigError, treeKeys, lossWeight, lossWeights, maxTimeSeconds, composeWith, memoryConfigSource,
+  METRIC_NAMES, ConfigError, toYaml, treeKeys, lossWeight, lossWeights, maxTimeSeconds, composeWith, memoryConfigSource,
   type TrainConfig, type LossSchedule, type ComposedConfig, type ComposeSettings, type ConfigSource, type ConfigHost,
 } from './compose';
 

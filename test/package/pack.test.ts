@@ -3,7 +3,7 @@
 // and the gzipped size of what a web page downloads for playback.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -118,7 +118,7 @@ describe.skipIf(!built)('npm pack', () => {
 describe.skipIf(!built)('import graph of the built entries', () => {
   const deps = new Set(Object.keys(pkg.dependencies));
   const peers = new Set(Object.keys(pkg.peerDependencies ?? {}));
-  const isNode = (p: string): boolean => p.startsWith('node:');
+  const isNode = (p: string): boolean => p.startsWith('node:') || builtinModules.includes(p); // bundled CommonJS code requires 'events'
 
   it('ddsp-stream (dist/index.js): only runtime dependencies; no tfjs, onnxruntime, lmdb or training code', () => {
     const { files, imports } = builtGraph(['dist/index.js']);
