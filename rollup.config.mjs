@@ -1,10 +1,13 @@
 // Three builds, in order (`npm run build` = `rollup -c`):
 // 1. dist/worklet.js — the AudioWorkletProcessor, one self-contained minified script (no imports: a worklet
-//    module that imports or throws at top level fails silently in browsers). Its dependencies (onnx-proto,
-//    protobufjs) are bundled in; dist/worklet.d.ts says it exports nothing.
+//    module that imports or throws at top level fails silently in browsers); dist/worklet.d.ts says it exports
+//    nothing.
 // 2. dist/index.js + dist/node.js + dist/train.js + dist/train-web.js (+ dist/chunks/) — the library, ESM, every npm
-//    dependency left external (the application's bundler minifies it). src/web/worklet-source.ts is replaced by the
-//    text of bundle 1 so DDSPNode can register the worklet from a Blob URL without knowing where the file lives, and
+//    dependency and peer left external (the application's bundler minifies it); the packages only training and the
+//    CLI use (yaml, zod, cli-progress) are devDependencies, bundled into the chunks that use them, so a playback
+//    install does not download them. src/web/worklet-source.ts is replaced by the
+//    text of bundle 1 (a chunk of its own, imported on first use) so DDSPNode can register the worklet from a Blob
+//    URL without knowing where the file lives, and
 //    src/train/shipped-configs.ts by the YAML files of configs/ so the browser trainer composes configs without
 //    files. After writing, the TypeScript compiler emits the declarations of the entries (tsconfig.build.json) with
 //    `.js` on every relative import, so they resolve under Node16/NodeNext as well as under bundler resolution.
@@ -124,7 +127,7 @@ const notices = () => ({
       return `## ${n} ${p.version} (${p.license})\n\n\`\`\`text\n${p.text}\n\`\`\`\n`;
     });
     writeFileSync(join(DIST, 'THIRD-PARTY-LICENSES.md'),
-      `# Third-party code bundled in dist/\n\nddsp-stream itself is MIT (see LICENSE). These packages are bundled into the files of dist/\n(the worklet inlines the protobuf runtime and the ONNX schema; the FFT is PFFFT's WebAssembly build).\n\n${body.join('\n')}`);
+      `# Third-party code bundled in dist/\n\nddsp-stream itself is MIT (see LICENSE). These packages are bundled into the files of dist/\n(the FFT is PFFFT's WebAssembly build).\n\n${body.join('\n')}`);
   },
 });
 
@@ -191,6 +194,13 @@ const trainFromLibrary = () => ({
   },
 });
 
+/** Warnings about bundled third-party code (zod: `@__PURE__` comments rollup drops, an internal import cycle): not ours. */
+function quietBundled(w, warn) {
+  if (w.code === 'INVALID_ANNOTATION' && /node_modules/.test(w.id ?? '')) return;
+  if (w.code === 'CIRCULAR_DEPENDENCY' && (w.ids ?? []).every((id) => /node_modules/.test(id))) return;
+  warn(w);
+}
+
 export default [
   {
     input: 'worklet/processor.ts',
@@ -201,17 +211,13 @@ export default [
       banner: '/*! ddsp-stream worklet (MIT). Bundled third-party code and its licences: THIRD-PARTY-LICENSES.md */',
     },
     plugins: [clean(), resolve({ browser: true }), commonjs(), typescript({ minify: true }), notices()],
-    onwarn(w, warn) {
-      // protobufjs's util/minimal <-> util/longbits cycle is harmless (and not ours)
-      if (w.code === 'CIRCULAR_DEPENDENCY' && /protobufjs/.test(w.message)) return;
-      warn(w);
-    },
   },
   {
     input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js' },
     external: isExternal,
     plugins: [workletSource(), shippedConfigs(), resolve(), commonjs(), typescript(), notices(), declarations()],
+    onwarn: quietBundled,
   },
   {
     input: { cli: 'src/cli/main.ts' },
@@ -228,5 +234,6 @@ export default [
     },
     external: isExternal,
     plugins: [trainFromLibrary(), workletSource(), resolve(), commonjs(), typescript(), notices()],
+    onwarn: quietBundled,
   },
 ];

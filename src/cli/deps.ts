@@ -2,8 +2,8 @@
  * The training commands' optional packages.
  *
  * `npm install ddsp-stream` installs what playback, `render`, `f0`, `convert` and `bench` need. The training stack —
- * tfjs (core + the wasm and cpu backends) and lmdb (the dataset cache, a native module) — is an optional peer
- * dependency: a web page or a render-only user does not download it. The training commands (`train`, `export`,
+ * tfjs (core + the wasm and cpu backends), lmdb (the dataset cache, a native module) and zod (the config schema, whose
+ * types the training entry's declarations use) — is an optional peer dependency: a web page or a render-only user does not download it. The training commands (`train`, `export`,
  * `prepare`, `eval`) check for it before loading any training code and, when something is missing, stop with one
  * line that names the exact `npm install` command to run.
  *
@@ -20,6 +20,7 @@ export const TRAINING_PACKAGES: Readonly<Record<string, string>> = {
   '@tensorflow/tfjs-backend-wasm': '4.22.0',
   '@tensorflow/tfjs-backend-cpu': '4.22.0',
   lmdb: '^3.5.6',
+  zod: '^4.6.7',
 };
 
 /** The subcommands that need {@link TRAINING_PACKAGES}. */

@@ -7,7 +7,6 @@
  *
  * @packageDocumentation
  */
-import { stringify as toYaml } from 'yaml';
 import { CliError, processIO, type CliIO } from './args';
 
 const HELP = `usage: ddsp-stream train [options] key=value ...
@@ -59,7 +58,7 @@ export function parseTrainArgs(argv: readonly string[]): Parsed {
 export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
   const p = parseTrainArgs(argv);
   if (p.help) { io.stdout(HELP); return 0; }
-  const { composeConfig } = await import('../train/config');
+  const { composeConfig, toYaml } = await import('../train/config');
   const { expandSweep, formatTable } = await import('../train/sweep');
   const log = (l: string) => io.stderr(`${l}\n`);
   const now = new Date();

@@ -1,6 +1,6 @@
 // The ddsp-stream model file: one self-contained ONNX model (IR 8, opset 17). The estimator is a standard ONNX
 // graph (onnxruntime-web runs it; any ONNX tool can inspect it); what synthesis needs travels in metadata_props
-// and initializers. Written and read through `onnx-proto` only. Layout: docs/model-format.md.
+// and initializers. Written and read through ./onnx-proto.ts only. Layout: docs/model-format.md.
 import { inferSizes, validateSpec, validateWeights, weightShapes, type EstimatorSpec, type Weights } from '../estimator/network';
 import { decodeFloat16, encodeFloat16 } from './float16';
 import {
@@ -8,8 +8,10 @@ import {
   INPUT_STATE, IR_VERSION, OPSET, OUTPUT_PARAMS, OUTPUT_STATE, REVERB_IR, SUPPORTED_OPS, estimatorConstants,
   estimatorNodes, type AttrValue, type GraphVariant, type NodeSpec,
 } from './onnx-graph';
-import { onnx, toNumber } from './onnx-proto';
-import type { onnx as onnxT } from 'onnx-proto';
+import {
+  AttributeType, DataLocation, DataType, decodeModel, encodeModel, type AttributeProto, type GraphProto, type ModelProto, type NodeProto,
+  type TensorProto, type ValueInfoProto,
+} from './onnx-proto';
 import { externalParamSizes, synthConfigProblems, synthParamCount, type SynthConfig } from './synth-config';
 
 export type { EstimatorSpec, Weights } from '../estimator/network';
@@ -118,23 +120,22 @@ function rawBytes(a: Float32Array | Uint16Array | BigInt64Array): Uint8Array {
   return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 }
 
-function attrProto(name: string, a: AttrValue): InstanceType<typeof onnx.AttributeProto> {
-  const T = onnx.AttributeProto.AttributeType;
-  if ('i' in a) return onnx.AttributeProto.create({ name, type: T.INT, i: a.i });
-  if ('f' in a) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: a.f });
-  return onnx.AttributeProto.create({ name, type: T.INTS, ints: a.ints });
+function attrProto(name: string, a: AttrValue): AttributeProto {
+  if ('i' in a) return { name, type: AttributeType.INT, i: a.i };
+  if ('f' in a) return { name, type: AttributeType.FLOAT, f: a.f };
+  return { name, type: AttributeType.INTS, ints: a.ints };
 }
 
-function valueInfo(name: string, dims: (number | string)[]): InstanceType<typeof onnx.ValueInfoProto> {
-  return onnx.ValueInfoProto.create({
+function valueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
+  return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType: DataType.FLOAT,
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
-  });
+  };
 }
 
 /**
@@ -147,9 +148,9 @@ export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Arr
   const variant: GraphVariant = { float16: !!opts.float16, stateIO: !!opts.stateIO };
   const H = spec.hiddenSize;
   const P = spec.outputSize;
-  const DT = onnx.TensorProto.DataType;
+  const DT = DataType;
 
-  const initializer: InstanceType<typeof onnx.TensorProto>[] = [];
+  const initializer: TensorProto[] = [];
   for (const [name, shape] of weightShapes(spec)) {
     const data = spec.weights[name].data;
     if (variant.float16) {
@@ -157,18 +158,18 @@ export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Arr
       for (let i = 0; i < bits.length; i++) {
         if ((bits[i] & 0x7c00) === 0x7c00) throw new RangeError(`weight '${name}' value ${data[i]} at index ${i} exceeds the float16 range (±65504)`);
       }
-      initializer.push(onnx.TensorProto.create({ name, dims: shape, dataType: DT.FLOAT16, rawData: rawBytes(bits) }));
+      initializer.push({ name, dims: shape, dataType: DT.FLOAT16, rawData: rawBytes(bits) });
     } else {
-      initializer.push(onnx.TensorProto.create({ name, dims: shape, dataType: DT.FLOAT, rawData: rawBytes(data) }));
+      initializer.push({ name, dims: shape, dataType: DT.FLOAT, rawData: rawBytes(data) });
     }
   }
   for (const c of estimatorConstants(spec)) {
     const raw = c.dataType === 1 ? rawBytes(Float32Array.from(c.values)) : rawBytes(BigInt64Array.from(c.values.map((x) => BigInt(x))));
-    initializer.push(onnx.TensorProto.create({ name: c.name, dims: c.dims, dataType: c.dataType, rawData: raw }));
+    initializer.push({ name: c.name, dims: c.dims, dataType: c.dataType, rawData: raw });
   }
-  if (m.ir) initializer.push(onnx.TensorProto.create({ name: REVERB_IR, dims: [m.ir.length], dataType: DT.FLOAT, rawData: rawBytes(m.ir) }));
+  if (m.ir) initializer.push({ name: REVERB_IR, dims: [m.ir.length], dataType: DT.FLOAT, rawData: rawBytes(m.ir) });
 
-  const node = estimatorNodes(spec, variant).map((n) => onnx.NodeProto.create({
+  const node = estimatorNodes(spec, variant).map((n): NodeProto => ({
     name: n.name, opType: n.op, domain: '', input: n.inputs, output: n.outputs,
     attribute: Object.entries(n.attrs).map(([k, a]) => attrProto(k, a)),
   }));
@@ -195,7 +196,7 @@ export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Arr
   if (m.name !== undefined) props.push([META.name, m.name]);
   for (const [k, v] of Object.entries(m.meta ?? {})) props.push([k, v]);
 
-  const model = onnx.ModelProto.create({
+  const model: ModelProto = {
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: OPSET }],
     producerName: 'ddsp-stream',
@@ -205,21 +206,21 @@ export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Arr
     docString: 'ddsp-stream model: DDSP estimator (f0_hz, loudness_db -> params); synthesis settings in metadata_props. See docs/model-format.md.',
     graph: { name: 'ddsp_estimator', node, initializer, input, output },
     metadataProps: props.map(([key, value]) => ({ key, value })),
-  });
-  return onnx.ModelProto.encode(model).finish();
+  };
+  return encodeModel(model);
 }
 
 /** Decoded tensor: dims and float32 values (float16 widened). int64 tensors come back as numbers. */
 interface DecodedTensor { dims: number[]; dataType: number; values: Float32Array | number[] }
 
-function decodeTensor(t: onnxT.ITensorProto): DecodedTensor {
-  const DT = onnx.TensorProto.DataType;
-  const dims = (t.dims ?? []).map(toNumber);
+function decodeTensor(t: TensorProto): DecodedTensor {
+  const DT = DataType;
+  const dims = t.dims ?? [];
   const n = dims.reduce((a, b) => a * b, 1);
   // copy into a fresh buffer: a decoded rawData is a view at any offset (a Node Buffer, whose slice() does not copy)
   const raw = t.rawData && t.rawData.length ? new Uint8Array(t.rawData) : null;
   const what = `tensor '${t.name}'`;
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) fail(`${what} uses external data; model files must be self-contained`);
+  if (t.dataLocation === DataLocation.EXTERNAL) fail(`${what} uses external data; model files must be self-contained`);
   switch (t.dataType) {
     case DT.FLOAT: {
       let v: Float32Array;
@@ -249,7 +250,7 @@ function decodeTensor(t: onnxT.ITensorProto): DecodedTensor {
         if (raw.length !== n * 8) fail(`${what} holds ${raw.length} bytes, its shape [${dims}] needs ${n * 8}`);
         v = Array.from(new BigInt64Array(raw.buffer, raw.byteOffset, n), (x) => Number(x));
       } else {
-        v = (t.int64Data ?? []).map(toNumber);
+        v = t.int64Data ?? [];
         if (v.length !== n) fail(`${what} holds ${v.length} values, its shape [${dims}] needs ${n}`);
       }
       return { dims, dataType: t.dataType, values: v };
@@ -274,12 +275,12 @@ function parsePositive(key: string, s: string | undefined): number {
   return v;
 }
 
-function attrOf(a: onnxT.IAttributeProto): AttrValue | null {
-  const T = onnx.AttributeProto.AttributeType;
+function attrOf(a: AttributeProto): AttrValue | null {
+  const T = AttributeType;
   switch (a.type) {
-    case T.INT: return { i: toNumber(a.i) };
+    case T.INT: return { i: a.i ?? 0 };
     case T.FLOAT: return { f: a.f ?? 0 };
-    case T.INTS: return { ints: (a.ints ?? []).map(toNumber) };
+    case T.INTS: return { ints: a.ints ?? [] };
     default: return null;
   }
 }
@@ -295,7 +296,7 @@ function describe(n: NodeSpec | { name: string; op: string }, i: number): string
   return `graph node ${i} ('${n.name}', ${n.op})`;
 }
 
-function compareGraph(found: onnxT.INodeProto[], expected: NodeSpec[]): void {
+function compareGraph(found: NodeProto[], expected: NodeSpec[]): void {
   // Unknown ops first: the clearest message.
   found.forEach((n, i) => {
     const domain = n.domain ?? '';
@@ -332,7 +333,7 @@ function compareGraph(found: onnxT.INodeProto[], expected: NodeSpec[]): void {
   });
 }
 
-function checkIO(list: onnxT.IValueInfoProto[], expected: { name: string; dims: (number | string | null)[] }[], what: string): void {
+function checkIO(list: ValueInfoProto[], expected: { name: string; dims: (number | string | null)[] }[], what: string): void {
   const names = list.map((v) => v.name);
   if (names.join('|') !== expected.map((e) => e.name).join('|')) {
     fail(`graph ${what}s are [${names.join(', ')}], expected [${expected.map((e) => e.name).join(', ')}]`);
@@ -340,14 +341,14 @@ function checkIO(list: onnxT.IValueInfoProto[], expected: { name: string; dims: 
   expected.forEach((e, i) => {
     const t = list[i].type?.tensorType;
     if (!t) return fail(`graph ${what} '${e.name}' is not a tensor`);
-    if (t.elemType !== onnx.TensorProto.DataType.FLOAT) fail(`graph ${what} '${e.name}' must be float32 (elem_type 1), got ${t.elemType}`);
+    if (t.elemType !== DataType.FLOAT) fail(`graph ${what} '${e.name}' must be float32 (elem_type 1), got ${t.elemType}`);
     const dims = t.shape?.dim;
     if (!dims) return;
     if (dims.length !== e.dims.length) fail(`graph ${what} '${e.name}' has rank ${dims.length}, expected ${e.dims.length}`);
     dims.forEach((d, k) => {
       const want = e.dims[k];
-      if (typeof want === 'number' && d.dimValue != null && toNumber(d.dimValue) !== 0 && toNumber(d.dimValue) !== want) {
-        fail(`graph ${what} '${e.name}' dimension ${k} is ${toNumber(d.dimValue)}, expected ${want}`);
+      if (typeof want === 'number' && d.dimValue != null && d.dimValue !== 0 && d.dimValue !== want) {
+        fail(`graph ${what} '${e.name}' dimension ${k} is ${d.dimValue}, expected ${want}`);
       }
     });
   });
@@ -366,15 +367,15 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
     fail('not an ONNX model: this is a zip archive (a PyTorch checkpoint? convert it with `ddsp-stream convert`)');
   }
   if (b[0] === 0x7b || b[0] === 0x5b) fail('not an ONNX model: the file looks like JSON');
-  let model: InstanceType<typeof onnx.ModelProto>;
+  let model: ModelProto;
   try {
-    model = onnx.ModelProto.decode(b);
+    model = decodeModel(b);
   } catch (e) {
     return fail(`truncated or corrupt ONNX file (${b.length} bytes): protobuf decoding failed (${(e as Error).message})`);
   }
-  const ir = toNumber(model.irVersion);
+  const ir = model.irVersion ?? 0;
   if (!model.graph || !ir) fail('not an ONNX model: no graph or IR version (not an ONNX file, or truncated)');
-  const graph = model.graph as onnxT.IGraphProto;
+  const graph = model.graph as GraphProto;
 
   const meta = new Map<string, string>();
   for (const p of model.metadataProps ?? []) meta.set(p.key ?? '', p.value ?? '');
@@ -388,8 +389,8 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
     fail(`model format version ${version} is newer than this ddsp-stream reads (it reads version ${READABLE_FORMAT_VERSIONS.join(', ')}); upgrade ddsp-stream`);
   }
   const opset = (model.opsetImport ?? []).find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
-  if (!opset || toNumber(opset.version) !== OPSET) {
-    fail(`model files use ONNX opset ${OPSET} (default domain); this file imports ${opset ? toNumber(opset.version) : 'none'}`);
+  if (!opset || opset.version !== OPSET) {
+    fail(`model files use ONNX opset ${OPSET} (default domain); this file imports ${opset?.version ?? 'none'}`);
   }
   if (ir < 7) fail(`ONNX IR version ${ir} is too old; model files use IR ${IR_VERSION}`);
 
@@ -410,7 +411,7 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
   if (problems.length) fail(`metadata '${META.synth}' is not a valid synth graph: ${problems.join('; ')}`);
 
   // Initializers
-  const inits = new Map<string, onnxT.ITensorProto>();
+  const inits = new Map<string, TensorProto>();
   for (const t of graph.initializer ?? []) {
     const name = t.name ?? '';
     if (inits.has(name)) fail(`initializer '${name}' appears twice`);
@@ -423,7 +424,7 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
   };
   const weights: Weights = {};
   let float16 = false;
-  const DT = onnx.TensorProto.DataType;
+  const DT = DataType;
   for (const t of graph.initializer ?? []) {
     const name = t.name ?? '';
     if (name.startsWith('ddsp.')) continue;
@@ -536,10 +537,9 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
 
 /** True when the file stores float16 weights / exposes the GRU state (read from the graph, cheap). */
 export function modelFileVariant(bytes: Uint8Array): GraphVariant {
-  const model = onnx.ModelProto.decode(bytes);
-  const g = model.graph;
+  const g = decodeModel(bytes).graph;
   return {
-    float16: (g?.initializer ?? []).some((t) => t.dataType === onnx.TensorProto.DataType.FLOAT16),
+    float16: (g?.initializer ?? []).some((t) => t.dataType === DataType.FLOAT16),
     stateIO: (g?.input ?? []).some((v) => v.name === INPUT_STATE),
   };
 }

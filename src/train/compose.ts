@@ -12,11 +12,16 @@
  * {@link ConfigHost}, so the same composition runs in Node (config.ts gives it folders on disk) and in a web
  * page (web.ts gives it the shipped configs embedded in the build).
  */
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { acknowledge, describeValue, isSchemaKey, knownKeys, validateConfig, type TrainConfig } from './config-schema';
 import { resolveInterpolations } from './interpolate';
 import { ConfigError, parseOverride, parseValue, type Override } from './overrides';
 import { suggest } from './suggest';
+
+/** A config (or any plain value) as YAML text, as `--cfg` prints it and a run folder's config.yaml holds it. */
+export function toYaml(value: unknown): string {
+  return stringify(value);
+}
 
 const OPTUNA_MESSAGE =
   'the optuna sweeper is not supported: run a grid sweep with -m and comma lists instead, ' +

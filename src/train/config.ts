@@ -13,7 +13,7 @@ export { ConfigError } from './overrides';
 export { METRIC_NAMES, treeKeys, maxTimeSeconds, type TrainConfig, type LossSchedule } from './config-schema';
 export { lossWeight, lossWeights } from './schedules';
 export {
-  composeWith, memoryConfigSource, type ComposedConfig, type ComposeSettings, type ConfigSource, type ConfigHost,
+  toYaml, composeWith, memoryConfigSource, type ComposedConfig, type ComposeSettings, type ConfigSource, type ConfigHost,
 } from './compose';
 
 /** Where the shipped YAML configs live (`configs/` at the package root). */

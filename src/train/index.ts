@@ -14,7 +14,7 @@
  */
 export {
   composeConfig, defaultConfigDir, lossWeight, lossWeights, maxTimeSeconds, METRIC_NAMES, ConfigError,
-  composeWith, memoryConfigSource, folderConfigSource,
+  composeWith, memoryConfigSource, folderConfigSource, toYaml,
   type ComposeOptions, type ComposedConfig, type TrainConfig, type LossSchedule, type ComposeSettings, type ConfigSource,
   type ConfigHost,
 } from './config';

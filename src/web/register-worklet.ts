@@ -1,7 +1,6 @@
 // Adds the bundled worklet module to a context, once per context.
 import { addAudioWorkletModule as sacAddModule, type TContext } from 'standardized-audio-context';
 import { DDSPError } from './errors';
-import workletSource from './worklet-source';
 
 /** A native Web Audio context or one of standardized-audio-context's. */
 export type AnyAudioContext = BaseAudioContext | TContext;
@@ -16,7 +15,8 @@ const registrations = new WeakMap<object, Promise<void>>();
 
 /**
  * Makes the 'ddsp-stream' processor available in `context` by adding the bundled worklet (dist/worklet.js,
- * inlined at build time) from a Blob URL. Called by DDSPNode.create; safe to call again (same promise).
+ * inlined at build time into a chunk of its own, loaded here on first use, so a page's bundle stays small until a
+ * node is created) from a Blob URL. Called by DDSPNode.create; safe to call again (same promise).
  *
  * The returned promise rejects with a DDSPError 'NOT_REGISTERED' when the worklet source is missing (unbuilt
  * sources), the context has no AudioWorklet, or addModule fails.
@@ -31,6 +31,12 @@ export function registerWorklet(context: AnyAudioContext): Promise<void> {
 }
 
 async function addModule(context: AnyAudioContext): Promise<void> {
+  let workletSource: string;
+  try {
+    ({ default: workletSource } = await import('./worklet-source'));
+  } catch (e) {
+    throw new DDSPError('NOT_REGISTERED', `loading the worklet's code failed: ${(e as Error)?.message ?? String(e)}`);
+  }
   if (workletSource === '') {
     throw new DDSPError(
       'NOT_REGISTERED',

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { estimatorSpec, initWeights } from '../../src/estimator/network';
 import type { DDSPModel } from '../../src/model/model-file';
-import { onnx } from '../../src/model/onnx-proto';
+import { decodeModel, encodeModel, type ModelProto } from '../../src/model/onnx-proto';
 import type { SynthConfig } from '../../src/model/synth-config';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -39,10 +39,10 @@ export function testModel(hiddenSize: number, nHarmonics = 16, filterSize = 30, 
 }
 
 /** Decode → edit → encode a model file. */
-export function editOnnx(bytes: Uint8Array, edit: (m: ReturnType<typeof onnx.ModelProto.decode>) => void): Uint8Array {
-  const m = onnx.ModelProto.decode(bytes);
+export function editOnnx(bytes: Uint8Array, edit: (m: ModelProto) => void): Uint8Array {
+  const m = decodeModel(bytes);
   edit(m);
-  return onnx.ModelProto.encode(m).finish();
+  return encodeModel(m);
 }
 
 /** A test sequence of f0 (Hz) and loudness (dB) values. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EstimatorRuntime } from '../../src/estimator/realtime';
 import { ModelFormatError, readModel, writeModel } from '../../src/model/model-file';
 import { INPUT_STATE } from '../../src/model/onnx-graph';
-import { onnx } from '../../src/model/onnx-proto';
+import { encodeModel } from '../../src/model/onnx-proto';
 import { createEstimatorSession, runEstimatorOrt } from '../../src/model/ort';
 import { maxAbsDiff } from '../estimator/helpers';
 import { editOnnx, sequence, testModel } from './helpers';
@@ -132,13 +132,13 @@ describe('readModel refuses bad files', () => {
     refuse(new TextEncoder().encode('{"weights": []}'), /looks like JSON/);
     refuse(new Uint8Array(64).map((_, i) => (i * 97 + 13) & 255), /not an ONNX|truncated or corrupt/);
     // a valid ONNX model that is not one of ours
-    const foreign = onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, graph: { name: 'g' } })).finish();
+    const foreign = encodeModel({ irVersion: 8, graph: { name: 'g' } });
     refuse(foreign, /not a ddsp-stream model file: metadata 'ddsp.format_version' is missing/);
   });
 
   it('an unknown or newer format version, saying which versions we read', () => {
     const setVersion = (v: string): Uint8Array => editOnnx(good, (m) => {
-      for (const p of m.metadataProps) if (p.key === 'ddsp.format_version') p.value = v;
+      for (const p of m.metadataProps!) if (p.key === 'ddsp.format_version') p.value = v;
     });
     refuse(setVersion('2'), /format version 2 is newer than this ddsp-stream reads \(it reads version 1\)/);
     refuse(setVersion('banana'), /unknown model format version 'banana' \(this ddsp-stream reads version 1\)/);
@@ -155,12 +155,12 @@ describe('readModel refuses bad files', () => {
     refuse(editOnnx(good, (m) => {
       for (const n of m.graph!.node!) if (n.opType === 'LayerNormalization') n.attribute![1].f = 1e-3;
     }), /attribute epsilon/);
-    refuse(editOnnx(good, (m) => { m.opsetImport[0].version = 18; }), /opset 17/);
+    refuse(editOnnx(good, (m) => { m.opsetImport![0].version = 18; }), /opset 17/);
   });
 
   it('shapes that do not match the metadata', () => {
     const meta = (key: string, f: (v: string) => string): Uint8Array => editOnnx(good, (m) => {
-      for (const p of m.metadataProps) if (p.key === key) p.value = f(p.value ?? '');
+      for (const p of m.metadataProps!) if (p.key === key) p.value = f(p.value ?? '');
     });
     refuse(meta('ddsp.estimator', (v) => v.replace('"hiddenSize":16', '"hiddenSize":32')), /shape mismatch: .*hiddenSize 16.*metadata 'ddsp.estimator' says hiddenSize 32/);
     refuse(meta('ddsp.synth', (v) => v.replace('"nHarmonics":16', '"nHarmonics":17')), /shape mismatch: the estimator has 33 outputs but the synth graph takes 34 parameters \(AMP 1 \+ HARM 17 \+ FREQRES 16\)/);

@@ -75,14 +75,16 @@ describe('package.json dependencies', () => {
     }
   });
 
-  it('the training entry needs dependencies and the optional peers only (esbuild is a dev-only, computed import)', () => {
+  it('the training entry needs dependencies, the optional peers and the packages rollup bundles into it (esbuild is a dev-only, computed import)', () => {
+    // yaml and cli-progress are devDependencies bundled into dist/ (pack.test.ts checks the built files import neither)
     const missing = [...sourcePackages('src/train/index.ts')].filter((p) => !deps.includes(p) && !peers.includes(p));
-    expect(missing).toEqual([]);
+    expect(missing.sort()).toEqual(['cli-progress', 'yaml']);
+    for (const p of missing) expect(pkg.devDependencies[p], p).toBeDefined();
   });
 
-  it('the browser training entry needs dependencies and tfjs-core only (a page registers its backend; no lmdb, no cli-progress)', () => {
+  it('the browser training entry needs dependencies, tfjs-core and zod only, and yaml, bundled (a page registers its backend; no lmdb, no cli-progress)', () => {
     const used = [...sourcePackages('src/train/web.ts')];
-    expect(used.filter((p) => !deps.includes(p))).toEqual(['@tensorflow/tfjs-core']);
+    expect(used.filter((p) => !deps.includes(p)).sort()).toEqual(['@tensorflow/tfjs-core', 'yaml', 'zod']);
   });
 
   it('onnxruntime-web and pffft-wasm are development-only (the package never imports them; pffft is embedded)', () => {
