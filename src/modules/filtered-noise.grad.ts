@@ -114,7 +114,7 @@ export function filteredNoiseAdjoint(g: ArrayLike<number>, gOffset: number, nSam
 export function filteredNoiseOp(tf: TF, freqResponse: tfc.Tensor, o: FilteredNoiseOpOptions): tfc.Tensor2D {
   if (freqResponse.rank !== 3) throw new RangeError(`freq_response must have rank 3 [B, F, N/2+1], got shape [${freqResponse.shape.join(', ')}]`);
   const [B, F, M] = freqResponse.shape;
-  const geom = noiseGeometry({ ...o, gain: 1 });
+  const geom = noiseGeometry(o);
   if (!geom.sameRate) throw new RangeError('filteredNoiseOp runs at the model sample rate only (sampleRate must equal modelSampleRate)');
   if (M !== geom.nMagnitudes) throw new RangeError(`freq_response has ${M} bins, filterSize ${o.filterSize} needs ${geom.nMagnitudes}`);
   const N = o.nSamples;
@@ -125,7 +125,7 @@ export function filteredNoiseOp(tf: TF, freqResponse: tfc.Tensor, o: FilteredNoi
     const mags = x.dataSync() as Float32Array;
     const out = new Float32Array(B * N);
     for (let b = 0; b < B; b++) {
-      out.set(filteredNoiseBatch(mags.subarray(b * F * M, (b + 1) * F * M), F, N, { ...o, gain: 1, noiseSeed: seed0 + b }), b * N);
+      out.set(filteredNoiseBatch(mags.subarray(b * F * M, (b + 1) * F * M), F, N, { ...o, noiseSeed: seed0 + b }), b * N);
     }
     const value = tf.tensor2d(out, [B, N]);
     const gradFunc = (dy: tfc.Tensor): tfc.Tensor => {

@@ -106,7 +106,7 @@ export function harmonicOp(tf: TF, amplitudes: tfc.Tensor, distribution: tfc.Ten
   if (!Number.isInteger(N) || N < 0) throw new RangeError(`nSamples must be an integer >= 0, got ${N}`);
   const nyquistHz = (o.modelSampleRate ?? o.sampleRate) / 2;
   const normalize = o.normalizeBelowNyquist ?? true;
-  const opts: HarmonicOptions = { ...o, gain: 1 };
+  const opts: HarmonicOptions = o;
   const op = tf.customGrad((...args: (tfc.Tensor | tfc.GradSaveFunc)[]) => {
     const [ampT, distT, f0T] = args as tfc.Tensor[];
     const amp = ampT.dataSync() as Float32Array;
