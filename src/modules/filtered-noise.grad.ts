@@ -18,7 +18,7 @@ import { RealFFT } from '../dsp/fft';
 import { NoiseSource } from '../dsp/noise';
 import { filteredNoiseBatch, noiseGeometry, type FilteredNoiseOptions, type NoiseGeometry } from './filtered-noise';
 import { noiseSegmentStart } from './timing';
-import type { TF } from './harmonic.grad';
+import type { GradForm, TF } from './form.grad';
 
 /** Options of {@link filteredNoiseOp}. Item b of the batch draws noise with seed `noiseSeed + b`. */
 export interface FilteredNoiseOpOptions extends FilteredNoiseOptions {
@@ -138,3 +138,8 @@ export function filteredNoiseOp(tf: TF, freqResponse: tfc.Tensor, o: FilteredNoi
   });
   return op(freqResponse) as tfc.Tensor2D;
 }
+
+/** FilteredNoise's differentiable form for the graph (input: freq_response). */
+export const FILTERED_NOISE_GRAD: GradForm<'FilteredNoise'> = (tf, n, [freqResponse], x) => filteredNoiseOp(tf, freqResponse, {
+  sampleRate: x.sampleRate, frameRate: x.frameRate, filterSize: n.filterSize, design: n.design, amplitude: n.amplitude,
+  noiseSeed: x.noiseSeed, nSamples: x.nSamples });

@@ -18,10 +18,10 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { harmonicBatch, type HarmonicOptions } from './harmonic';
+import type { GradForm, TF } from './form.grad';
 import { assertHop, forEachSegment, type Segment } from './timing';
 
-/** The @tensorflow/tfjs-core namespace (passed in by the caller). */
-export type TF = typeof tfc;
+export type { TF };
 
 const TWO_PI = 2 * Math.PI;
 
@@ -148,3 +148,8 @@ export function harmonicOp(tf: TF, amplitudes: tfc.Tensor, distribution: tfc.Ten
   });
   return op(amplitudes, distribution, f0Hz) as tfc.Tensor2D;
 }
+
+/** Harmonic's differentiable form for the graph (inputs: amplitudes, harmonic_distribution, f0_hz). */
+export const HARMONIC_GRAD: GradForm<'Harmonic'> = (tf, n, [amp, dist, f0], x) => harmonicOp(tf, tf.reshape(amp, [x.B, x.F]), dist,
+  tf.reshape(f0, [x.B, x.F]), { sampleRate: x.sampleRate, frameRate: x.frameRate, nHarmonics: n.nHarmonics,
+    normalizeBelowNyquist: n.normalizeBelowNyquist, nSamples: x.nSamples });

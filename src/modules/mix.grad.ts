@@ -9,7 +9,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { assertHop, forEachSegment, type Segment } from './timing';
-import type { TF } from './harmonic.grad';
+import type { GradForm, TF } from './form.grad';
 
 /** Interpolates [B, F] frame values to [B, nSamples] (the seed's alignment at hop = sampleRate/frameRate). */
 function upsample(v: ArrayLike<number>, vOff: number, F: number, N: number, hop: number, out: Float32Array, oOff: number): void {
@@ -112,3 +112,7 @@ export function mixOp(tf: TF, a: tfc.Tensor, b: tfc.Tensor, mixA: tfc.Tensor, mi
   });
   return op(a, b, mixA, mixB) as tfc.Tensor2D;
 }
+
+/** Mix's differentiable form for the graph (inputs: signal_a, signal_b, mix_a, mix_b). */
+export const MIX_GRAD: GradForm<'Mix'> = (tf, _n, [a, b, mixA, mixB], x) => mixOp(tf, a, b, tf.reshape(mixA, [x.B, x.F]),
+  tf.reshape(mixB, [x.B, x.F]), { sampleRate: x.sampleRate, frameRate: x.frameRate });

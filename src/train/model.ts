@@ -4,7 +4,7 @@
  * the seed's PyTorch state_dict (`estimator.<name>`, `synth.processors.<i>.ir`).
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import { synthFromSeedDag, paramCount, type SynthConfig } from '../synth/graph';
+import { synthFromSeedDag, paramCount, type SynthConfig } from '../synth/dag';
 import { synthForward } from '../synth/graph.grad';
 import { estimatorSpec, type EstimatorSpec } from '../estimator/network';
 import type { EstimatorTF } from '../estimator/tf';
@@ -35,7 +35,7 @@ export function graphFromConfig(c: TrainConfig): ModelGraph {
     synth = synthFromSeedDag(c.synth.dag, { sampleRate: c.sample_rate, design: c.synth.noise_design, name: c.synth.name,
       conditioned: c.synth.conditioned });
   } catch (e) {
-    throw new ConfigError(`config key 'synth.dag': ${(e as Error).message.replace(/^synthFromSeedDag: /, '')}`, 'synth.dag');
+    throw new ConfigError(`config key 'synth.dag': ${(e as Error).message}`, 'synth.dag');
   }
   const P = paramCount(synth);
   const estimator = estimatorSpec(P, c.model.estimator.hidden_size);
