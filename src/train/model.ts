@@ -4,7 +4,7 @@
  * the seed's PyTorch state_dict (`estimator.<name>`, `synth.processors.<i>.ir`).
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import { synthFromSeedDag, paramCount, type SynthConfig } from '../synth/dag';
+import { synthFromSeedDag, paramCount, type SynthConfig } from '../synth/graph';
 import { synthForward } from '../synth/graph.grad';
 import { estimatorSpec, type EstimatorSpec } from '../estimator/network';
 import type { EstimatorTF } from '../estimator/tf';
