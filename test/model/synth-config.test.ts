@@ -21,8 +21,8 @@ describe('synth-config', () => {
     c.nodes[3].connections.audio = 'later';
     c.nodes.push({ name: 'ws', type: 'WaveShaper', connections: {} });
     const p = synthConfigProblems(c);
-    expect(p).toContain('synth.nodes[0].nHarmonics must be an integer in [1, 4096]');
-    expect(p).toContain("synth.nodes[1].design must be 'seed' or 'linear-phase'");
+    expect(p).toContain('synth.nodes[0].nHarmonics must be an integer in [1, 4096], got 0');
+    expect(p).toContain("synth.nodes[1].design must be 'seed' or 'linear-phase', got fancy");
     expect(p.join('\n')).toMatch(/synth.nodes\[4\].type 'WaveShaper' is not a module the engine runs/);
     expect(synthConfigProblems(null)).toEqual(['synth config must be a JSON object']);
   });
