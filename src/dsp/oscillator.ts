@@ -6,8 +6,8 @@
 //   frequencies);
 // - phase advances BEFORE a sample is produced (the seed's cumsum: sample 0 already holds one increment).
 //
-// The Harmonic module (src/modules/harmonic.ts) runs the seed's frame→sample recipe with these: harmonicFrameAmplitudesFrom()
-// per frame and HarmonicOscillatorBank.renderLerpFrom() per span of samples between two frame positions.
+// The Harmonic module (src/modules/harmonic.ts) runs the seed's frame→sample recipe with these:
+// harmonicFrameAmplitudesFrom() per frame, HarmonicOscillatorBank.renderLerpFrom() per span between two frames.
 //
 // Two kernels give identical samples: the sum over harmonics runs in WebAssembly SIMD (./oscillator-wasm.ts,
 // float64 lanes over 4 samples at a time, ~3× faster) where available, else in the plain JS loop below. Both
@@ -154,7 +154,7 @@ export class HarmonicOscillatorBank {
   }
 
   /**
-   * The oscillator loop; f0 start and step in this.f0Ramp (typed-array slots: no boxed numbers per call). Per chunk
+   * The oscillator loop; f0 start and step in this.f0Ramp (typed-array slots, see docs/architecture.md). Per chunk
    * of samples: phase, sin φ, 2 cos φ and kmax per sample into the lane arrays, then the sum over harmonics.
    */
   private core(out: Float32Array, offset: number, n: number, h: number): void {

@@ -159,7 +159,7 @@ export class HarmonicStream {
   private pushed = 0;
   private position = 0;
   /** Oldest frame the render position still needs: floor(framePosition(position)), at least 0. Kept by render()
-   *  so that canPush(), a per-frame call, does no fractional arithmetic (docs/architecture.md, V8 boxing). */
+   *  so that canPush(), a per-frame call, does no fractional arithmetic (docs/architecture.md, "Numbers on the audio path"). */
   private oldestNeeded = 0;
   private lastF0 = 0;
   /** Amplitude and f0 of the frame being pushed. */
