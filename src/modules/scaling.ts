@@ -16,8 +16,9 @@
  * @packageDocumentation
  */
 
-export { SCALE_TYPES, type ParamSpec, type ScaleType } from './schema';
 import type { ScaleType } from './schema';
+
+export { SCALE_TYPES, type ParamSpec, type ScaleType } from './schema';
 
 /** ln(10): the exponent of the seed's exp_sigmoid scaling (`math.log(10.0)`). */
 export const EXP_SIGMOID_EXPONENT = Math.log(10);

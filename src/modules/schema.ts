@@ -115,6 +115,8 @@ export interface ModuleSchema<T extends ModuleType> {
     className: string;
     defaults: Readonly<Record<string, number | boolean>>;
     derive?(value: SeedValue, design: NoiseFilterDesign): Partial<OptionsOf<T>>;
+    /** The seed key of the module's own sample rate, which must be the model's (ddsp-stream runs one rate). */
+    sampleRateKey?: string;
   };
 }
 
@@ -137,8 +139,8 @@ const HARMONIC: ModuleSchema<'Harmonic'> = {
   userControl: { name: 'harmonicMix', law: 'gain' },
   seed: {
     className: 'Harmonic',
-    // sample_rate is not an option: the seed-DAG reader checks it against the model's rate.
     defaults: { sample_rate: 16000, normalize_below_nyquist: true, n_harmonics: 256 },
+    sampleRateKey: 'sample_rate',
   },
 };
 

@@ -190,7 +190,8 @@ export function hpn(opts: SeedGraphOptions = {}): SynthConfig {
 export interface SeedDagOptions {
   /**
    * The model's sample rate, Hz: every Harmonic's sample_rate must equal it, and `${sample_rate}` resolves to it.
-   * When absent (a checkpoint that does not record it): the first Harmonic's sample_rate, else 48000.
+   * When absent (a checkpoint that does not record it): the first module's own sample rate (Harmonic's
+   * sample_rate), else 48000.
    */
   sampleRate?: number;
   /** Noise filter design of the resulting FilteredNoise nodes (converted seed models: 'seed'). */
@@ -233,11 +234,17 @@ export function synthFromSeedDag(dag: object, opts: SeedDagOptions): SynthConfig
     const t = isMapping(entry) && isMapping(entry.config) ? entry.config._target_ : undefined;
     return typeof t === 'string' ? t : '';
   };
+  const rateKey = (cls: string): string | undefined => (isModuleType(cls) ? MODULES[cls].seed.sampleRateKey : undefined);
   let sampleRate = opts.sampleRate;
   if (sampleRate === undefined) {
-    const h = entries.find(([, e]) => classOf(e).split('.').pop() === 'Harmonic');
-    const v = h && isMapping(h[1]) && isMapping(h[1].config) ? h[1].config.sample_rate : undefined;
-    sampleRate = typeof v === 'number' ? v : h ? (MODULES.Harmonic.seed.defaults.sample_rate as number) : 48000;
+    const e = entries.map(([, e]) => e).find((e) => rateKey(classOf(e).split('.').pop() ?? '') !== undefined);
+    if (e === undefined) sampleRate = 48000;
+    else {
+      const cls = classOf(e).split('.').pop() as ModuleType;
+      const key = rateKey(cls) as string;
+      const v = isMapping(e) && isMapping(e.config) ? e.config[key] : undefined;
+      sampleRate = typeof v === 'number' ? v : (MODULES[cls].seed.defaults[key] as number);
+    }
   }
   const rate = sampleRate;
   const nodes: SynthNode[] = [];
@@ -270,9 +277,10 @@ export function synthFromSeedDag(dag: object, opts: SeedDagOptions): SynthConfig
     };
     const defaulted = (key: string): string => (cfg[key] === undefined || cfg[key] === null
       ? ` (the seed class default ${String(schema.seed.defaults[key])} applies when the key is missing)` : '');
-    if (cls === 'Harmonic' && value('sample_rate') !== rate) {
-      throw new RangeError(`Harmonic '${modName}' runs at sample_rate ${value('sample_rate')} but the model at ${rate} Hz`
-        + `${defaulted('sample_rate')}; ddsp-stream runs a whole model at one rate`);
+    const rk = schema.seed.sampleRateKey;
+    if (rk !== undefined && value(rk) !== rate) {
+      throw new RangeError(`${cls} '${modName}' runs at ${rk} ${value(rk)} but the model at ${rate} Hz`
+        + `${defaulted(rk)}; ddsp-stream runs a whole model at one rate`);
     }
     const node: { type: ModuleType } & Record<string, unknown> = { name: modName, type: cls };
     for (const o of schema.options) if (o.seedKey !== undefined) node[o.key] = value(o.seedKey);
