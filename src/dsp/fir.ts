@@ -6,11 +6,10 @@
 //  'linear-phase': the same windowed zero-phase IR rotated by N//2 into causal order: a symmetric, linear-phase
 //                  filter with group delay N//2 whose magnitude follows the request between bins too. (For odd N
 //                  the window is the exactly symmetric 0.5 + 0.5·cos(2πn/N); for even N it is the seed's window.)
-// seedFrameFilter() is the seed's complete time-varying filter (util.fft_convolve with 3-D impulse responses,
-// padding 'same'): audio cut into nFrames equal frames, each convolved with its frame's taps, overlap-added, and
-// the result advanced by `advance` samples.
+// The time-varying filter itself (per-frame convolution, overlap-add, the advance) is the FilteredNoise module's
+// (src/modules/filtered-noise.ts).
 
-import { RealFFT, multiplySpectraInPlace } from './fft';
+import { RealFFT } from './fft';
 
 /** The two noise-filter designs named in the model file. */
 export type NoiseFilterDesign = 'seed' | 'linear-phase';
@@ -100,79 +99,4 @@ export class FIRDesigner {
       }
     }
   }
-}
-
-function fftSizeFor(n: number): number {
-  let m = 32;
-  while (m < n) m <<= 1;
-  return m;
-}
-
-/**
- * The seed's time-varying FIR filter (util.fft_convolve(audio, taps, padding='same', delay_compensation=advance)),
- * batch: frameSize = ceil(nSamples / nFrames); frame k = audio[k·frameSize, (k+1)·frameSize) (zero-padded at the
- * end) convolved with taps[k·filterSize, (k+1)·filterSize); the full convolutions are overlap-added at k·frameSize
- * and out[n] = full[n + advance] for n = 0..nSamples−1 (0 outside the full output).
- * With FIRDesigner('seed') taps and advance = groupDelay(N, 'seed') this is util.fir_filter; with 'linear-phase'
- * taps and groupDelay(N, 'linear-phase') it is the zero-phase-compensated linear-phase filter.
- * @param audio nSamples input samples.
- * @param taps nFrames × filterSize taps, row-major.
- * @param advance samples cropped from the start (may be 0 or negative: a delay).
- * @returns nSamples filtered samples (written into `out` when given).
- */
-export function seedFrameFilter(audio: Float32Array, taps: Float32Array, nFrames: number, filterSize: number,
-  advance: number, out?: Float32Array): Float32Array {
-  const nSamples = audio.length;
-  if (!Number.isInteger(nFrames) || nFrames < 1) {
-    throw new RangeError(`seedFrameFilter: nFrames must be an integer >= 1 (got ${nFrames})`);
-  }
-  if (!Number.isInteger(filterSize) || filterSize < 1) {
-    throw new RangeError(`seedFrameFilter: filterSize must be an integer >= 1 (got ${filterSize})`);
-  }
-  if (!Number.isInteger(advance)) throw new RangeError(`seedFrameFilter: advance must be an integer (got ${advance})`);
-  if (taps.length < nFrames * filterSize) {
-    throw new RangeError(`seedFrameFilter: taps needs nFrames·filterSize = ${nFrames * filterSize} values (got ${taps.length})`);
-  }
-  const dst = out ?? new Float32Array(nSamples);
-  if (dst.length < nSamples) throw new RangeError(`seedFrameFilter: out needs ${nSamples} values`);
-  dst.fill(0, 0, nSamples);
-  if (nSamples === 0) return dst;
-  const frameSize = Math.ceil(nSamples / nFrames);
-  if (Math.ceil(nSamples / frameSize) !== nFrames) {
-    throw new RangeError(`seedFrameFilter: ${nSamples} samples cannot be cut into nFrames = ${nFrames} equal frames ` +
-      `of ceil(nSamples/nFrames) = ${frameSize} (the seed refuses this too)`);
-  }
-  const convLen = frameSize + filterSize - 1;
-  const M = fftSizeFor(convLen);
-  const fft = new RealFFT(M);
-  const xb = new Float32Array(M);
-  const hb = new Float32Array(M);
-  const X = new Float32Array(fft.spectrumLength);
-  const H = new Float32Array(fft.spectrumLength);
-  const y = new Float32Array(M);
-  for (let k = 0; k < nFrames; k++) {
-    const start = k * frameSize;
-    // output indices this frame touches: full[start .. start+convLen) → out[start − advance ..)
-    const o0 = start - advance;
-    if (o0 + convLen <= 0 || o0 >= nSamples) continue;
-    xb.fill(0);
-    let any = false;
-    for (let i = 0; i < frameSize && start + i < nSamples; i++) {
-      const v = audio[start + i];
-      const s = v === v && v - v === 0 ? v : 0;
-      xb[i] = s;
-      if (s !== 0) any = true;
-    }
-    if (!any) continue;
-    hb.fill(0);
-    hb.set(taps.subarray(k * filterSize, (k + 1) * filterSize));
-    fft.forward(xb, X);
-    fft.forward(hb, H);
-    multiplySpectraInPlace(X, H);
-    fft.inverse(X, y);
-    const i0 = Math.max(0, -o0);
-    const i1 = Math.min(convLen, nSamples - o0);
-    for (let i = i0; i < i1; i++) dst[o0 + i] += y[i];
-  }
-  return dst;
 }

@@ -6,16 +6,14 @@
 //   frequencies);
 // - phase advances BEFORE a sample is produced (the seed's cumsum: sample 0 already holds one increment).
 //
-// renderHarmonicFrames() is the seed's whole frame→sample recipe (see its TSDoc) over a clip; a streaming Harmonic
-// module uses harmonicFrameAmplitudes() per frame and HarmonicOscillatorBank.renderLerp() per span of samples
-// between two frame positions, which together give the same samples.
+// The Harmonic module (src/modules/harmonic.ts) runs the seed's frame→sample recipe with these:
+// harmonicFrameAmplitudesFrom() per frame, HarmonicOscillatorBank.renderLerpFrom() per span between two frames.
 //
 // Two kernels give identical samples: the sum over harmonics runs in WebAssembly SIMD (./oscillator-wasm.ts,
 // float64 lanes over 4 samples at a time, ~3× faster) where available, else in the plain JS loop below. Both
 // compute per sample, in JS, the phase, sin φ, 2 cos φ and the number of harmonics below Nyquist, and then the same
 // float64 operations in the same order.
 
-import { framePosition } from './interpolate';
 import { CHUNK, LANES, LANE_C2, LANE_IV, LANE_KM, LANE_OUT, LANE_S1, OscillatorKernel, oscillatorKernel } from './oscillator-wasm';
 
 const TWO_PI = 2 * Math.PI;
@@ -43,7 +41,7 @@ export interface OscillatorBankOptions {
 
 /**
  * Bank of up to maxHarmonics harmonic sinusoids of one fundamental, stateful across calls (the phase).
- * `render` and `renderLerp` allocate nothing and never throw; non-finite controls are treated as 0.
+ * `render` and `renderLerpFrom` allocate nothing and never throw; non-finite controls are treated as 0.
  */
 export class HarmonicOscillatorBank {
   /** Largest nHarmonics a call may ask for. */
@@ -113,26 +111,10 @@ export class HarmonicOscillatorBank {
 
   /**
    * Adds n samples interpolated between two frames' controls: at sample i the interpolation weight is
-   * λ = lambdaStart + i·lambdaStep (0 → frame A, 1 → frame B); f0 = f0A + λ·(f0B − f0A) and
-   * amp_k = ampsA[k−1] + λ·(ampsB[k−1] − ampsA[k−1]). Otherwise as {@link render}. Allocation-free.
+   * λ = lambda[0] + i·lambda[1] (0 → frame A, 1 → frame B); f0 = f0A + λ·(f0B − f0A) with f0A = f0Hz[iA],
+   * f0B = f0Hz[iB], and amp_k = ampsA[k−1] + λ·(ampsB[k−1] − ampsA[k−1]). Otherwise as {@link render}.
    * With λ = framePosition(n) − k this is the seed's align_corners=False interpolation between frames k and k+1.
-   */
-  renderLerp(out: Float32Array, offset: number, n: number, lambdaStart: number, lambdaStep: number,
-    f0A: number, f0B: number, ampsA: Float32Array | Float64Array, ampsB: Float32Array | Float64Array,
-    nHarmonics: number): void {
-    const c = this.lerp;
-    c[0] = lambdaStart;
-    c[1] = lambdaStep;
-    c[2] = f0A;
-    c[3] = f0B;
-    this.lerpCore(out, offset, n, ampsA, ampsB, nHarmonics);
-  }
-
-  /**
-   * {@link renderLerp} with its fractional controls read from arrays: λ start and step from
-   * `lambda[0]`, `lambda[1]`; f0A = f0Hz[iA], f0B = f0Hz[iB]. Same samples as renderLerp. This is the form for
-   * the audio thread: in V8 a fractional number passed to (or returned from) a function that is not inlined is
-   * boxed into a new heap object, while numbers read from typed arrays are not.
+   * (Fractional controls arrive in typed arrays: docs/architecture.md, "Numbers on the audio path".)
    */
   renderLerpFrom(out: Float32Array, offset: number, n: number, lambda: Float64Array, f0Hz: Float32Array | Float64Array,
     iA: number, iB: number, ampsA: Float32Array | Float64Array, ampsB: Float32Array | Float64Array,
@@ -145,7 +127,7 @@ export class HarmonicOscillatorBank {
     this.lerpCore(out, offset, n, ampsA, ampsB, nHarmonics);
   }
 
-  /** renderLerp with λ start/step and f0A/f0B in this.lerp[0..4). */
+  /** renderLerpFrom with λ start/step and f0A/f0B in this.lerp[0..4). */
   private lerpCore(out: Float32Array, offset: number, n: number, ampsA: Float32Array | Float64Array,
     ampsB: Float32Array | Float64Array, nHarmonics: number): void {
     const c = this.lerp;
@@ -172,7 +154,7 @@ export class HarmonicOscillatorBank {
   }
 
   /**
-   * The oscillator loop; f0 start and step in this.f0Ramp (typed-array slots: no boxed numbers per call). Per chunk
+   * The oscillator loop; f0 start and step in this.f0Ramp (typed-array slots, see docs/architecture.md). Per chunk
    * of samples: phase, sin φ, 2 cos φ and kmax per sample into the lane arrays, then the sum over harmonics.
    */
   private core(out: Float32Array, offset: number, n: number, h: number): void {
@@ -258,28 +240,11 @@ export class HarmonicOscillatorBank {
 }
 
 /**
- * One frame of the seed's Harmonic control recipe (generators.Harmonic.forward), allocation-free:
- * dist_k = harmonicDistribution[distOffset + k − 1], set to 0 where k·f0Hz ≥ sampleRate/2 (only if
- * normalizeBelowNyquist), divided by Σ_k dist_k, times amplitude → out[outOffset + k − 1], k = 1..nHarmonics.
- * Where the seed would divide 0 by 0 (every harmonic above Nyquist, or an all-zero distribution) the frame is
- * silent (all 0) instead of NaN. Non-finite inputs give a silent frame.
- */
-export function harmonicFrameAmplitudes(f0Hz: number, amplitude: number, harmonicDistribution: ArrayLike<number>,
-  distOffset: number, nHarmonics: number, sampleRate: number, normalizeBelowNyquist: boolean,
-  out: Float32Array | Float64Array, outOffset = 0): void {
-  const c = frameControls;
-  c[0] = f0Hz;
-  c[1] = amplitude;
-  harmonicFrameAmplitudesFrom(c, 0, c, 1, harmonicDistribution, distOffset, nHarmonics, sampleRate,
-    normalizeBelowNyquist, out, outOffset);
-}
-
-/** Scratch of harmonicFrameAmplitudes (f0, amplitude); the function is not re-entrant, so one per realm is enough. */
-const frameControls = new Float64Array(2);
-
-/**
- * {@link harmonicFrameAmplitudes} with f0 = f0Hz[f0Index] and amplitude = amplitude[ampIndex] read from arrays
- * (the audio-thread form: no fractional number crosses a call boundary, so nothing is boxed in V8).
+ * One frame of the seed's Harmonic control recipe (generators.Harmonic.forward), allocation-free, with
+ * f0 = f0Hz[f0Index] and amplitude = amplitude[ampIndex]: dist_k = harmonicDistribution[distOffset + k − 1], set
+ * to 0 where k·f0 ≥ sampleRate/2 (only if normalizeBelowNyquist), divided by Σ_k dist_k, times amplitude →
+ * out[outOffset + k − 1], k = 1..nHarmonics. Where the seed would divide 0 by 0 (every harmonic above Nyquist, or
+ * an all-zero distribution) the frame is silent (all 0) instead of NaN. Non-finite inputs give a silent frame.
  */
 export function harmonicFrameAmplitudesFrom(f0Hz: ArrayLike<number>, f0Index: number, amplitude: ArrayLike<number>,
   ampIndex: number, harmonicDistribution: ArrayLike<number>, distOffset: number, nHarmonics: number,
@@ -300,90 +265,4 @@ export function harmonicFrameAmplitudesFrom(f0Hz: ArrayLike<number>, f0Index: nu
     return;
   }
   for (let k = 0; k < nHarmonics; k++) out[outOffset + k] *= g;
-}
-
-/** Inputs of {@link renderHarmonicFrames}: frame-rate controls of one clip (already scaled, not network outputs). */
-export interface HarmonicFrames {
-  /** Fundamental per frame, Hz, length nFrames. */
-  f0Hz: Float32Array;
-  /** Overall amplitude per frame (linear), length nFrames. */
-  amplitudes: Float32Array;
-  /** Harmonic distribution, nFrames × nHarmonics row-major (frame-major). */
-  harmonicDistribution: Float32Array;
-  nFrames: number;
-  nHarmonics: number;
-  /** Output length in samples (hop = nSamples / nFrames, may be non-integer). */
-  nSamples: number;
-  /** Sample rate, Hz. */
-  sampleRate: number;
-  /** The seed's normalize_below_nyquist: zero harmonics ≥ Nyquist at frame level before normalising (default true). */
-  normalizeBelowNyquist?: boolean;
-}
-
-/**
- * The seed's harmonic synthesis over a whole clip (generators.Harmonic + util.harmonic_synthesis):
- * 1. per frame: {@link harmonicFrameAmplitudes} (Nyquist-zeroed, normalised distribution × amplitude);
- * 2. frame → sample linear interpolation of f0 and of the harmonic amplitudes, align_corners=False
- *    (sample n reads frame position (n + 0.5)·nFrames/nSamples − 0.5, clamped);
- * 3. per sample, harmonics with k·f0 ≥ sampleRate/2 are skipped;
- * 4. phase = cumulative sum of 2π·f0/sampleRate (float64, wrapped), out = Σ amp_k·sin(k·phase).
- * Uses `bank` (phase continues from its state; a fresh one is made if omitted). Adds into `out` when given
- * (length ≥ nSamples), else returns a new array. Samples are produced span by span between frame positions with
- * {@link HarmonicOscillatorBank.renderLerp}, exactly as a stream does.
- */
-export function renderHarmonicFrames(frames: HarmonicFrames, out?: Float32Array,
-  bank?: HarmonicOscillatorBank): Float32Array {
-  const { f0Hz, amplitudes, harmonicDistribution, nFrames, nHarmonics, nSamples, sampleRate } = frames;
-  const normalize = frames.normalizeBelowNyquist ?? true;
-  checkInt('renderHarmonicFrames', 'nFrames', nFrames, 1);
-  checkInt('renderHarmonicFrames', 'nHarmonics', nHarmonics, 1, 65536);
-  checkInt('renderHarmonicFrames', 'nSamples', nSamples, 0);
-  checkRate('renderHarmonicFrames', sampleRate);
-  if (f0Hz.length < nFrames) throw new RangeError(`renderHarmonicFrames: f0Hz needs nFrames = ${nFrames} values`);
-  if (amplitudes.length < nFrames) {
-    throw new RangeError(`renderHarmonicFrames: amplitudes needs nFrames = ${nFrames} values`);
-  }
-  if (harmonicDistribution.length < nFrames * nHarmonics) {
-    throw new RangeError(`renderHarmonicFrames: harmonicDistribution needs nFrames·nHarmonics = ${nFrames * nHarmonics} values`);
-  }
-  const dst = out ?? new Float32Array(nSamples);
-  if (dst.length < nSamples) throw new RangeError(`renderHarmonicFrames: out needs nSamples = ${nSamples} values`);
-  const b = bank ?? new HarmonicOscillatorBank(nHarmonics, sampleRate);
-  if (b.maxHarmonics < nHarmonics) {
-    throw new RangeError(`renderHarmonicFrames: bank.maxHarmonics (${b.maxHarmonics}) < nHarmonics (${nHarmonics})`);
-  }
-  const amps = new Float64Array(nFrames * nHarmonics);
-  for (let k = 0; k < nFrames; k++) {
-    harmonicFrameAmplitudes(f0Hz[k], amplitudes[k], harmonicDistribution, k * nHarmonics, nHarmonics, sampleRate,
-      normalize, amps, k * nHarmonics);
-  }
-  const step = nFrames / nSamples;
-  let n = 0;
-  while (n < nSamples) {
-    const p = framePosition(n, nFrames, nSamples);
-    let k = Math.floor(p);
-    if (k >= nFrames - 1) k = nFrames - 1;
-    // span: samples with the same frame index and the same clamping state
-    const clampedLow = ((n + 0.5) * nFrames) / nSamples - 0.5 <= 0;
-    let end = n + 1;
-    if (k === nFrames - 1) end = nSamples;
-    else if (clampedLow) {
-      while (end < nSamples && ((end + 0.5) * nFrames) / nSamples - 0.5 <= 0) end++;
-    } else {
-      while (end < nSamples) {
-        const q = framePosition(end, nFrames, nSamples);
-        if (Math.floor(q) !== k || q >= nFrames - 1) break;
-        end++;
-      }
-    }
-    const k1 = k < nFrames - 1 ? k + 1 : k;
-    const constant = clampedLow || k === nFrames - 1;
-    const lam0 = constant ? 0 : p - k;
-    const lamStep = constant ? 0 : step;
-    b.renderLerp(dst, n, end - n, lam0, lamStep, f0Hz[k], f0Hz[k1],
-      amps.subarray(k * nHarmonics, (k + 1) * nHarmonics), amps.subarray(k1 * nHarmonics, (k1 + 1) * nHarmonics),
-      nHarmonics);
-    n = end;
-  }
-  return dst;
 }

@@ -110,8 +110,7 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
   const tail = opts.tailSamples ?? 0;
   if (!(Number.isInteger(tail) && tail >= 0)) throw new RangeError(`opts.tailSamples must be a non-negative integer, got ${tail}`);
   const controls = clampControls(opts.controls);
-  const gains = { harmonicGain: controls.harmonicMix, noiseGain: controls.noiseMix, reverbMix: controls.reverbMix };
-  const sOpts = synthOptions(model, sr, opts.noiseSeed, gains);
+  const sOpts = synthOptions(model, sr, opts.noiseSeed, controls);
   const plan = planFor(model, sr, new SynthStream(model.synth, sOpts), opts.spreadQuanta);
   const nOut = input.length + tail;
   const { nFrames, nSynth } = batchFrameCount(plan, Math.max(1, nOut));

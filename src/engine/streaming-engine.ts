@@ -168,7 +168,7 @@ export class StreamingEngine {
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
     this.voice = prepareModel(model, sampleRate, {
       noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta,
-      controls: { harmonicGain: this.controls.harmonicMix, noiseGain: this.controls.noiseMix, reverbMix: this.controls.reverbMix },
+      controls: { harmonicMix: this.controls.harmonicMix, noiseMix: this.controls.noiseMix, reverbMix: this.controls.reverbMix },
     });
     this.installVoice(this.voice);
   }

@@ -40,7 +40,7 @@ export interface VoiceOptions {
   /** Quanta of 128 samples one frame's estimator work is spread over (default: 5, fewer if needed to stay ≤ 45 ms). */
   spreadQuanta?: number;
   /** Initial mix controls (the synth starts at these without a ramp). */
-  controls?: { harmonicGain?: number; noiseGain?: number; reverbMix?: number };
+  controls?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number };
 }
 
 /**
@@ -449,15 +449,15 @@ export class Voice {
 
 /** The synth options of a model at a context rate (shared by the stream and the batch reference). */
 export function synthOptions(model: DDSPModel, sampleRate: number, noiseSeed?: number,
-  gains?: { harmonicGain?: number; noiseGain?: number; reverbMix?: number }) {
+  controls?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number }) {
   return {
     sampleRate,
     frameRate: model.frameRate,
     ir: model.ir,
     modelSampleRate: model.sampleRate,
     noiseSeed,
-    harmonicGain: gains?.harmonicGain ?? 1,
-    noiseGain: gains?.noiseGain ?? 1,
-    reverbMix: gains?.reverbMix ?? 0.5,
+    harmonicMix: controls?.harmonicMix ?? 1,
+    noiseMix: controls?.noiseMix ?? 1,
+    reverbMix: controls?.reverbMix ?? 0.5,
   };
 }

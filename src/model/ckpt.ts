@@ -4,7 +4,8 @@ import { SEED_DB_RANGE, SEED_F0_NORM_HZ, inferSizes, validateWeights, weightShap
 import { FORMAT_VERSION, type DDSPModel } from './model-file';
 import { isOmegaNode, omegaRoot, toPlain } from './omegaconf';
 import type { PyObject } from './pickle';
-import { externalParamSizes, synthParamCount, type NoiseFilterDesign, type SynthConfig, type SynthNode } from './synth-config';
+import { synthFromSeedDag } from '../synth/dag';
+import { externalParamSizes, synthParamCount, type NoiseFilterDesign, type SynthConfig } from './synth-config';
 import { CheckpointError, TorchTensor, loadTorchZip } from './torch-zip';
 
 export { CheckpointError } from './torch-zip';
@@ -136,9 +137,6 @@ function readAdam(o: Map<unknown, unknown>, sd: Map<unknown, unknown>, fileName:
   return out;
 }
 
-/** Modules the seed has that our engine does not run (refused by name). */
-const REFUSED = ['WaveShaper', 'DecayReverb', 'VCA', 'SawOscillator', 'SineOscillator', 'IRReverbMix'];
-
 /** Options of convertCheckpoint. */
 export interface ConvertOptions {
   /** File name for error messages. */
@@ -150,76 +148,6 @@ export interface ConvertOptions {
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
-/**
- * The seed's DAG (`synth_cfg.dag`, resolved) → SynthConfig, with the Python class defaults where a key is absent.
- * @returns the config and, per IRReverb node, its DAG index (where its `synth.processors.<i>.ir` lives).
- */
-export function synthFromSeedConfig(synthCfg: Record<string, unknown>, opts: { sampleRate: number; design: NoiseFilterDesign; fileName?: string }):
-  { synth: SynthConfig; reverbIndex: Map<string, number>; harmonicRates: Map<string, number>; irSpec: Map<string, { irS: number; sr: number }> } {
-  const file = opts.fileName ?? 'checkpoint';
-  const dag = synthCfg.dag;
-  if (!isObj(dag)) throw new CheckpointError(`${file}: synth_cfg has no 'dag' mapping`);
-  const nodes: SynthNode[] = [];
-  const reverbIndex = new Map<string, number>();
-  const harmonicRates = new Map<string, number>();
-  const irSpec = new Map<string, { irS: number; sr: number }>();
-  let i = 0;
-  for (const [name, entry] of Object.entries(dag)) {
-    const e = isObj(entry) ? entry : {};
-    const cfg = isObj(e.config) ? e.config : {};
-    const target = typeof cfg._target_ === 'string' ? cfg._target_ : '';
-    const cls = target.split('.').pop() ?? '';
-    const conn: Record<string, string> = {};
-    if (isObj(e.connections)) for (const [k, v] of Object.entries(e.connections)) conn[k] = String(v);
-    const need = (keys: string[]): void => {
-      for (const k of keys) if (!(k in conn)) throw new CheckpointError(`${file}: synth node '${name}' (${cls}) has no connection for '${k}'`);
-    };
-    if (REFUSED.includes(cls)) {
-      throw new CheckpointError(`${file}: synth module ${cls} (DAG node '${name}') is not supported by ddsp-stream; ` +
-        'supported modules: Harmonic, FilteredNoise, Add, Mix, IRReverb');
-    }
-    switch (cls) {
-      case 'Harmonic':
-        need(['amplitudes', 'harmonic_distribution', 'f0_hz']);
-        harmonicRates.set(name, num(cfg.sample_rate) ?? 16000);
-        nodes.push({ name, type: 'Harmonic', nHarmonics: num(cfg.n_harmonics) ?? 256,
-          normalizeBelowNyquist: typeof cfg.normalize_below_nyquist === 'boolean' ? cfg.normalize_below_nyquist : true,
-          connections: { amplitudes: conn.amplitudes, harmonic_distribution: conn.harmonic_distribution, f0_hz: conn.f0_hz } });
-        break;
-      case 'FilteredNoise':
-        need(['freq_response']);
-        nodes.push({ name, type: 'FilteredNoise', filterSize: num(cfg.filter_size) ?? 257, amplitude: num(cfg.amplitude) ?? 1,
-          design: opts.design, connections: { freq_response: conn.freq_response } });
-        break;
-      case 'Add':
-        need(['signal_a', 'signal_b']);
-        nodes.push({ name, type: 'Add', connections: { signal_a: conn.signal_a, signal_b: conn.signal_b } });
-        break;
-      case 'Mix':
-        need(['signal_a', 'signal_b', 'mix_a', 'mix_b']);
-        nodes.push({ name, type: 'Mix', connections: { signal_a: conn.signal_a, signal_b: conn.signal_b, mix_a: conn.mix_a, mix_b: conn.mix_b } });
-        break;
-      case 'IRReverb': {
-        need(['audio']);
-        const irS = num(cfg.ir_s) ?? 1.0;
-        const sr = num(cfg.sr) ?? 48000;
-        irSpec.set(name, { irS, sr });
-        reverbIndex.set(name, i);
-        nodes.push({ name, type: 'IRReverb', irLength: Math.trunc(irS * sr), connections: { audio: conn.audio } });
-        break;
-      }
-      default:
-        throw new CheckpointError(`${file}: synth module '${cls || target || '?'}' (DAG node '${name}') is not supported by ddsp-stream; ` +
-          'supported modules: Harmonic, FilteredNoise, Add, Mix, IRReverb');
-    }
-    i++;
-  }
-  if (nodes.length === 0) throw new CheckpointError(`${file}: synth_cfg.dag is empty`);
-  const conditioned = Array.isArray(synthCfg.conditioned) ? synthCfg.conditioned.map(String) : ['f0'];
-  const synth: SynthConfig = { name: typeof synthCfg.name === 'string' ? synthCfg.name : 'synth', nodes, conditioned };
-  return { synth, reverbIndex, harmonicRates, irSpec };
-}
 
 const getPath = (o: unknown, path: string[]): unknown => {
   let v = o;
@@ -263,19 +191,19 @@ export function modelFromCheckpoint(ck: LightningCheckpoint, opts: ConvertOption
     throw new CheckpointError(`${file}: estimator ${estTarget} is not supported (only diffsynth.estimator.EstimatorFL)`);
   }
 
+  // The synth graph, by the one reader of the seed's synth YAML (src/synth/dag). Without a recorded sample rate,
+  // the reader takes the first Harmonic's.
   let sampleRate = num(modelCfg.sample_rate) ?? num(run.sample_rate);
-  const design = opts.design ?? 'seed';
-  const first = synthFromSeedConfig(synthCfg, { sampleRate: sampleRate ?? 48000, design, fileName: file });
-  if (sampleRate === undefined) {
-    const rates = [...first.harmonicRates.values()];
-    sampleRate = rates[0] ?? 48000;
-    assumed.push(`sample_rate=${sampleRate}`);
+  if (!isObj(synthCfg.dag)) throw new CheckpointError(`${file}: synth_cfg has no 'dag' mapping`);
+  let synth: SynthConfig;
+  try {
+    synth = synthFromSeedDag(synthCfg, { sampleRate, design: opts.design ?? 'seed' });
+  } catch (e) {
+    throw new CheckpointError(`${file}: ${(e as Error).message}`);
   }
-  for (const [name, rate] of first.harmonicRates) {
-    if (rate !== sampleRate) {
-      throw new CheckpointError(`${file}: Harmonic '${name}' runs at sample_rate ${rate} but the model at ${sampleRate}; ` +
-        'ddsp-stream runs a whole model at one rate (set the Harmonic sample_rate to the model rate)');
-    }
+  if (sampleRate === undefined) {
+    sampleRate = synth.sampleRate as number;
+    assumed.push(`sample_rate=${sampleRate}`);
   }
   let frameRate = num(getPath(run, ['data', 'frame_rate']));
   if (frameRate === undefined) { frameRate = 50; assumed.push('frame_rate=50'); }
@@ -293,11 +221,11 @@ export function modelFromCheckpoint(ck: LightningCheckpoint, opts: ConvertOption
   } catch (e) {
     throw new CheckpointError(`${file}: ${(e as Error).message.replace("tensor '", "tensor 'estimator.")}`);
   }
-  const P = synthParamCount(first.synth);
+  const P = synthParamCount(synth);
   if (sizes.outputSize !== P) {
-    const parts = externalParamSizes(first.synth).map((p) => `${p.key} ${p.size}`).join(' + ');
+    const parts = externalParamSizes(synth).map((p) => `${p.key} ${p.size}`).join(' + ');
     throw new CheckpointError(`${file}: wrong shape: tensor 'estimator.out.weight' is [${weights['out.weight'].shape}] but the synth ` +
-      `graph '${first.synth.name}' takes ${P} parameters (${parts})`);
+      `graph '${synth.name}' takes ${P} parameters (${parts})`);
   }
   const spec = { hiddenSize: sizes.hiddenSize, outputSize: P, f0Norm: [SEED_F0_NORM_HZ[0], SEED_F0_NORM_HZ[1]] as [number, number], dbRange: SEED_DB_RANGE };
   try {
@@ -311,18 +239,16 @@ export function modelFromCheckpoint(ck: LightningCheckpoint, opts: ConvertOption
 
   // Reverb IR: synth.processors.<i>.ir of the IRReverb at DAG position i (one reverb supported).
   let ir: Float32Array | undefined;
-  const reverbs = first.synth.nodes.filter((n) => n.type === 'IRReverb');
+  const reverbs = synth.nodes.flatMap((n, i) => (n.type === 'IRReverb' ? [{ node: n, idx: i }] : []));
   if (reverbs.length > 1) throw new CheckpointError(`${file}: ${reverbs.length} IRReverb nodes; ddsp-stream runs at most one`);
-  for (const node of reverbs) {
-    const idx = first.reverbIndex.get(node.name) as number;
+  for (const { node, idx } of reverbs) {
     const key = `synth.processors.${idx}.ir`;
     const t = ck.stateDict[key];
     if (!t) throw new CheckpointError(`${file}: missing tensor '${key}' (the learned IR of IRReverb '${node.name}', DAG position ${idx})`);
-    const expected = (node as { irLength: number }).irLength - 1;
-    const spec2 = first.irSpec.get(node.name);
+    const expected = node.irLength - 1;
     if (t.shape.length !== 1 || t.shape[0] !== expected) {
       throw new CheckpointError(`${file}: wrong shape: tensor '${key}' is [${t.shape}] but IRReverb '${node.name}' ` +
-        `(ir_s ${spec2?.irS}, sr ${spec2?.sr}) needs [${expected}]`);
+        `(irLength ${node.irLength} = ir_s · sr) needs [${expected}]`);
     }
     for (let j = 0; j < t.data.length; j++) {
       if (!Number.isFinite(t.data[j])) throw new CheckpointError(`${file}: tensor '${key}' contains a non-finite value (${t.data[j]}) at index ${j}`);
@@ -344,9 +270,9 @@ export function modelFromCheckpoint(ck: LightningCheckpoint, opts: ConvertOption
     frameRate,
     f0RangeHz,
     estimator: { ...spec, weights: estWeights },
-    synth: first.synth,
+    synth: synth,
     ir,
-    name: opts.name ?? runName ?? `seed-${first.synth.name}`,
+    name: opts.name ?? runName ?? `seed-${synth.name}`,
     meta,
   };
 }

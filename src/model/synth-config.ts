@@ -1,67 +1,27 @@
-// The synth graph as the model file carries it: the types are src/synth/graph.ts's (imported as types only, so
-// the model file code pulls in no synthesis code). Here: the external-parameter bookkeeping the model file needs
-// to check the estimator's output size (the seed's Synthesizer.ext_param_sizes rule; tested equal to
-// graph.ts's paramCount), and a validator for synth graphs read from JSON.
-import type { NoiseFilterDesign, SynthConfig, SynthNode } from '../synth/graph';
+// The synth graph as the model file carries it: validation of a graph read from JSON and the external-parameter
+// bookkeeping that checks the estimator's output size. Both read the module records (src/modules/schema) and the
+// graph validator (src/synth/dag), which are DSP-free: the model file code pulls in no synthesis code.
+import { MODULES, isModuleType, optionProblems, type ModuleType, type NoiseFilterDesign, type SynthConfig, type SynthNode } from '../modules/schema';
+import { resolveGraph } from '../synth/dag';
 
 export type { NoiseFilterDesign, SynthConfig, SynthNode };
 
-/** Size of each input of each module type (the seed's `param_sizes`). */
-export function moduleParamSizes(node: SynthNode): Record<string, number> {
-  switch (node.type) {
-    case 'Harmonic': return { amplitudes: 1, harmonic_distribution: node.nHarmonics, f0_hz: 1 };
-    case 'FilteredNoise': return { freq_response: Math.floor(node.filterSize / 2) + 1 };
-    case 'Add': return { signal_a: 1, signal_b: 1 };
-    case 'Mix': return { signal_a: 1, signal_b: 1, mix_a: 1, mix_b: 1 };
-    case 'IRReverb': return { audio: 1 };
-  }
-}
-
 /**
- * External parameters in graph order with their sizes: every connection whose source is neither a DAG node nor a
- * conditioned input, first occurrence wins (the seed's `Synthesizer.ext_param_sizes`). Sum = estimator outputs P.
+ * External parameters in graph order with their sizes (the seed's `Synthesizer.ext_param_sizes`): the estimator's
+ * output layout. Sum = estimator outputs P. @throws RangeError for an invalid graph.
  */
 export function externalParamSizes(c: SynthConfig): { key: string; size: number }[] {
-  const nodeNames = new Set(c.nodes.map((n) => n.name));
-  const conditioned = new Set(c.conditioned);
-  const out: { key: string; size: number }[] = [];
-  const seen = new Map<string, number>();
-  for (const node of c.nodes) {
-    const sizes = moduleParamSizes(node);
-    for (const [param, source] of Object.entries(node.connections as Record<string, string>)) {
-      if (nodeNames.has(source) || conditioned.has(source)) continue;
-      const size = sizes[param];
-      if (seen.has(source)) {
-        out[seen.get(source) as number].size = size; // dict.update: later size replaces, position kept
-        continue;
-      }
-      seen.set(source, out.length);
-      out.push({ key: source, size });
-    }
-  }
-  return out;
+  return resolveGraph(c).params.map((p) => ({ key: p.key, size: p.size }));
 }
 
-/** P: the number of estimator outputs the synth consumes. */
+/** P: the number of estimator outputs the synth consumes. @throws RangeError for an invalid graph. */
 export function synthParamCount(c: SynthConfig): number {
-  return externalParamSizes(c).reduce((a, p) => a + p.size, 0);
+  return resolveGraph(c).paramCount;
 }
-
-const CONNECTIONS: Record<SynthNode['type'], string[]> = {
-  Harmonic: ['amplitudes', 'harmonic_distribution', 'f0_hz'],
-  FilteredNoise: ['freq_response'],
-  Add: ['signal_a', 'signal_b'],
-  Mix: ['signal_a', 'signal_b', 'mix_a', 'mix_b'],
-  IRReverb: ['audio'],
-};
-
-/** Module types the engine runs. */
-export const SUPPORTED_MODULES = Object.keys(CONNECTIONS) as SynthNode['type'][];
-
-const isPosInt = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 
 /**
- * Checks a parsed JSON value is a well-formed SynthConfig; returns a list of problems (empty when valid).
+ * Checks a parsed JSON value is a well-formed SynthConfig; returns a list of problems (empty when valid): every
+ * node's type, options and input names, then (when those are right) what the graph validator says of the whole.
  */
 export function synthConfigProblems(v: unknown): string[] {
   const p: string[] = [];
@@ -78,34 +38,23 @@ export function synthConfigProblems(v: unknown): string[] {
     if (typeof node.name !== 'string' || node.name === '') p.push(`${where}.name must be a non-empty string`);
     else if (names.has(node.name)) p.push(`${where}.name '${node.name}' is used twice`);
     else names.add(node.name);
-    const type = node.type as SynthNode['type'];
-    if (!(type in CONNECTIONS)) {
-      p.push(`${where}.type '${String(node.type)}' is not a module the engine runs (supported: ${SUPPORTED_MODULES.join(', ')})`);
+    if (!isModuleType(node.type)) {
+      p.push(`${where}.type '${String(node.type)}' is not a module the engine runs (supported: ${Object.keys(MODULES).join(', ')})`);
       return;
     }
+    const typed = node as { type: ModuleType } & Record<string, unknown>;
+    for (const problem of optionProblems(typed)) p.push(`${where}.${problem}`);
     const conn = node.connections as Record<string, unknown> | undefined;
     if (!conn || typeof conn !== 'object') { p.push(`${where}.connections must be an object`); return; }
-    for (const k of CONNECTIONS[type]) if (typeof conn[k] !== 'string') p.push(`${where}.connections.${k} must be a string`);
-    for (const k of Object.keys(conn)) if (!CONNECTIONS[type].includes(k)) p.push(`${where}.connections.${k} is not an input of ${type}`);
-    if (type === 'Harmonic') {
-      if (!isPosInt(node.nHarmonics, 4096)) p.push(`${where}.nHarmonics must be an integer in [1, 4096]`);
-      if (typeof node.normalizeBelowNyquist !== 'boolean') p.push(`${where}.normalizeBelowNyquist must be a boolean`);
-    } else if (type === 'FilteredNoise') {
-      if (!isPosInt(node.filterSize, 65536) || (node.filterSize as number) < 2) p.push(`${where}.filterSize must be an integer in [2, 65536]`);
-      if (typeof node.amplitude !== 'number' || !Number.isFinite(node.amplitude)) p.push(`${where}.amplitude must be a finite number`);
-      if (node.design !== 'seed' && node.design !== 'linear-phase') p.push(`${where}.design must be 'seed' or 'linear-phase'`);
-    } else if (type === 'IRReverb') {
-      if (!isPosInt(node.irLength, 10_000_000) || (node.irLength as number) < 2) p.push(`${where}.irLength must be an integer in [2, 1e7]`);
-    }
+    const inputs = (MODULES[typed.type].inputs as (n: unknown) => readonly { name: string }[])(typed).map((s) => s.name);
+    for (const k of inputs) if (typeof conn[k] !== 'string') p.push(`${where}.connections.${k} must be a string`);
+    for (const k of Object.keys(conn)) if (!inputs.includes(k)) p.push(`${where}.connections.${k} is not an input of ${typed.type}`);
   });
   if (p.length === 0) {
-    // connections must refer to earlier nodes when they name a node
-    const seenBefore = new Set<string>();
-    for (const node of c.nodes as SynthNode[]) {
-      for (const [k, src] of Object.entries(node.connections as Record<string, string>)) {
-        if (names.has(src) && !seenBefore.has(src)) p.push(`synth node '${node.name}' input ${k} reads node '${src}', which does not come before it`);
-      }
-      seenBefore.add(node.name);
+    try {
+      resolveGraph(c as unknown as SynthConfig);
+    } catch (e) {
+      p.push((e as Error).message.replace(/^SynthConfig: /, 'synth '));
     }
   }
   return p;

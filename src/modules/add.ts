@@ -1,16 +1,10 @@
 /**
  * Add: sum of two signals (the seed's `diffsynth.processor.Add`). Stateless, so batch and stream are the same
- * loop; the differentiable form is plain `tf.add` (see src/synth/graph.grad).
+ * loop; the differentiable form is plain `tf.add` (./add.grad).
  *
  * @packageDocumentation
  */
-import type { ParamSpec } from './scaling';
-
-/** Param spec of Add (the seed's: two raw audio inputs). */
-export const ADD_PARAM_SPEC: readonly ParamSpec[] = [
-  { name: 'signal_a', size: 1, range: [-1, 1], scale: 'raw', kind: 'audio' },
-  { name: 'signal_b', size: 1, range: [-1, 1], scale: 'raw', kind: 'audio' },
-];
+import { StreamFormBase, type ModuleForms } from './form';
 
 /**
  * Add, batch form: a + b.
@@ -29,3 +23,13 @@ export function addInto(a: Float32Array, aOffset: number, b: Float32Array, bOffs
   outOffset: number, n: number): void {
   for (let i = 0; i < n; i++) out[outOffset + i] = a[aOffset + i] + b[bOffset + i];
 }
+
+class AddNode extends StreamFormBase {
+  override process(signals: readonly Float32Array[], out: Float32Array, n: number): void { addInto(signals[0], 0, signals[1], 0, out, 0, n); }
+}
+
+/** Add's forms for the graph (inputs: signal_a, signal_b). */
+export const ADD: ModuleForms<'Add'> = {
+  batch: (_n, [a, b]) => addBatch(a, b),
+  stream: () => new AddNode(),
+};

@@ -18,7 +18,7 @@ import { RealFFT } from '../dsp/fft';
 import { NoiseSource } from '../dsp/noise';
 import { filteredNoiseBatch, noiseGeometry, type FilteredNoiseOptions, type NoiseGeometry } from './filtered-noise';
 import { noiseSegmentStart } from './timing';
-import type { TF } from './harmonic.grad';
+import type { GradForm, TF } from './form.grad';
 
 /** Options of {@link filteredNoiseOp}. Item b of the batch draws noise with seed `noiseSeed + b`. */
 export interface FilteredNoiseOpOptions extends FilteredNoiseOptions {
@@ -114,7 +114,7 @@ export function filteredNoiseAdjoint(g: ArrayLike<number>, gOffset: number, nSam
 export function filteredNoiseOp(tf: TF, freqResponse: tfc.Tensor, o: FilteredNoiseOpOptions): tfc.Tensor2D {
   if (freqResponse.rank !== 3) throw new RangeError(`freq_response must have rank 3 [B, F, N/2+1], got shape [${freqResponse.shape.join(', ')}]`);
   const [B, F, M] = freqResponse.shape;
-  const geom = noiseGeometry({ ...o, gain: 1 });
+  const geom = noiseGeometry(o);
   if (!geom.sameRate) throw new RangeError('filteredNoiseOp runs at the model sample rate only (sampleRate must equal modelSampleRate)');
   if (M !== geom.nMagnitudes) throw new RangeError(`freq_response has ${M} bins, filterSize ${o.filterSize} needs ${geom.nMagnitudes}`);
   const N = o.nSamples;
@@ -125,7 +125,7 @@ export function filteredNoiseOp(tf: TF, freqResponse: tfc.Tensor, o: FilteredNoi
     const mags = x.dataSync() as Float32Array;
     const out = new Float32Array(B * N);
     for (let b = 0; b < B; b++) {
-      out.set(filteredNoiseBatch(mags.subarray(b * F * M, (b + 1) * F * M), F, N, { ...o, gain: 1, noiseSeed: seed0 + b }), b * N);
+      out.set(filteredNoiseBatch(mags.subarray(b * F * M, (b + 1) * F * M), F, N, { ...o, noiseSeed: seed0 + b }), b * N);
     }
     const value = tf.tensor2d(out, [B, N]);
     const gradFunc = (dy: tfc.Tensor): tfc.Tensor => {
@@ -138,3 +138,8 @@ export function filteredNoiseOp(tf: TF, freqResponse: tfc.Tensor, o: FilteredNoi
   });
   return op(freqResponse) as tfc.Tensor2D;
 }
+
+/** FilteredNoise's differentiable form for the graph (input: freq_response). */
+export const FILTERED_NOISE_GRAD: GradForm<'FilteredNoise'> = (tf, n, [freqResponse], x) => filteredNoiseOp(tf, freqResponse, {
+  sampleRate: x.sampleRate, frameRate: x.frameRate, filterSize: n.filterSize, design: n.design, amplitude: n.amplitude,
+  noiseSeed: x.noiseSeed, nSamples: x.nSamples });

@@ -25,16 +25,12 @@
 import { RealFFT, multiplySpectraInPlace } from '../dsp/fft';
 import { FIRDesigner, groupDelay, type NoiseFilterDesign } from '../dsp/fir';
 import { NoiseSource } from '../dsp/noise';
-import { assertAllFinite, assertArray, assertInt, type ParamSpec } from './scaling';
-import { LinearSmoother, CONTROL_RAMP_SECONDS } from './smoother';
+import { StreamFormBase, type ModuleContext, type ModuleForms } from './form';
+import { assertOption, type NodeOf } from './schema';
+import { assertAllFinite, assertArray, assertInt } from './scaling';
 import { assertHop, noiseSegmentStart } from './timing';
 
 export type { NoiseFilterDesign };
-
-/** Param spec of a FilteredNoise module with filter size N (the seed's: N/2+1 magnitudes, exp_sigmoid, 0–2). */
-export function filteredNoiseParamSpec(filterSize: number): ParamSpec[] {
-  return [{ name: 'freq_response', size: Math.floor(filterSize / 2) + 1, range: [0, 2], scale: 'exp_sigmoid', kind: 'control' }];
-}
 
 /** Options of the FilteredNoise module. */
 export interface FilteredNoiseOptions {
@@ -42,7 +38,7 @@ export interface FilteredNoiseOptions {
   sampleRate: number;
   /** Control frames per second (hop = sampleRate / frameRate). */
   frameRate: number;
-  /** The model's filter size N (even, ≥ 2): N/2+1 magnitudes per frame. */
+  /** The model's filter size N (even; bounds: src/modules/schema): N/2+1 magnitudes per frame. */
   filterSize: number;
   /** Filter design: 'seed' (the seed's circular taps) or 'linear-phase'. */
   design: NoiseFilterDesign;
@@ -52,8 +48,6 @@ export interface FilteredNoiseOptions {
   modelSampleRate?: number;
   /** Seed of the counter-based noise source (default 0). */
   noiseSeed?: number;
-  /** Output gain (the engine's noiseMix, 0–2; default 1), smoothed per sample. */
-  gain?: number;
 }
 
 /** Resolved geometry of a FilteredNoise module (exported for the differentiable form and tests). */
@@ -71,7 +65,6 @@ export interface NoiseGeometry {
   /** Noise scale: amplitude · √(sampleRate/modelRate). */
   noiseScale: number;
   noiseSeed: number;
-  gain: number;
   /** True when the synthesis rate is the model's (no magnitude mapping). */
   sameRate: boolean;
   /** Largest segment length, samples. */
@@ -93,19 +86,14 @@ function nextPow2(n: number): number {
 export function noiseGeometry(o: FilteredNoiseOptions): NoiseGeometry {
   if (o === null || typeof o !== 'object') throw new TypeError('FilteredNoise options must be an object');
   const hop = assertHop(o.sampleRate, o.frameRate);
-  assertInt(o.filterSize, 'filterSize', 2, 1 << 20);
-  if (o.filterSize % 2 !== 0) throw new RangeError(`filterSize must be even (the FFT needs an even size), got ${o.filterSize}`);
-  if (o.design !== 'seed' && o.design !== 'linear-phase') {
-    throw new RangeError(`design must be 'seed' or 'linear-phase', got ${String(o.design)}`);
-  }
+  assertOption('FilteredNoise', 'filterSize', o.filterSize);
+  assertOption('FilteredNoise', 'design', o.design);
   const modelRate = o.modelSampleRate ?? o.sampleRate;
   if (!(Number.isFinite(modelRate) && modelRate > 0)) throw new RangeError(`modelSampleRate must be a positive number of Hz, got ${modelRate}`);
   const amplitude = o.amplitude ?? 1;
   if (!Number.isFinite(amplitude)) throw new RangeError(`amplitude must be a finite number, got ${amplitude}`);
   const noiseSeed = o.noiseSeed ?? 0;
   if (!Number.isFinite(noiseSeed)) throw new RangeError(`noiseSeed must be a finite number, got ${noiseSeed}`);
-  const gain = o.gain ?? 1;
-  if (!Number.isFinite(gain)) throw new RangeError(`gain must be a finite number (0–2 typical), got ${gain}`);
   const N = o.filterSize;
   const sameRate = modelRate === o.sampleRate;
   const Ns = sameRate ? N : Math.max(2, 2 * Math.round((N * o.sampleRate) / (2 * modelRate)));
@@ -124,7 +112,7 @@ export function noiseGeometry(o: FilteredNoiseOptions): NoiseGeometry {
   const maxSegment = Math.ceil(hop) + 1;
   return {
     sampleRate: o.sampleRate, hop, filterSize: N, nMagnitudes: M, synthFilterSize: Ns, design: o.design,
-    advance: groupDelay(Ns, o.design), noiseScale: amplitude * Math.sqrt(o.sampleRate / modelRate), noiseSeed, gain,
+    advance: groupDelay(Ns, o.design), noiseScale: amplitude * Math.sqrt(o.sampleRate / modelRate), noiseSeed,
     sameRate, maxSegment, fftSize: nextPow2(maxSegment + Ns - 1), mapLo, mapW,
   };
 }
@@ -253,7 +241,6 @@ export function filteredNoiseBatch(freqResponse: Float32Array, nFrames: number, 
   const out = new Float32Array(nSamples);
   const lim = Math.min(nSamples, full.length - g.advance);
   for (let n = 0; n < lim; n++) out[n] = full[n + g.advance];
-  if (g.gain !== 1) new LinearSmoother(g.gain, 1).applyGain(out, 0, nSamples);
   return out;
 }
 
@@ -272,7 +259,6 @@ export class FilteredNoiseStream {
   private readonly src: NoiseSource;
   private readonly seg: Float32Array;
   private readonly ring: Float32Array;
-  private readonly gain: LinearSmoother;
   private pushed = 0;
   private position = 0;
 
@@ -286,7 +272,6 @@ export class FilteredNoiseStream {
     this.src = new NoiseSource(g.noiseSeed);
     this.seg = new Float32Array(g.maxSegment);
     this.ring = new Float32Array((ahead + 2) * g.maxSegment + g.synthFilterSize + g.advance + 1);
-    this.gain = new LinearSmoother(g.gain, CONTROL_RAMP_SECONDS * g.sampleRate);
   }
 
   /** Frames pushed since construction / reset. */
@@ -360,18 +345,8 @@ export class FilteredNoiseStream {
       ring[t] = 0;
       if (++t === R) t = 0;
     }
-    this.gain.applyGain(out, offset, n);
     this.position += n;
   }
-
-  /** Sets the output gain (noiseMix, 0–2), reached by a 5 ms linear ramp. */
-  setGain(gain: number): void { this.gain.setTarget(gain); }
-
-  /**
-   * Sets the output gain to `values[index]`, by a 5 ms ramp or, if `immediate`, at once (non-finite: ignored).
-   * The audio-thread form of {@link setGain} (no fractional number crosses a call, so V8 boxes nothing).
-   */
-  setGainFrom(values: Float64Array, index: number, immediate = false): void { this.gain.setFrom(values, index, immediate); }
 
   /**
    * Switches the noise to another seed (a safe integer; anything else is ignored): frames pushed from now on draw
@@ -383,11 +358,35 @@ export class FilteredNoiseStream {
     this.geometry.noiseSeed = noiseSeed;
   }
 
-  /** Back to the start state (no frames, silence) keeping the current gain (a ramp in progress ends at its target). */
+  /** Back to the start state (no frames, silence). */
   reset(): void {
     this.pushed = 0;
     this.position = 0;
     this.ring.fill(0);
-    this.gain.settle();
   }
 }
+
+class FilteredNoiseNode extends StreamFormBase {
+  private readonly s: FilteredNoiseStream;
+  constructor(n: NodeOf<'FilteredNoise'>, x: ModuleContext) {
+    super();
+    this.s = new FilteredNoiseStream({ sampleRate: x.sampleRate, frameRate: x.frameRate, filterSize: n.filterSize,
+      design: n.design, amplitude: n.amplitude, modelSampleRate: x.modelSampleRate, noiseSeed: x.noiseSeed,
+      maxFramesAhead: x.maxFramesAhead });
+  }
+  override pushFrame(c: readonly Float32Array[]): boolean { return this.s.pushFrame(c[0], 0); }
+  override canPush(): boolean { return this.s.canPush(); }
+  override readyEnd(): number { return this.s.readyEnd(); }
+  override framesNeeded(endSample: number): number { return this.s.framesNeeded(endSample); }
+  override process(_signals: readonly Float32Array[], out: Float32Array, n: number): void { this.s.render(out, 0, n); }
+  override setNoiseSeed(noiseSeed: number): void { this.s.setNoiseSeed(noiseSeed); }
+  override reset(): void { this.s.reset(); }
+}
+
+/** FilteredNoise's forms for the graph (input: freq_response). */
+export const FILTERED_NOISE: ModuleForms<'FilteredNoise'> = {
+  batch: (n, [freqResponse], nFrames, nSamples, x) => filteredNoiseBatch(freqResponse, nFrames, nSamples, {
+    sampleRate: x.sampleRate, frameRate: x.frameRate, filterSize: n.filterSize, design: n.design, amplitude: n.amplitude,
+    modelSampleRate: x.modelSampleRate, noiseSeed: x.noiseSeed }),
+  stream: (n, x) => new FilteredNoiseNode(n, x),
+};

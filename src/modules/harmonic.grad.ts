@@ -18,10 +18,10 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { harmonicBatch, type HarmonicOptions } from './harmonic';
+import type { GradForm, TF } from './form.grad';
 import { assertHop, forEachSegment, type Segment } from './timing';
 
-/** The @tensorflow/tfjs-core namespace (passed in by the caller). */
-export type TF = typeof tfc;
+export type { TF };
 
 const TWO_PI = 2 * Math.PI;
 
@@ -106,7 +106,7 @@ export function harmonicOp(tf: TF, amplitudes: tfc.Tensor, distribution: tfc.Ten
   if (!Number.isInteger(N) || N < 0) throw new RangeError(`nSamples must be an integer >= 0, got ${N}`);
   const nyquistHz = (o.modelSampleRate ?? o.sampleRate) / 2;
   const normalize = o.normalizeBelowNyquist ?? true;
-  const opts: HarmonicOptions = { ...o, gain: 1 };
+  const opts: HarmonicOptions = o;
   const op = tf.customGrad((...args: (tfc.Tensor | tfc.GradSaveFunc)[]) => {
     const [ampT, distT, f0T] = args as tfc.Tensor[];
     const amp = ampT.dataSync() as Float32Array;
@@ -148,3 +148,8 @@ export function harmonicOp(tf: TF, amplitudes: tfc.Tensor, distribution: tfc.Ten
   });
   return op(amplitudes, distribution, f0Hz) as tfc.Tensor2D;
 }
+
+/** Harmonic's differentiable form for the graph (inputs: amplitudes, harmonic_distribution, f0_hz). */
+export const HARMONIC_GRAD: GradForm<'Harmonic'> = (tf, n, [amp, dist, f0], x) => harmonicOp(tf, tf.reshape(amp, [x.B, x.F]), dist,
+  tf.reshape(f0, [x.B, x.F]), { sampleRate: x.sampleRate, frameRate: x.frameRate, nHarmonics: n.nHarmonics,
+    normalizeBelowNyquist: n.normalizeBelowNyquist, nSamples: x.nSamples });

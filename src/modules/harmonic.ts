@@ -18,22 +18,11 @@
  *
  * @packageDocumentation
  */
-import { HarmonicOscillatorBank, harmonicFrameAmplitudes, harmonicFrameAmplitudesFrom } from '../dsp/oscillator';
-import { assertAllFinite, assertArray, assertInt, type ParamSpec } from './scaling';
-import { LinearSmoother, CONTROL_RAMP_SECONDS } from './smoother';
+import { HarmonicOscillatorBank, harmonicFrameAmplitudesFrom } from '../dsp/oscillator';
+import { StreamFormBase, type ModuleContext, type ModuleForms } from './form';
+import { assertOption, type NodeOf } from './schema';
+import { assertAllFinite, assertArray, assertInt } from './scaling';
 import { assertHop, forEachSegment, interpolationFramesNeeded, interpolationReadyEnd, framePosition, type Segment } from './timing';
-
-/** The seed's FMIN / FMAX (diffsynth/f0.py): the f0 range of freq_sigmoid scaling, in Hz. */
-export const F0_RANGE_HZ: readonly [number, number] = [32, 2000];
-
-/** Param spec of a Harmonic module with `nHarmonics` harmonics (seed order: amplitudes, harmonic_distribution, f0_hz). */
-export function harmonicParamSpec(nHarmonics: number): ParamSpec[] {
-  return [
-    { name: 'amplitudes', size: 1, range: [0, 1], scale: 'exp_sigmoid', kind: 'control' },
-    { name: 'harmonic_distribution', size: nHarmonics, range: [0, 1], scale: 'exp_sigmoid', kind: 'control' },
-    { name: 'f0_hz', size: 1, range: [F0_RANGE_HZ[0], F0_RANGE_HZ[1]], scale: 'freq_sigmoid', kind: 'control' },
-  ];
-}
 
 /** Options of the Harmonic module. */
 export interface HarmonicOptions {
@@ -41,27 +30,23 @@ export interface HarmonicOptions {
   sampleRate: number;
   /** Control frames per second (hop = sampleRate / frameRate samples, may be non-integer). */
   frameRate: number;
-  /** Number of harmonics H (≥ 1). */
+  /** Number of harmonics H (bounds: src/modules/schema). */
   nHarmonics: number;
   /** Zero harmonics at or above the model's Nyquist before normalising (seed default true). */
   normalizeBelowNyquist?: boolean;
   /** The model's sample rate, Hz: its Nyquist is used by the frame-level normalisation. Default `sampleRate`. */
   modelSampleRate?: number;
-  /** Output gain (the engine's harmonicMix, 0–2; default 1), smoothed per sample. */
-  gain?: number;
 }
 
-interface Resolved { sampleRate: number; hop: number; nHarmonics: number; normalize: boolean; nyquistHz: number; gain: number }
+interface Resolved { sampleRate: number; hop: number; nHarmonics: number; normalize: boolean; nyquistHz: number }
 
 function resolve(o: HarmonicOptions): Resolved {
   if (o === null || typeof o !== 'object') throw new TypeError('Harmonic options must be an object');
   const hop = assertHop(o.sampleRate, o.frameRate);
-  assertInt(o.nHarmonics, 'nHarmonics', 1, 65536);
+  assertOption('Harmonic', 'nHarmonics', o.nHarmonics);
   const modelRate = o.modelSampleRate ?? o.sampleRate;
   if (!(Number.isFinite(modelRate) && modelRate > 0)) throw new RangeError(`modelSampleRate must be a positive number of Hz, got ${modelRate}`);
-  const gain = o.gain ?? 1;
-  if (!Number.isFinite(gain)) throw new RangeError(`gain must be a finite number (0–2 typical), got ${gain}`);
-  return { sampleRate: o.sampleRate, hop, nHarmonics: o.nHarmonics, normalize: o.normalizeBelowNyquist ?? true, nyquistHz: modelRate / 2, gain };
+  return { sampleRate: o.sampleRate, hop, nHarmonics: o.nHarmonics, normalize: o.normalizeBelowNyquist ?? true, nyquistHz: modelRate / 2 };
 }
 
 /** Renders samples [start, end) from frames (per-frame harmonic amplitudes and f0) into out (adds). */
@@ -74,8 +59,8 @@ class HarmonicRenderer {
   private cap = 1; // frame k lives in slot k % cap
   private out: Float32Array = new Float32Array(0);
   private outBase = 0; // out index of sample 0 of the stream
-  /** λ start and step of the segment being rendered (a typed array: fractional numbers passed as arguments to a
-   *  function V8 does not inline are boxed, i.e. allocated, on every call). */
+  /** λ start and step of the segment being rendered (a typed array: see "Numbers on the audio path" in
+   *  docs/architecture.md). */
   private readonly lambda = new Float64Array(2);
   private readonly visit: (s: Segment) => void;
 
@@ -101,18 +86,14 @@ class HarmonicRenderer {
   }
 }
 
-/**
- * Per-frame harmonic amplitudes A [nFrames × nHarmonics] of a clip (steps 1–3), for the batch and the
- * differentiable forms.
- */
-export function harmonicAmplitudes(amplitudes: Float32Array, distribution: Float32Array, f0Hz: Float32Array,
-  nFrames: number, o: HarmonicOptions): Float32Array[] {
-  const r = resolve(o);
+/** Per-frame harmonic amplitudes A [nFrames × nHarmonics] of a clip (steps 1–3). */
+function harmonicAmplitudes(amplitudes: Float32Array, distribution: Float32Array, f0Hz: Float32Array,
+  nFrames: number, r: Resolved): Float32Array[] {
   const H = r.nHarmonics;
   const A: Float32Array[] = [];
   for (let k = 0; k < nFrames; k++) {
     const a = new Float32Array(H);
-    harmonicFrameAmplitudes(f0Hz[k], amplitudes[k], distribution, k * H, H, 2 * r.nyquistHz, r.normalize, a, 0);
+    harmonicFrameAmplitudesFrom(f0Hz, k, amplitudes, k, distribution, k * H, H, 2 * r.nyquistHz, r.normalize, a, 0);
     A.push(a);
   }
   return A;
@@ -146,11 +127,10 @@ export function harmonicBatch(amplitudes: Float32Array, distribution: Float32Arr
   nFrames: number, nSamples: number, o: HarmonicOptions): Float32Array {
   const r = resolve(o);
   checkBatchInputs(amplitudes, distribution, f0Hz, nFrames, nSamples, r.nHarmonics);
-  const A = harmonicAmplitudes(amplitudes, distribution, f0Hz, nFrames, o);
+  const A = harmonicAmplitudes(amplitudes, distribution, f0Hz, nFrames, r);
   const out = new Float32Array(nSamples);
   const ren = new HarmonicRenderer(r.nHarmonics, r.sampleRate, r.hop);
   ren.render(A, f0Hz, nFrames, nFrames, out, 0, 0, nSamples);
-  if (r.gain !== 1) new LinearSmoother(r.gain, 1).applyGain(out, 0, nSamples);
   return out;
 }
 
@@ -176,12 +156,10 @@ export class HarmonicStream {
   private readonly A: Float32Array[];
   private readonly f0: Float32Array;
   private readonly ren: HarmonicRenderer;
-  private readonly gain: LinearSmoother;
   private pushed = 0;
   private position = 0;
-  /** Oldest frame the render position still needs: floor(framePosition(position)), at least 0. Kept up to date by
-   *  render() (per-quantum code V8 optimises early) so that canPush(), a per-frame call, does no fractional
-   *  arithmetic, which interpreted code would box. */
+  /** Oldest frame the render position still needs: floor(framePosition(position)), at least 0. Kept by render()
+   *  so that canPush(), a per-frame call, does no fractional arithmetic (docs/architecture.md, "Numbers on the audio path"). */
   private oldestNeeded = 0;
   private lastF0 = 0;
   /** Amplitude and f0 of the frame being pushed. */
@@ -200,7 +178,6 @@ export class HarmonicStream {
     for (let i = 0; i < this.capacity; i++) this.A.push(new Float32Array(this.nHarmonics));
     this.f0 = new Float32Array(this.capacity);
     this.ren = new HarmonicRenderer(this.nHarmonics, this.sampleRate, this.hop);
-    this.gain = new LinearSmoother(this.r.gain, CONTROL_RAMP_SECONDS * this.sampleRate);
   }
 
   /** Frames pushed since construction / reset. */
@@ -222,42 +199,23 @@ export class HarmonicStream {
   }
 
   /**
-   * Pushes the next frame's scaled controls. Returns false (frame dropped) if the ring is full, i.e. more than
+   * Pushes the next frame's scaled controls: amplitude[ampIndex], nHarmonics values of `distribution` from
+   * `distOffset`, f0Hz[f0Index] (Hz). Returns false (frame dropped) if the ring is full, i.e. more than
    * `capacity − 2` frames ahead of the render position.
-   * @param amplitude    scaled amplitude of the frame
-   * @param distribution harmonic distribution, nHarmonics values from `distOffset`
-   * @param f0Hz         fundamental, Hz
-   */
-  pushFrame(amplitude: number, distribution: Float32Array, f0Hz: number, distOffset = 0): boolean {
-    const c = this.controls;
-    c[0] = amplitude;
-    c[1] = f0Hz;
-    return this.pushControls(distribution, distOffset);
-  }
-
-  /**
-   * {@link pushFrame} with the amplitude and f0 read from arrays (amplitude[ampIndex], f0Hz[f0Index]): the
-   * audio-thread form, which passes no fractional number across a call (V8 boxes those unless it inlines).
    */
   pushFrameFrom(amplitude: Float32Array, ampIndex: number, distribution: Float32Array, distOffset: number,
     f0Hz: Float32Array, f0Index: number): boolean {
+    const cap = this.capacity;
+    if (!this.canPush()) return false;
     const c = this.controls;
     c[0] = amplitude[ampIndex];
     c[1] = f0Hz[f0Index];
-    return this.pushControls(distribution, distOffset);
-  }
-
-  /** pushFrame with amplitude and f0 in this.controls. */
-  private pushControls(distribution: Float32Array, distOffset: number): boolean {
-    const cap = this.capacity;
-    if (!this.canPush()) return false;
     const H = this.nHarmonics;
     const slot = this.pushed % cap;
     const a = this.A[slot];
-    const c = this.controls;
-    const f0Hz = c[1];
-    const ok = Number.isFinite(f0Hz) && f0Hz > 0;
-    if (ok) this.lastF0 = f0Hz;
+    const f0 = c[1];
+    const ok = Number.isFinite(f0) && f0 > 0;
+    if (ok) this.lastF0 = f0;
     if (!Number.isFinite(c[0])) c[0] = 0;
     if (!ok || !(distribution instanceof Float32Array) || distribution.length < distOffset + H) {
       a.fill(0);
@@ -281,25 +239,12 @@ export class HarmonicStream {
     if (this.pushed > 0) {
       this.ren.render(this.A, this.f0, this.capacity, this.pushed, out, offset, this.position, this.position + n);
     }
-    this.gain.applyGain(out, offset, n);
     for (let i = offset; i < offset + n; i++) if (!Number.isFinite(out[i])) out[i] = 0;
     this.position += n;
     this.oldestNeeded = Math.max(0, Math.floor(framePosition(this.position, this.hop)));
   }
 
-  /** Sets the output gain (harmonicMix, 0–2), reached by a 5 ms linear ramp. */
-  setGain(gain: number): void { this.gain.setTarget(gain); }
-
-  /**
-   * Sets the output gain to `values[index]`, by a 5 ms ramp or, if `immediate`, at once (non-finite: ignored).
-   * The audio-thread form of {@link setGain} (no fractional number crosses a call, so V8 boxes nothing).
-   */
-  setGainFrom(values: Float64Array, index: number, immediate = false): void { this.gain.setFrom(values, index, immediate); }
-
-  /**
-   * Back to the start state (phase 0, no frames) keeping the current gain: a ramp in progress ends at its target
-   * (a reset does not bring back the construction-time gain).
-   */
+  /** Back to the start state (phase 0, no frames). */
   reset(): void {
     this.pushed = 0;
     this.position = 0;
@@ -308,6 +253,28 @@ export class HarmonicStream {
     for (let i = 0; i < this.A.length; i++) this.A[i].fill(0);
     this.f0.fill(0);
     this.ren.bank.reset();
-    this.gain.settle();
   }
 }
+
+class HarmonicNode extends StreamFormBase {
+  private readonly s: HarmonicStream;
+  constructor(n: NodeOf<'Harmonic'>, x: ModuleContext) {
+    super();
+    this.s = new HarmonicStream({ sampleRate: x.sampleRate, frameRate: x.frameRate, nHarmonics: n.nHarmonics,
+      normalizeBelowNyquist: n.normalizeBelowNyquist, modelSampleRate: x.modelSampleRate, maxFramesAhead: x.maxFramesAhead });
+  }
+  override pushFrame(c: readonly Float32Array[]): boolean { return this.s.pushFrameFrom(c[0], 0, c[1], 0, c[2], 0); }
+  override canPush(): boolean { return this.s.canPush(); }
+  override readyEnd(): number { return this.s.readyEnd(); }
+  override framesNeeded(endSample: number): number { return this.s.framesNeeded(endSample); }
+  override process(_signals: readonly Float32Array[], out: Float32Array, n: number): void { this.s.render(out, 0, n); }
+  override reset(): void { this.s.reset(); }
+}
+
+/** Harmonic's forms for the graph (inputs: amplitudes, harmonic_distribution, f0_hz). */
+export const HARMONIC: ModuleForms<'Harmonic'> = {
+  batch: (n, [amplitudes, distribution, f0Hz], nFrames, nSamples, x) => harmonicBatch(amplitudes, distribution, f0Hz,
+    nFrames, nSamples, { sampleRate: x.sampleRate, frameRate: x.frameRate, nHarmonics: n.nHarmonics,
+      normalizeBelowNyquist: n.normalizeBelowNyquist, modelSampleRate: x.modelSampleRate }),
+  stream: (n, x) => new HarmonicNode(n, x),
+};

@@ -10,7 +10,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fftConvolve } from '../dsp/convolution';
-import type { TF } from './harmonic.grad';
+import type { GradForm, TF } from './form.grad';
 
 /** Options of {@link irReverbOp}. */
 export interface IRReverbOpOptions {
@@ -66,3 +66,7 @@ export function irReverbOp(tf: TF, audio: tfc.Tensor, ir: tfc.Tensor, o: IRRever
   });
   return op(audio, ir) as tfc.Tensor2D;
 }
+
+/** IRReverb's differentiable form for the graph (input: audio; learned: the IR, shape checked by the graph). */
+export const IR_REVERB_GRAD: GradForm<'IRReverb'> = (tf, _n, [audio], x) => irReverbOp(tf, audio, x.learned as tfc.Tensor,
+  { reverbMix: x.reverbMix });

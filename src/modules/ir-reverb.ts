@@ -17,13 +17,10 @@
  */
 import { fftConvolve, PartitionedConvolver } from '../dsp/convolution';
 import { resample } from '../dsp/resample';
-import { assertAllFinite, assertInt, type ParamSpec } from './scaling';
+import { StreamFormBase, type ModuleContext, type ModuleForms } from './form';
+import type { NodeOf } from './schema';
+import { assertAllFinite, assertInt } from './scaling';
 import { LinearSmoother, CONTROL_RAMP_SECONDS } from './smoother';
-
-/** Param spec of IRReverb (the seed's: one raw audio input). */
-export const IR_REVERB_PARAM_SPEC: readonly ParamSpec[] = [
-  { name: 'audio', size: 1, range: [-1, 1], scale: 'raw', kind: 'audio' },
-];
 
 /** Options of the IRReverb module. */
 export interface IRReverbOptions {
@@ -102,8 +99,6 @@ export class IRReverbStream {
   private readonly wet: Float32Array;
   /** Per-sample mix values while a ramp runs. */
   private readonly ramp: Float64Array;
-  /** The clamped mix handed to the smoother. */
-  private readonly mixIo = new Float64Array(1);
   private readonly block: number;
 
   constructor(o: IRReverbOptions) {
@@ -120,12 +115,6 @@ export class IRReverbStream {
     this.dry = new Float32Array(this.block);
     this.wet = new Float32Array(this.block);
     this.ramp = new Float64Array(this.block);
-  }
-
-  /** Sets the reverb mix m (clamped to [0, 1]), reached by a 5 ms linear ramp. */
-  setMix(m: number): void {
-    if (!Number.isFinite(m)) return;
-    this.mix.setTarget(m < 0 ? 0 : m > 1 ? 1 : m);
   }
 
   /** Processes n samples (n ≥ 0): input[inOffset..) → output[outOffset..). input and output may alias. */
@@ -163,15 +152,11 @@ export class IRReverbStream {
   }
 
   /**
-   * Sets the reverb mix m to `values[index]` (clamped to [0, 1]; non-finite: ignored), by a 5 ms ramp or, if
-   * `immediate`, at once. The audio-thread form of {@link setMix} (no fractional number crosses a call).
+   * Sets the reverb mix m to `values[index]` (in [0, 1]: the caller clamps; non-finite: ignored), by a 5 ms ramp
+   * or, if `immediate`, at once.
    */
-  setMixFrom(values: Float64Array, index: number, immediate = false): void {
-    const m = values[index];
-    if (!Number.isFinite(m)) return;
-    const io = this.mixIo;
-    io[0] = m < 0 ? 0 : m > 1 ? 1 : m;
-    this.mix.setFrom(io, 0, immediate);
+  setReverbMixFrom(values: Float64Array, index: number, immediate = false): void {
+    this.mix.setFrom(values, index, immediate);
   }
 
   /** Clears the reverb tail, keeping the current mix (a ramp in progress ends at its target). */
@@ -180,3 +165,22 @@ export class IRReverbStream {
     this.mix.settle();
   }
 }
+
+class IRReverbNode extends StreamFormBase {
+  private readonly s: IRReverbStream;
+  constructor(_n: NodeOf<'IRReverb'>, x: ModuleContext) {
+    super();
+    this.s = new IRReverbStream({ sampleRate: x.sampleRate, ir: x.learned as Float32Array, modelSampleRate: x.modelSampleRate,
+      reverbMix: x.controls.reverbMix });
+  }
+  override process(signals: readonly Float32Array[], out: Float32Array, n: number): void { this.s.process(signals[0], 0, out, 0, n); }
+  override setControlFrom(values: Float64Array, index: number, immediate: boolean): void { this.s.setReverbMixFrom(values, index, immediate); }
+  override reset(): void { this.s.reset(); }
+}
+
+/** IRReverb's forms for the graph (input: audio; learned: the IR; user control: reverbMix). */
+export const IR_REVERB: ModuleForms<'IRReverb'> = {
+  batch: (_n, [audio], _nFrames, _nSamples, x) => irReverbBatch(audio, { sampleRate: x.sampleRate, ir: x.learned as Float32Array,
+    modelSampleRate: x.modelSampleRate, reverbMix: x.controls.reverbMix }),
+  stream: (n, x) => new IRReverbNode(n, x),
+};

@@ -3,13 +3,12 @@
  * frame controls interpolated to samples (./timing). Backward (hand-written, no [B × N] upsampled weights kept):
  *   ∂L/∂a[n] = mix_a(n)·g[n],  ∂L/∂b[n] = mix_b(n)·g[n],
  *   ∂L/∂mix_a[k] = Σ_n weight_k(n)·g[n]·a[n]  (likewise mix_b), weight_k(n) the interpolation weight of frame k.
- * Also exports {@link upsampleFramesOp}, the differentiable frame → sample interpolation.
  *
  * @packageDocumentation
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { assertHop, forEachSegment, type Segment } from './timing';
-import type { TF } from './harmonic.grad';
+import type { GradForm, TF } from './form.grad';
 
 /** Interpolates [B, F] frame values to [B, nSamples] (the seed's alignment at hop = sampleRate/frameRate). */
 function upsample(v: ArrayLike<number>, vOff: number, F: number, N: number, hop: number, out: Float32Array, oOff: number): void {
@@ -38,30 +37,6 @@ function upsampleAdjoint(g: ArrayLike<number>, gOff: number, x: ArrayLike<number
     gv[vOff + s.kA] += sa;
     gv[vOff + s.kB] += sb;
   });
-}
-
-/** Options: synthesis rate and frame rate (hop = sampleRate/frameRate) and output length. */
-export interface FrameOpOptions { sampleRate: number; frameRate: number; nSamples: number }
-
-/** Differentiable frame → sample linear interpolation: [B, F] → [B, nSamples]. */
-export function upsampleFramesOp(tf: TF, frames: tfc.Tensor, o: FrameOpOptions): tfc.Tensor2D {
-  if (frames.rank !== 2) throw new RangeError(`frames must have rank 2 [B, F], got shape [${frames.shape.join(', ')}]`);
-  const hop = assertHop(o.sampleRate, o.frameRate);
-  const [B, F] = frames.shape;
-  const N = o.nSamples;
-  const op = tf.customGrad((...args: (tfc.Tensor | tfc.GradSaveFunc)[]) => {
-    const v = (args[0] as tfc.Tensor).dataSync() as Float32Array;
-    const out = new Float32Array(B * N);
-    for (let b = 0; b < B; b++) upsample(v, b * F, F, N, hop, out, b * N);
-    const gradFunc = (dy: tfc.Tensor): tfc.Tensor => {
-      const g = dy.dataSync() as Float32Array;
-      const gv = new Float64Array(B * F);
-      for (let b = 0; b < B; b++) upsampleAdjoint(g, b * N, null, F, N, hop, gv, b * F);
-      return tf.tensor2d(Float32Array.from(gv), [B, F]);
-    };
-    return { value: tf.tensor2d(out, [B, N]), gradFunc };
-  });
-  return op(frames) as tfc.Tensor2D;
 }
 
 /**
@@ -112,3 +87,7 @@ export function mixOp(tf: TF, a: tfc.Tensor, b: tfc.Tensor, mixA: tfc.Tensor, mi
   });
   return op(a, b, mixA, mixB) as tfc.Tensor2D;
 }
+
+/** Mix's differentiable form for the graph (inputs: signal_a, signal_b, mix_a, mix_b). */
+export const MIX_GRAD: GradForm<'Mix'> = (tf, _n, [a, b, mixA, mixB], x) => mixOp(tf, a, b, tf.reshape(mixA, [x.B, x.F]),
+  tf.reshape(mixB, [x.B, x.F]), { sampleRate: x.sampleRate, frameRate: x.frameRate });

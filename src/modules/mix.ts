@@ -7,16 +7,9 @@
  *
  * @packageDocumentation
  */
-import { assertAllFinite, assertArray, assertInt, type ParamSpec } from './scaling';
+import { StreamFormBase, type ModuleContext, type ModuleForms } from './form';
+import { assertAllFinite, assertArray, assertInt } from './scaling';
 import { assertHop, forEachSegment, framePosition, interpolationFramesNeeded, interpolationReadyEnd, type Segment } from './timing';
-
-/** Param spec of Mix (the seed's order: signal_a, signal_b, mix_a, mix_b). */
-export const MIX_PARAM_SPEC: readonly ParamSpec[] = [
-  { name: 'signal_a', size: 1, range: [-1, 1], scale: 'raw', kind: 'audio' },
-  { name: 'signal_b', size: 1, range: [-1, 1], scale: 'raw', kind: 'audio' },
-  { name: 'mix_a', size: 1, range: [0, 1], scale: 'sigmoid', kind: 'control' },
-  { name: 'mix_b', size: 1, range: [0, 1], scale: 'sigmoid', kind: 'control' },
-];
 
 /** Options of Mix. */
 export interface MixOptions {
@@ -132,25 +125,12 @@ export class MixStream {
     return this.pushed - need < this.capacity;
   }
 
-  /** Pushes the next frame's weights; false if the ring is full (frame dropped). */
-  pushFrame(mixA: number, mixB: number): boolean {
+  /** Pushes the next frame's weights mixA[iA], mixB[iB]; false if the ring is full (frame dropped). */
+  pushFrameFrom(mixA: Float32Array, iA: number, mixB: Float32Array, iB: number): boolean {
     if (!this.canPush()) return false;
     const slot = this.pushed % this.capacity;
-    this.mixA[slot] = Number.isFinite(mixA) ? mixA : 0;
-    this.mixB[slot] = Number.isFinite(mixB) ? mixB : 0;
-    this.pushed++;
-    return true;
-  }
-
-  /**
-   * {@link pushFrame} with the weights read from `weights[iA]`, `weights[iB]`: the audio-thread form (no
-   * fractional number crosses a call, which V8 would box when it does not inline the call).
-   */
-  pushFrameFrom(weights: Float32Array, iA: number, iB: number): boolean {
-    if (!this.canPush()) return false;
-    const slot = this.pushed % this.capacity;
-    const a = weights[iA];
-    const b = weights[iB];
+    const a = mixA[iA];
+    const b = mixB[iB];
     this.mixA[slot] = Number.isFinite(a) ? a : 0;
     this.mixB[slot] = Number.isFinite(b) ? b : 0;
     this.pushed++;
@@ -180,3 +160,26 @@ export class MixStream {
     this.mixB.fill(0);
   }
 }
+
+class MixNode extends StreamFormBase {
+  private readonly s: MixStream;
+  constructor(x: ModuleContext) {
+    super();
+    this.s = new MixStream({ sampleRate: x.sampleRate, frameRate: x.frameRate, maxFramesAhead: x.maxFramesAhead });
+  }
+  override pushFrame(c: readonly Float32Array[]): boolean { return this.s.pushFrameFrom(c[2], 0, c[3], 0); }
+  override canPush(): boolean { return this.s.canPush(); }
+  override readyEnd(): number { return this.s.readyEnd(); }
+  override framesNeeded(endSample: number): number { return this.s.framesNeeded(endSample); }
+  override process(signals: readonly Float32Array[], out: Float32Array, n: number): void {
+    this.s.process(signals[0], 0, signals[1], 0, out, 0, n);
+  }
+  override reset(): void { this.s.reset(); }
+}
+
+/** Mix's forms for the graph (inputs: signal_a, signal_b, mix_a, mix_b). */
+export const MIX: ModuleForms<'Mix'> = {
+  batch: (_n, [a, b, mixA, mixB], nFrames, _nSamples, x) => mixBatch(a, b, mixA, mixB, nFrames,
+    { sampleRate: x.sampleRate, frameRate: x.frameRate }),
+  stream: (_n, x) => new MixNode(x),
+};

@@ -16,25 +16,9 @@
  * @packageDocumentation
  */
 
-/** How a control is scaled from the network's (0, 1) output (the seed's `param_types`). */
-export type ScaleType = 'raw' | 'sigmoid' | 'exp_sigmoid' | 'freq_sigmoid';
+import type { ScaleType } from './schema';
 
-/** Every {@link ScaleType}, for validation. */
-export const SCALE_TYPES: readonly ScaleType[] = ['raw', 'sigmoid', 'exp_sigmoid', 'freq_sigmoid'];
-
-/** One control of a module: the seed's `param_sizes` / `param_range` / `param_types` as one record. */
-export interface ParamSpec {
-  /** Control name as the seed spells it (`amplitudes`, `harmonic_distribution`, `f0_hz`, ...). */
-  readonly name: string;
-  /** Values per frame (e.g. nHarmonics for `harmonic_distribution`). */
-  readonly size: number;
-  /** [min, max] of the scaled control, in the control's unit. */
-  readonly range: readonly [number, number];
-  /** How the (0, 1) network output is mapped into `range`. */
-  readonly scale: ScaleType;
-  /** `'audio'` inputs carry another node's output signal; `'control'` inputs carry frame-rate controls. */
-  readonly kind: 'audio' | 'control';
-}
+export { SCALE_TYPES, type ParamSpec, type ScaleType } from './schema';
 
 /** ln(10): the exponent of the seed's exp_sigmoid scaling (`math.log(10.0)`). */
 export const EXP_SIGMOID_EXPONENT = Math.log(10);

@@ -9,14 +9,22 @@
  * @packageDocumentation
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import { harmonicOp, type TF } from '../modules/harmonic.grad';
-import { filteredNoiseOp } from '../modules/filtered-noise.grad';
-import { irReverbOp } from '../modules/ir-reverb.grad';
-import { mixOp } from '../modules/mix.grad';
-import { hzToMidi, EXP_SIGMOID_EXPONENT, EXP_SIGMOID_THRESHOLD, type ParamSpec } from '../modules/scaling';
-import { resolveGraph, type InputSource, type SynthConfig } from './graph';
+import { ADD_GRAD } from '../modules/add.grad';
+import { FILTERED_NOISE_GRAD } from '../modules/filtered-noise.grad';
+import type { GradForm, TF } from '../modules/form.grad';
+import { HARMONIC_GRAD } from '../modules/harmonic.grad';
+import { IR_REVERB_GRAD } from '../modules/ir-reverb.grad';
+import { MIX_GRAD } from '../modules/mix.grad';
+import { MODULES, type ModuleType, type ParamSpec, type SynthConfig, type SynthNode } from '../modules/schema';
+import { hzToMidi, EXP_SIGMOID_EXPONENT, EXP_SIGMOID_THRESHOLD } from '../modules/scaling';
+import { resolveGraph, type InputSource } from './dag';
 
 export type { TF };
+
+/** The differentiable form of every module type. */
+const GRAD_FORMS: { readonly [T in ModuleType]: GradForm<T> } = {
+  Harmonic: HARMONIC_GRAD, FilteredNoise: FILTERED_NOISE_GRAD, Add: ADD_GRAD, Mix: MIX_GRAD, IRReverb: IR_REVERB_GRAD,
+};
 
 /** Options of {@link synthForward}. */
 export interface SynthForwardOptions {
@@ -79,37 +87,23 @@ export function synthForward(tf: TF, config: SynthConfig, paramsTensor: tfc.Tens
   let noiseIndex = 0;
   config.nodes.forEach((n, i) => {
     const src = g.inputs[i];
-    const spec = g.specs[i];
-    const sig = (j: number): tfc.Tensor => outputs[(src[j] as { index: number }).index];
-    switch (n.type) {
-      case 'Harmonic': {
-        const amp = tf.reshape(control(src[0], spec[0]), [B, F]);
-        const dist = control(src[1], spec[1]);
-        const f = tf.reshape(control(src[2], spec[2]), [B, F]);
-        outputs.push(harmonicOp(tf, amp, dist, f, { sampleRate: opts.sampleRate, frameRate: opts.frameRate,
-          nHarmonics: n.nHarmonics, normalizeBelowNyquist: n.normalizeBelowNyquist, nSamples }));
-        break;
+    const inputs = g.specs[i].map((spec, j) => {
+      const sj = src[j];
+      return sj.kind === 'node' ? outputs[sj.index] : control(sj, spec);
+    });
+    const state = MODULES[n.type].state;
+    let learned: tfc.Tensor | null = null;
+    if (state.learned) {
+      const size = (state.learned.size as (n: SynthNode) => number)(n);
+      if (irVariable === null) throw new TypeError(`irVariable is required: node '${n.name}' is an ${n.type}`);
+      if (irVariable.rank !== 1 || irVariable.shape[0] !== size) {
+        throw new RangeError(`irVariable must have shape [irLength − 1] = [${size}], got [${irVariable.shape.join(', ')}]`);
       }
-      case 'FilteredNoise':
-        outputs.push(filteredNoiseOp(tf, control(src[0], spec[0]), { sampleRate: opts.sampleRate, frameRate: opts.frameRate,
-          filterSize: n.filterSize, design: n.design, amplitude: n.amplitude, noiseSeed: seed + B * noiseIndex++, nSamples }));
-        break;
-      case 'Add':
-        outputs.push(tf.add(sig(0), sig(1)));
-        break;
-      case 'Mix':
-        outputs.push(mixOp(tf, sig(0), sig(1), tf.reshape(control(src[2], spec[2]), [B, F]), tf.reshape(control(src[3], spec[3]), [B, F]),
-          { sampleRate: opts.sampleRate, frameRate: opts.frameRate }));
-        break;
-      case 'IRReverb': {
-        if (irVariable === null) throw new TypeError(`irVariable is required: node '${n.name}' is an IRReverb`);
-        if (irVariable.rank !== 1 || irVariable.shape[0] !== n.irLength - 1) {
-          throw new RangeError(`irVariable must have shape [irLength − 1] = [${n.irLength - 1}], got [${irVariable.shape.join(', ')}]`);
-        }
-        outputs.push(irReverbOp(tf, sig(0), irVariable, { reverbMix: opts.reverbMix }));
-        break;
-      }
+      learned = irVariable;
     }
+    const form = GRAD_FORMS[n.type] as GradForm<ModuleType>;
+    outputs.push(form(tf, n, inputs, { B, F, sampleRate: opts.sampleRate, frameRate: opts.frameRate, nSamples,
+      noiseSeed: state.noise ? seed + B * noiseIndex++ : seed, reverbMix: opts.reverbMix ?? 0.5, learned }));
   });
   return outputs[outputs.length - 1] as tfc.Tensor2D;
 }

@@ -5,7 +5,7 @@
  * to a composed tree (compose.ts) and throws ConfigError naming the key.
  */
 import { z } from 'zod';
-import { synthFromSeedDag, type SynthConfig } from '../synth/graph';
+import { synthFromSeedDag, type SynthConfig } from '../synth/dag';
 import { ConfigError } from './overrides';
 import { suggest } from './suggest';
 
@@ -307,7 +307,7 @@ export function synthOfConfig(c: TrainConfig): SynthConfig {
     synth = synthFromSeedDag(c.synth.dag, { sampleRate: c.sample_rate, design: c.synth.noise_design, name: c.synth.name,
       conditioned: c.synth.conditioned });
   } catch (e) {
-    throw new ConfigError(`config key 'synth.dag': ${(e as Error).message.replace(/^synthFromSeedDag: /, '')}`, 'synth.dag');
+    throw new ConfigError(`config key 'synth.dag': ${(e as Error).message}`, 'synth.dag');
   }
   if (synth.nodes.filter((n) => n.type === 'IRReverb').length > 1) {
     throw new ConfigError("config key 'synth.dag': at most one IRReverb module can be trained", 'synth.dag');

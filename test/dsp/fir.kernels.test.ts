@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIRDesigner, groupDelay, seedFrameFilter } from '../../src/dsp/fir';
+import { FIRDesigner, groupDelay } from '../../src/dsp/fir';
 import { lcg } from './helpers';
 
 /** float64 reference of the seed's taps: irfft(mag, N) · hann_periodic(N).roll(N//2). */
@@ -100,39 +100,3 @@ describe('FIRDesigner', () => {
   });
 });
 
-describe('seedFrameFilter', () => {
-  /** direct float64 reference: per-frame full convolution, overlap-add, out[n] = full[n + advance]. */
-  function ref(audio: Float32Array, taps: Float32Array, F: number, N: number, advance: number): Float64Array {
-    const L = audio.length;
-    const fs = Math.ceil(L / F);
-    const full = new Float64Array(F * fs + N);
-    for (let k = 0; k < F; k++) {
-      for (let i = 0; i < fs && k * fs + i < L; i++) {
-        for (let m = 0; m < N; m++) full[k * fs + i + m] += audio[k * fs + i] * taps[k * N + m];
-      }
-    }
-    const out = new Float64Array(L);
-    for (let n = 0; n < L; n++) {
-      const j = n + advance;
-      out[n] = j >= 0 && j < full.length ? full[j] : 0;
-    }
-    return out;
-  }
-
-  for (const [L, F, N, adv] of [[960, 4, 64, 30], [1000, 7, 33, 15], [500, 1, 16, 0], [300, 3, 8, -5]]) {
-    it(`equals the direct time-varying convolution (${L} samples, ${F} frames, ${N} taps, advance ${adv})`, () => {
-      const r = lcg(L + N);
-      const audio = new Float32Array(L).map(() => 2 * r() - 1);
-      const taps = new Float32Array(F * N).map(() => r() - 0.5);
-      const got = seedFrameFilter(audio, taps, F, N, adv);
-      expect(got.length).toBe(L);
-      expect(maxAbs(got, ref(audio, taps, F, N, adv))).toBeLessThan(2e-5);
-    });
-  }
-
-  it('refuses a frame count the audio cannot be cut into', () => {
-    // 10 samples into 4 frames: frame size 3 → only 4 frames? ceil(10/3)=4 ok; 10 into 6: size 2 → 5 frames
-    expect(() => seedFrameFilter(new Float32Array(10), new Float32Array(6 * 4), 6, 4, 0)).toThrow(/nFrames/);
-    expect(() => seedFrameFilter(new Float32Array(10), new Float32Array(3), 1, 4, 0)).toThrow(/taps/);
-  });
-});

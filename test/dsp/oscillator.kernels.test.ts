@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HarmonicOscillatorBank, harmonicFrameAmplitudes, renderHarmonicFrames } from '../../src/dsp/oscillator';
+import { HarmonicOscillatorBank, harmonicFrameAmplitudesFrom } from '../../src/dsp/oscillator';
+import { harmonicBatch } from '../../src/modules/harmonic';
 import { lcg } from './helpers';
 
 const SR = 48000;
@@ -113,7 +114,7 @@ describe('HarmonicOscillatorBank', () => {
     expect(err).toBeLessThan(1e-6); // float32 output rounding; the seed's float32 phase is at −24.5 dB here
   });
 
-  it('renderLerp equals render with the equivalent ramps', () => {
+  it('renderLerpFrom equals render with the equivalent ramps', () => {
     const h = 16;
     const r = lcg(9);
     const A = new Float32Array(h).map(() => r());
@@ -122,7 +123,7 @@ describe('HarmonicOscillatorBank', () => {
     const lam0 = 0.1;
     const lamStep = 0.8 / n;
     const x = new Float32Array(n);
-    new HarmonicOscillatorBank(h, SR).renderLerp(x, 0, n, lam0, lamStep, 200, 900, A, B, h);
+    new HarmonicOscillatorBank(h, SR).renderLerpFrom(x, 0, n, Float64Array.of(lam0, lamStep), Float64Array.of(200, 900), 0, 1, A, B, h);
     const s = new Float64Array(h).map((_, k) => A[k] + lam0 * (B[k] - A[k]));
     const d = new Float64Array(h).map((_, k) => lamStep * (B[k] - A[k]));
     const y = new Float32Array(n);
@@ -185,7 +186,7 @@ describe('HarmonicOscillatorBank kernels', () => {
         s += 100;
         bank.render(out, s, 50, NaN, 1, a0, da, h);
         s += 50;
-        bank.renderLerp(out, s, n - s, 0.1, 1 / (n - s), 200, 11000, a0, da, h);
+        bank.renderLerpFrom(out, s, n - s, Float64Array.of(0.1, 1 / (n - s)), Float64Array.of(200, 11000), 0, 1, a0, da, h);
       }, n);
       expect(Array.from(ow)).toEqual(Array.from(oj));
       expect(Math.max(...ow.map(Math.abs))).toBeGreaterThan(1e-3);
@@ -212,17 +213,20 @@ describe('HarmonicOscillatorBank kernels', () => {
 });
 
 describe('harmonic frame recipe', () => {
-  it('harmonicFrameAmplitudes zeroes ≥ Nyquist, normalises, scales; all-above-Nyquist is silent, not NaN', () => {
+  const frameAmplitudes = (f0: number, amp: number, dist: number[], normalize: boolean, out: Float32Array): void =>
+    harmonicFrameAmplitudesFrom(Float64Array.of(f0), 0, Float64Array.of(amp), 0, dist, 0, dist.length, SR, normalize, out);
+
+  it('harmonicFrameAmplitudesFrom zeroes ≥ Nyquist, normalises, scales; all-above-Nyquist is silent, not NaN', () => {
     const out = new Float32Array(4);
-    harmonicFrameAmplitudes(7000, 0.5, [1, 1, 2, 4], 0, 4, SR, true, out); // 4·7000 = 28 kHz ≥ 24 kHz
+    frameAmplitudes(7000, 0.5, [1, 1, 2, 4], true, out); // 4·7000 = 28 kHz ≥ 24 kHz
     expect(Array.from(out)).toEqual([0.125, 0.125, 0.25, 0]);
-    harmonicFrameAmplitudes(30000, 0.5, [1, 1, 2, 4], 0, 4, SR, true, out);
+    frameAmplitudes(30000, 0.5, [1, 1, 2, 4], true, out);
     expect(Array.from(out)).toEqual([0, 0, 0, 0]);
-    harmonicFrameAmplitudes(8000, 1, [1, 1, 1, 1], 0, 4, SR, false, out);
+    frameAmplitudes(8000, 1, [1, 1, 1, 1], false, out);
     expect(Array.from(out)).toEqual([0.25, 0.25, 0.25, 0.25]);
   });
 
-  it('renderHarmonicFrames equals a direct float64 implementation of the seed recipe (non-integer hop)', () => {
+  it('the Harmonic module (batch) equals a direct float64 implementation of the seed recipe (non-integer hop)', () => {
     const nFrames = 7;
     const h = 24;
     const nSamples = 3000; // hop 428.57...
@@ -230,8 +234,7 @@ describe('harmonic frame recipe', () => {
     const f0 = new Float32Array(nFrames).map(() => 200 + 1500 * r());
     const amp = new Float32Array(nFrames).map(() => r());
     const dist = new Float32Array(nFrames * h).map(() => r());
-    const out = renderHarmonicFrames({ f0Hz: f0, amplitudes: amp, harmonicDistribution: dist, nFrames,
-      nHarmonics: h, nSamples, sampleRate: SR });
+    const out = harmonicBatch(amp, dist, f0, nFrames, nSamples, { sampleRate: SR, frameRate: (SR * nFrames) / nSamples, nHarmonics: h });
     const frameAmp = new Float64Array(nFrames * h);
     for (let k = 0; k < nFrames; k++) {
       let sum = 0;
@@ -248,11 +251,13 @@ describe('harmonic frame recipe', () => {
     expect(maxAbs(out, ref)).toBeLessThan(1e-5);
   });
 
-  it('renderHarmonicFrames validates shapes', () => {
-    const base = { f0Hz: new Float32Array(2), amplitudes: new Float32Array(2), harmonicDistribution: new Float32Array(8),
-      nFrames: 2, nHarmonics: 4, nSamples: 10, sampleRate: SR };
-    expect(() => renderHarmonicFrames({ ...base, nFrames: 3 })).toThrow(/f0Hz/);
-    expect(() => renderHarmonicFrames({ ...base, nHarmonics: 5 })).toThrow(/harmonicDistribution/);
-    expect(() => renderHarmonicFrames({ ...base, nSamples: -1 })).toThrow(/nSamples/);
+  it('the Harmonic module (batch) validates shapes', () => {
+    const o = { sampleRate: SR, frameRate: 50, nHarmonics: 4 };
+    const f0 = new Float32Array(2).fill(100);
+    const amp = new Float32Array(2);
+    const dist = new Float32Array(8);
+    expect(() => harmonicBatch(amp, dist, new Float32Array(3).fill(100), 2, 10, o)).toThrow(/f0Hz/);
+    expect(() => harmonicBatch(amp, dist, f0, 2, 10, { ...o, nHarmonics: 5 })).toThrow(/harmonic_distribution/);
+    expect(() => harmonicBatch(amp, dist, f0, 2, -1, o)).toThrow(/nSamples/);
   });
 });

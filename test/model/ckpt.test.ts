@@ -106,7 +106,7 @@ describe('convertCheckpoint', () => {
       add: { config: { _target_: 'diffsynth.processor.Add' }, connections: { signal_a: 'harmonic', signal_b: 'filtnoise' } },
       ...(reverb ? { irreverb: { config: { _target_: 'diffsynth.modules.reverb.IRReverb', ir_s: 0.25, sr: 16000 }, connections: { audio: 'add' } } } : {}),
     });
-    const cases = [[100, 64, 48, false], [undefined, undefined, 16, true], [8, 30, 7, true]] as const;
+    const cases = [[100, 64, 48, false], [undefined, 512, 16, true], [8, 30, 7, true]] as const;
     for (const [nHarm, filter, hidden, reverb] of cases) {
       const P = 1 + (nHarm ?? 256) + Math.floor((filter ?? 257) / 2) + 1;
       const spec = estimatorSpec(P, hidden);
@@ -134,6 +134,13 @@ describe('convertCheckpoint', () => {
     for (const [k, t] of Object.entries(initWeights(spec))) stateDict[`estimator.${k}`] = t;
     expect(() => modelFromCheckpoint({ stateDict, globalStep: 0, hyperParameters: { model_cfg: { sample_rate: 48000 }, synth_cfg: { name: 'hpn', dag: d, conditioned: ['f0'] } } }))
       .toThrow(/Harmonic 'harmonic' runs at sample_rate 16000 but the model at 48000/);
+    // FilteredNoise without filter_size: the class default 257 is odd, which no noise filter here can run → refused
+    const odd = dag(8, undefined, false);
+    const spec2 = estimatorSpec(1 + 8 + 129, 8);
+    const stateDict2: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [k, t] of Object.entries(initWeights(spec2))) stateDict2[`estimator.${k}`] = t;
+    expect(() => modelFromCheckpoint({ stateDict: stateDict2, globalStep: 0, hyperParameters: { model_cfg: { sample_rate: 48000 }, synth_cfg: { name: 'hpn', dag: odd, conditioned: ['f0'] } } }))
+      .toThrow(/FilteredNoise 'filtnoise' filter_size must be an even integer in \[2, 65536\], got 257 \(the seed class default 257/);
   });
 
   it('convertCheckpointFile writes a model file that loads', async () => {
@@ -215,7 +222,7 @@ describe('convertCheckpoint refuses bad input', () => {
       /wrong shape: tensor 'estimator.out.weight' is \[321,64\] but the synth graph 'hpnir' takes 322 parameters \(AMP 1 \+ HARM 64 \+ FREQRES 257\)/);
     // IR tensor size 47999 → 23935 (the 2nd 47999 after the key: the first is the storage's numel)
     refuse(editPickle((p) => patchAfter(p, 'synth.processors.3.ir', [0x4d, 0x7f, 0xbb], [0x4d, 0x7f, 0x5d], 1)),
-      /wrong shape: tensor 'synth.processors.3.ir' is \[23935\] but IRReverb 'irreverb' \(ir_s 1, sr 48000\) needs \[47999\]/);
+      /wrong shape: tensor 'synth.processors.3.ir' is \[23935\] but IRReverb 'irreverb' \(irLength 48000 = ir_s · sr\) needs \[47999\]/);
   });
 
   it('NaN weights', () => {

@@ -1,4 +1,8 @@
-// The model file's synth-graph bookkeeping agrees with src/synth/graph.ts (one rule for the parameter count).
+// The model file's synth-graph bookkeeping agrees with src/synth/graph.ts (one rule for the parameter count), and
+// reads the module records without pulling in synthesis code.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { hpn, hpnir, paramCount } from '../../src/synth/graph';
 import { externalParamSizes, synthConfigProblems, synthParamCount } from '../../src/model/synth-config';
@@ -21,9 +25,34 @@ describe('synth-config', () => {
     c.nodes[3].connections.audio = 'later';
     c.nodes.push({ name: 'ws', type: 'WaveShaper', connections: {} });
     const p = synthConfigProblems(c);
-    expect(p).toContain('synth.nodes[0].nHarmonics must be an integer in [1, 4096]');
-    expect(p).toContain("synth.nodes[1].design must be 'seed' or 'linear-phase'");
+    expect(p).toContain('synth.nodes[0].nHarmonics must be an integer in [1, 4096], got 0');
+    expect(p).toContain("synth.nodes[1].design must be 'seed' or 'linear-phase', got fancy");
     expect(p.join('\n')).toMatch(/synth.nodes\[4\].type 'WaveShaper' is not a module the engine runs/);
     expect(synthConfigProblems(null)).toEqual(['synth config must be a JSON object']);
+  });
+
+  it('the model-file code and the checkpoint converter import no synthesis code (only the module records and the graph as data)', () => {
+    const root = resolve(__dirname, '../..');
+    const seen = new Set<string>();
+    const stack = ['src/model/model-file.ts', 'src/model/ckpt.ts'].map((f) => join(root, f));
+    while (stack.length) {
+      const f = stack.pop() as string;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      const sf = ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.Latest, true);
+      sf.forEachChild((n) => {
+        if (!(ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) || !n.moduleSpecifier || !ts.isStringLiteral(n.moduleSpecifier)) return;
+        const typeOnly = ts.isImportDeclaration(n) ? n.importClause?.isTypeOnly === true : n.isTypeOnly;
+        const spec = n.moduleSpecifier.text;
+        if (typeOnly || !spec.startsWith('.')) return;
+        const file = [`${join(dirname(f), spec)}.ts`, join(dirname(f), spec, 'index.ts')].find((p) => existsSync(p));
+        if (file) stack.push(file);
+      });
+    }
+    const files = [...seen].map((f) => relative(root, f).split('\\').join('/'));
+    expect(files).toContain('src/modules/schema.ts');
+    expect(files).toContain('src/synth/dag.ts');
+    const synthesis = files.filter((f) => /^src\/(dsp|modules|synth|engine)\//.test(f) && f !== 'src/modules/schema.ts' && f !== 'src/synth/dag.ts');
+    expect(synthesis).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RealFFT } from '../../src/dsp/fft';
+import { FIRDesigner, groupDelay } from '../../src/dsp/fir';
 import { filteredNoiseBatch, FilteredNoiseStream, noiseGeometry } from '../../src/modules/filtered-noise';
 import { allFinite, BLOCK_SIZES, peak, relMaxErr, rng, runFramed, uniform } from './helpers';
 
@@ -154,5 +155,51 @@ describe('FilteredNoise module', () => {
     s.render(y, 0, 3000);
     expect(allFinite(y)).toBe(true);
     expect(peak(y)).toBeGreaterThan(0);
+  });
+});
+
+describe('FilteredNoise batch: the time-varying filter (moved from the kernels\' seedFrameFilter tests)', () => {
+  /** direct float64 reference: per-frame full convolution, overlap-add, out[n] = full[n + advance]. */
+  function ref(audio: Float32Array, taps: Float32Array, F: number, N: number, advance: number): Float64Array {
+    const L = audio.length;
+    const fs = Math.ceil(L / F);
+    const full = new Float64Array(F * fs + N);
+    for (let k = 0; k < F; k++) {
+      for (let i = 0; i < fs && k * fs + i < L; i++) {
+        for (let m = 0; m < N; m++) full[k * fs + i + m] += audio[k * fs + i] * taps[k * N + m];
+      }
+    }
+    const out = new Float64Array(L);
+    for (let n = 0; n < L; n++) {
+      const j = n + advance;
+      out[n] = j >= 0 && j < full.length ? full[j] : 0;
+    }
+    return out;
+  }
+
+  for (const design of ['seed', 'linear-phase'] as const) {
+    for (const [L, F, N] of [[960, 4, 64], [1000, 8, 32], [500, 1, 16], [300, 3, 8]]) {
+      it(`${design}: equals the direct time-varying convolution of the designed taps (${L} samples, ${F} frames, ${N} taps)`, () => {
+        const r = rng(L + N);
+        const noise = uniform(r, L, -1, 1);
+        const M = N / 2 + 1;
+        const mags = uniform(r, F * M, 0, 2);
+        const designer = new FIRDesigner(N, design);
+        const taps = new Float32Array(F * N);
+        for (let k = 0; k < F; k++) designer.design(mags.subarray(k * M, (k + 1) * M), taps.subarray(k * N, (k + 1) * N));
+        const got = filteredNoiseBatch(mags, F, L, { sampleRate: L, frameRate: F, filterSize: N, design }, noise);
+        expect(got.length).toBe(L);
+        const want = ref(noise, taps, F, N, groupDelay(N, design));
+        let max = 0;
+        for (let i = 0; i < L; i++) max = Math.max(max, Math.abs(got[i] - want[i]));
+        expect(max).toBeLessThan(2e-5);
+      });
+    }
+  }
+
+  it('refuses magnitudes that do not fit the frames', () => {
+    const o = { sampleRate: 10, frameRate: 5, filterSize: 4, design: 'seed' as const };
+    expect(() => filteredNoiseBatch(new Float32Array(3 * 3), 2, 10, o)).toThrow(/freq_response must have 6/);
+    expect(() => filteredNoiseBatch(new Float32Array(6), 0, 10, o)).toThrow(/nFrames/);
   });
 });

@@ -56,7 +56,7 @@ describe('IRReverb module', () => {
     const one = new Float32Array(1000).fill(1);
     const y = new Float32Array(1000);
     s.process(one, 0, y, 0, 500);
-    s.setMix(0); // dry gain 1 → 2 (wet is 0 with a zero IR)
+    s.setReverbMixFrom(Float64Array.of(0), 0); // dry gain 1 → 2 (wet is 0 with a zero IR)
     s.process(one, 500, y, 500, 500);
     expect(y[499]).toBeCloseTo(1, 6);
     expect(y[500]).toBeLessThan(1.01);

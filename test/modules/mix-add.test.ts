@@ -42,7 +42,7 @@ describe('Add and Mix modules', () => {
       let pushed = 0;
       for (let p = 0; p < N; p += bs) {
         const n = Math.min(bs, N - p);
-        while (pushed < Math.min(F, s.framesNeeded(p + n))) { s.pushFrame(ma[pushed], mb[pushed]); pushed++; }
+        while (pushed < Math.min(F, s.framesNeeded(p + n))) { s.pushFrameFrom(ma, pushed, mb, pushed); pushed++; }
         s.process(a, p, b, p, y, p, n);
       }
       expect(relMaxErr(y, want), `block ${bs}`).toBeLessThanOrEqual(1e-5);
@@ -55,7 +55,7 @@ describe('Add and Mix modules', () => {
     const s = new MixStream({ sampleRate: 48000, frameRate: 50 });
     const y = new Float32Array(100);
     s.process(a, 0, b, 0, y, 0, 50); // no frame yet: silence
-    s.pushFrame(NaN, Infinity);
+    s.pushFrameFrom(Float32Array.of(NaN), 0, Float32Array.of(Infinity), 0);
     s.process(a, 0, b, 0, y, 50, 50);
     expect(allFinite(y)).toBe(true);
   });

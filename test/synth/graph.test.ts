@@ -5,6 +5,12 @@ import {
 } from '../../src/synth/graph';
 import { allFinite, BLOCK_SIZES, peak, relMaxErr, rng, runFramed, uniform } from '../modules/helpers';
 
+/** Pushes one frame with a scalar f0. */
+const push = (s: SynthStream, params: Float32Array, f0Hz: number): boolean => s.pushFrameFrom(params, Float32Array.of(f0Hz), 0);
+/** Sets harmonicMix, noiseMix, reverbMix (ramped, or at once if `immediate`). */
+const setControls = (s: SynthStream, harmonicMix: number, noiseMix: number, reverbMix: number, immediate = false): void =>
+  s.setControlsFrom(Float64Array.of(harmonicMix, noiseMix, reverbMix), 0, immediate);
+
 // The seed's configs/synth/hpnir.yaml (copied: tests never read the seed checkout).
 const SEED_HPNIR_YAML = `
 name: hpnir
@@ -67,7 +73,7 @@ describe('synth graph: config', () => {
     for (const cls of ['WaveShaper', 'DecayReverb', 'VCA', 'SawOscillator', 'SineOscillator', 'IRReverbMix']) {
       const y = parse(SEED_HPNIR_YAML);
       y.dag.extra = { config: { _target_: `diffsynth.modules.x.${cls}` }, connections: { audio: 'irreverb' } };
-      expect(() => synthFromSeedDag(y, { sampleRate: 48000, design: 'seed' })).toThrow(new RegExp(`'extra' is a ${cls}`));
+      expect(() => synthFromSeedDag(y, { sampleRate: 48000, design: 'seed' })).toThrow(new RegExp(`synth module ${cls} \\(DAG node 'extra'\\) is not supported`));
     }
     const y = parse(SEED_HPNIR_YAML);
     delete y.dag.harmonic.config.sample_rate;
@@ -114,7 +120,7 @@ describe('synth graph: rendering', () => {
         expect(peak(want)).toBeGreaterThan(0.01);
         for (const bs of BLOCK_SIZES) {
           const s = new SynthStream(cfg, o);
-          const got = runFramed(s, F, N, bs, (k) => s.pushFrame(params.subarray(k * P, (k + 1) * P), f0[k]));
+          const got = runFramed(s, F, N, bs, (k) => s.pushFrameFrom(params.subarray(k * P, (k + 1) * P), f0, k));
           expect(relMaxErr(got, want), `block ${bs}`).toBeLessThanOrEqual(1e-5);
         }
       });
@@ -126,12 +132,12 @@ describe('synth graph: rendering', () => {
     const P = paramCount(cfg);
     const params = uniform(r, F * P, 0.1, 0.9);
     const f0 = uniform(r, F, 100, 600);
-    const o = { sampleRate: 44100, frameRate: fr, ir, noiseSeed: 8, harmonicGain: 0.5, noiseGain: 1.7, reverbMix: 0.3 };
+    const o = { sampleRate: 44100, frameRate: fr, ir, noiseSeed: 8, harmonicMix: 0.5, noiseMix: 1.7, reverbMix: 0.3 };
     const n = Math.round(F * 882) - 500;
     const want = renderSynthBatch(cfg, params, f0, F, n, o);
     for (const bs of [7, 128, 2048]) {
       const s = new SynthStream(cfg, o);
-      const got = runFramed(s, F, n, bs, (k) => s.pushFrame(params.subarray(k * P, (k + 1) * P), f0[k]));
+      const got = runFramed(s, F, n, bs, (k) => s.pushFrameFrom(params.subarray(k * P, (k + 1) * P), f0, k));
       expect(relMaxErr(got, want), `block ${bs}`).toBeLessThanOrEqual(1e-5);
     }
   });
@@ -145,7 +151,7 @@ describe('synth graph: rendering', () => {
     expect(s.framesNeeded(960 * 3 - 480)).toBe(3);
     expect(s.framesNeeded(960 * 3 - 479)).toBe(4);
     const p = new Float32Array(paramCount(cfg)).fill(0.5);
-    for (let k = 0; k < 3; k++) s.pushFrame(p, 220);
+    for (let k = 0; k < 3; k++) push(s, p, 220);
     expect(s.readyUntil()).toBe(960 * 3 - 480);
   });
 
@@ -156,10 +162,10 @@ describe('synth graph: rendering', () => {
     const f0 = new Float32Array(10).fill(220);
     const o = { sampleRate: sr, frameRate: fr, noiseSeed: 1 };
     const s = new SynthStream(cfg, o);
-    for (let k = 0; k < 10; k++) s.pushFrame(params.subarray(k * P, (k + 1) * P), f0[k]);
+    for (let k = 0; k < 10; k++) s.pushFrameFrom(params.subarray(k * P, (k + 1) * P), f0, k);
     const y = new Float32Array(9000);
     s.render(y, 0, 4000);
-    s.setControls(0, 0, 0.5); // mute both
+    setControls(s, 0, 0, 0.5); // mute both
     s.render(y, 4000, 5000);
     expect(peak(y.subarray(4000 + 240))).toBe(0);
     expect(peak(y.subarray(4000, 4000 + 100))).toBeGreaterThan(0);
@@ -170,41 +176,62 @@ describe('synth graph: rendering', () => {
     expect(maxStep).toBeLessThanOrEqual(maxStepBefore * 1.01);
   });
 
-  it('setControlsImmediate, reset() and setNoiseSeed(): the controls and seed apply with no ramp, as if constructed with them', () => {
+  it('harmonicMix / noiseMix are gains on the Harmonic / FilteredNoise outputs (batch: exactly × the gain)', () => {
+    const cfg = hpn({ nHarmonics: 16, filterSize: 64 });
+    const P = paramCount(cfg);
+    const params = uniform(r, 10 * P, 0.3, 0.9);
+    const f0 = new Float32Array(10).fill(220);
+    const o = { sampleRate: sr, frameRate: fr, noiseSeed: 3 };
+    const render = (harmonicMix: number, noiseMix: number) => renderSynthBatch(cfg, params, f0, 10, 9000, { ...o, harmonicMix, noiseMix });
+    const h1 = render(1, 0);
+    const h2 = render(2, 0);
+    const n1 = render(0, 1);
+    const n05 = render(0, 0.5);
+    const both = render(2, 0.5);
+    expect(peak(h1)).toBeGreaterThan(0.01);
+    expect(peak(n1)).toBeGreaterThan(0.01);
+    for (let i = 0; i < 9000; i++) {
+      expect(h2[i]).toBe(Math.fround(2 * h1[i]));
+      expect(n05[i]).toBe(Math.fround(0.5 * n1[i]));
+      expect(both[i]).toBe(Math.fround(h2[i] + n05[i]));
+    }
+  });
+
+  it('setControlsFrom(…, immediate), reset() and setNoiseSeed(): the controls and seed apply with no ramp, as if constructed with them', () => {
     const cfg = hpnir({ nHarmonics: 16, filterSize: 64, irSeconds: 0.01 });
     const P = paramCount(cfg);
     const params = uniform(r, 10 * P, 0.3, 0.9);
     const ir = uniform(r, 479, -0.1, 0.1);
     const base = { sampleRate: sr, frameRate: fr, ir };
     const render = (s: SynthStream): Float32Array => {
-      for (let k = 0; k < 10; k++) s.pushFrame(params.subarray(k * P, (k + 1) * P), 220 + 10 * k);
+      for (let k = 0; k < 10; k++) push(s, params.subarray(k * P, (k + 1) * P), 220 + 10 * k);
       const y = new Float32Array(8000);
       s.render(y, 0, 3000);
       s.render(y, 3000, 5000);
       return y;
     };
-    const mixes = { harmonicGain: 0.5, noiseGain: 1.5, reverbMix: 0.8 };
+    const mixes = { harmonicMix: 0.5, noiseMix: 1.5, reverbMix: 0.8 };
     const built = render(new SynthStream(cfg, { ...base, ...mixes, noiseSeed: 7 }));
     // Set at once on a stream built with the defaults.
     const a = new SynthStream(cfg, base);
-    a.setControlsImmediate(mixes.harmonicGain, mixes.noiseGain, mixes.reverbMix);
+    setControls(a, mixes.harmonicMix, mixes.noiseMix, mixes.reverbMix, true);
     a.setNoiseSeed(7);
     expect(render(a)).toEqual(built);
     // Ramped to while playing, then reset: the reset keeps them (no ramp from the construction values).
     const b = new SynthStream(cfg, { ...base, noiseSeed: 7 });
     render(b);
-    b.setControls(mixes.harmonicGain, mixes.noiseGain, mixes.reverbMix);
+    setControls(b, mixes.harmonicMix, mixes.noiseMix, mixes.reverbMix);
     b.render(new Float32Array(100), 0, 100); // mid-ramp
     b.reset();
     expect(render(b)).toEqual(built);
-    // The typed-array form is the same call.
+    // The offset form reads the same values.
     const c = new SynthStream(cfg, { ...base, noiseSeed: 7 });
-    c.setControlsFrom(Float64Array.of(9, mixes.harmonicGain, mixes.noiseGain, mixes.reverbMix), 1, true);
+    c.setControlsFrom(Float64Array.of(9, mixes.harmonicMix, mixes.noiseMix, mixes.reverbMix), 1, true);
     expect(render(c)).toEqual(built);
     // A ramp (setControls) differs from the immediate form: over the 5 ms ramp, and by rounding through the
     // reverb's FFT partitions for a while after.
     const d = new SynthStream(cfg, { ...base, noiseSeed: 7 });
-    d.setControls(mixes.harmonicGain, mixes.noiseGain, mixes.reverbMix);
+    setControls(d, mixes.harmonicMix, mixes.noiseMix, mixes.reverbMix);
     const yd = render(d);
     expect(relMaxErr(yd.subarray(0, 240), built.subarray(0, 240))).toBeGreaterThan(0.01);
     expect(relMaxErr(yd.subarray(2000), built.subarray(2000))).toBeLessThan(1e-5);
@@ -229,12 +256,12 @@ describe('synth graph: rendering', () => {
     const y = new Float32Array(4000);
     expect(() => s.render(y, 0, 0)).not.toThrow();
     s.render(y, 0, 100); // nothing pushed yet
-    s.pushFrame(new Float32Array(3), 100); // wrong length: all-zero outputs
+    push(s, new Float32Array(3), 100); // wrong length: all-zero outputs
     const bad = Float32Array.from(ok.subarray(0, P)); bad[0] = NaN; bad[5] = Infinity;
-    s.pushFrame(bad, NaN);
-    s.pushFrame(ok.subarray(0, P), -10);
-    s.pushFrame(ok.subarray(0, P), 200);
-    s.setControls(NaN, Infinity, -1);
+    push(s, bad, NaN);
+    push(s, ok.subarray(0, P), -10);
+    push(s, ok.subarray(0, P), 200);
+    setControls(s, NaN, Infinity, -Infinity); // non-finite: ignored
     s.render(y, 100, 3900); // past the pushed frames too (underrun): holds, no throw
     expect(allFinite(y)).toBe(true);
   });
