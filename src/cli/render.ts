@@ -7,7 +7,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { writeWavFile } from '../engine/audio-file';
+import { writeWavFile } from '../io/audio-file';
 import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
 import { MidiError, midiToFeatures } from '../engine/midi';
 import { CliError, bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';

@@ -54,7 +54,7 @@ export interface EvalOptions {
  * @throws Error naming the file when audio or features cannot be used
  */
 export async function evaluateModel(model: DDSPModel, o: EvalOptions): Promise<EvalResult> {
-  const { readAudioFile, downmix } = await import('../engine/audio-file');
+  const { readAudioFile, downmix } = await import('../io/audio-file');
   const { resample } = await import('../dsp/resample');
   const sr = model.sampleRate;
   const sliceSeconds = o.sliceSeconds ?? 1;
