@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeWavFile } from '../io/audio-file';
 import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
-import { MidiError, midiToFeatures } from '../engine/midi';
+import { MidiError, midiToFeatures } from './midi';
 import { CliError, bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 import { loadModel, loadMono, progress, round } from './common';
 
