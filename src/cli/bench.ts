@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StreamingEngine } from '../engine/streaming-engine';
-import { glideSignal, syntheticModel } from '../engine/synthetic';
+import { glideSignal, syntheticModel } from './synthetic';
 import type { DDSPModel } from '../model/model-file';
 import type { GradientWorkers } from '../train/parallel';
 import { bool, CliError, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';

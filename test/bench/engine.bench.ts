@@ -3,7 +3,7 @@
 // (resampled analysis), and a small model. `npx vitest bench --run test/bench/engine.bench.ts`
 import { bench, describe } from 'vitest';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
-import { glideSignal, syntheticModel } from '../../src/engine/synthetic';
+import { glideSignal, syntheticModel } from '../../src/cli/synthetic';
 import { renderOffline } from '../../src/engine/render';
 
 const big = syntheticModel();

@@ -21,7 +21,7 @@
 // A file of its own, so the engine's call sites only ever see the classes a worklet would.
 import { expect, it } from 'vitest';
 import { StreamingEngine, prepareModel } from '../../src/engine/streaming-engine';
-import { glideSignal, syntheticModel } from '../../src/engine/synthetic';
+import { glideSignal, syntheticModel } from '../../src/cli/synthetic';
 import { steadyBytesPerCall } from './heap-meter';
 
 const WARMUP_QUANTA = 6000;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderOffline } from '../../src/engine/render';
 import { StreamingEngine, prepareModel } from '../../src/engine/streaming-engine';
-import { syntheticModel } from '../../src/engine/synthetic';
+import { syntheticModel } from '../../src/cli/synthetic';
 import { allFinite, maxAbs, maxAbsDiff, noise, rms, smallModel, streamBlocks, tone } from './helpers';
 
 /** Fundamental frequency of a periodic signal by normalised autocorrelation (parabolic peak), Hz. */

@@ -7,7 +7,7 @@ import { StreamResampler } from '../../src/dsp/resample';
 import { SynthStream } from '../../src/synth/graph';
 import { planFor, synthOptions } from '../../src/engine/voice';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
-import { syntheticModel } from '../../src/engine/synthetic';
+import { syntheticModel } from '../../src/cli/synthetic';
 import { smallModel } from './helpers';
 
 describe('analysis window', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderOffline, renderStream } from '../../src/engine/render';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
-import { glideSignal } from '../../src/engine/synthetic';
+import { glideSignal } from '../../src/cli/synthetic';
 import { allFinite, maxAbs, maxAbsDiff, smallModel, streamBlocks } from './helpers';
 
 const BLOCKS = [1, 7, 128, 1000, 2048];
