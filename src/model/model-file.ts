@@ -533,13 +533,3 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
   if (out.name === undefined) delete out.name;
   return out;
 }
-
-/** True when the file stores float16 weights / exposes the GRU state (read from the graph, cheap). */
-export function modelFileVariant(bytes: Uint8Array): GraphVariant {
-  const model = onnx.ModelProto.decode(bytes);
-  const g = model.graph;
-  return {
-    float16: (g?.initializer ?? []).some((t) => t.dataType === onnx.TensorProto.DataType.FLOAT16),
-    stateIO: (g?.input ?? []).some((v) => v.name === INPUT_STATE),
-  };
-}
