@@ -1,7 +1,7 @@
 /**
  * Framing and scheduling maths of the streaming engine: where each analysis window sits, when a frame can be
  * analysed, when the synthesizer first needs it, and from those the engine's exact latency. Shared by the
- * StreamingEngine (src/engine/voice.ts) and the batch reference (src/engine/render.ts), so both frame the signal
+ * StreamingEngine (src/engine/model-pipeline.ts) and the batch reference (src/engine/render.ts), so both frame the signal
  * identically.
  *
  * Timelines. The *batch* timeline starts at input sample 0 (silence before it). Analysis runs at the model's

@@ -21,7 +21,7 @@ import { EstimatorRuntime } from '../estimator/realtime';
 import { SynthStream, renderSynthBatch } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
 import { analysisWindowSize, batchFrameCount, windowStart } from './framer';
-import { FeatureHold, makeTracker, planFor, synthOptions } from './voice';
+import { FeatureHold, makeTracker, planFor, synthOptions } from './model-pipeline';
 import { DEFAULT_CONTROLS, StreamingEngine, type EngineControls } from './streaming-engine';
 
 /** Per-frame features for control mode: f0 (Hz; ≤ 0 = unvoiced, held) and loudness (dB), at the model's frame rate. */

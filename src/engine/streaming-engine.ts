@@ -19,7 +19,7 @@
 
 import type { DDSPModel } from '../model/model-file';
 import { QUANTUM, type FramePlan } from './framer';
-import { Voice, type VoiceOptions } from './voice';
+import { ModelPipeline, type ModelPipelineOptions } from './model-pipeline';
 
 /** Construction options. */
 export interface EngineOptions {
@@ -61,7 +61,7 @@ export const DEFAULT_CONTROLS: Readonly<EngineControls> = Object.freeze({
 });
 
 /** A model prepared for a StreamingEngine at one context rate (opaque). */
-export type PreparedModel = Voice;
+export type PreparedModel = ModelPipeline;
 
 /** Crossfade length of a model swap, seconds. */
 export const SWAP_FADE_SECONDS = 0.01;
@@ -71,11 +71,11 @@ export const SWAP_FADE_SECONDS = 0.01;
  * result to {@link StreamingEngine.setModel}).
  * @throws RangeError / TypeError for a model the engine cannot run at this rate.
  */
-export function prepareModel(model: DDSPModel, sampleRate: number, options: VoiceOptions = {}): PreparedModel {
+export function prepareModel(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}): PreparedModel {
   if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
     throw new RangeError(`sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
   }
-  return new Voice(model, sampleRate, options);
+  return new ModelPipeline(model, sampleRate, options);
 }
 
 function clamp(v: number, lo: number, hi: number, fallback: number): number {
@@ -114,10 +114,10 @@ export class StreamingEngine {
   /** Controls, read on every process() call. */
   controls: EngineControls;
 
-  private voice: Voice;
-  private incoming: Voice | null = null;
-  private pending: Voice | null = null;
-  /** Stream position (engine output samples) at which the incoming voice's crossfade starts. */
+  private pipeline: ModelPipeline;
+  private incoming: ModelPipeline | null = null;
+  private pending: ModelPipeline | null = null;
+  /** Stream position (engine output samples) at which the incoming pipeline's crossfade starts. */
   private fadeStart = 0;
   private readonly fadeLength: number;
   private mode: 'audio' | 'control';
@@ -131,7 +131,7 @@ export class StreamingEngine {
   private readonly outA = new Float32Array(QUANTUM);
   private readonly outB = new Float32Array(QUANTUM);
   /**
-   * Last applied (clamped) controls: pitchShift, harmonicMix, noiseMix, reverbMix. Numbers handed to the voices
+   * Last applied (clamped) controls: pitchShift, harmonicMix, noiseMix, reverbMix. Numbers handed to the pipelines
    * travel in typed arrays like this one: V8 boxes (allocates) a fractional number passed to a function it does
    * not inline.
    */
@@ -166,11 +166,11 @@ export class StreamingEngine {
       reverbMix: clamp(c0.reverbMix ?? DEFAULT_CONTROLS.reverbMix, 0, 1, DEFAULT_CONTROLS.reverbMix),
     });
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
-    this.voice = prepareModel(model, sampleRate, {
+    this.pipeline = prepareModel(model, sampleRate, {
       noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta,
       controls: { harmonicGain: this.controls.harmonicMix, noiseGain: this.controls.noiseMix, reverbMix: this.controls.reverbMix },
     });
-    this.installVoice(this.voice);
+    this.installPipeline(this.pipeline);
   }
 
   /**
@@ -178,12 +178,12 @@ export class StreamingEngine {
    * latency of the model being faded in.
    */
   get latencySamples(): number {
-    return (this.pending ?? this.incoming ?? this.voice).latencySamples;
+    return (this.pending ?? this.incoming ?? this.pipeline).latencySamples;
   }
 
   /** The model currently playing (the incoming one once a swap's fade has completed). */
   get model(): DDSPModel {
-    return this.voice.model;
+    return this.pipeline.model;
   }
 
   /**
@@ -192,12 +192,12 @@ export class StreamingEngine {
    * reaches this count apply to frame k.
    */
   frameAvailableAt(k: number): number {
-    return this.position - this.voice.position + this.voice.plan.frameAvailable(k);
+    return this.position - this.pipeline.position + this.pipeline.plan.frameAvailable(k);
   }
 
   /** The current model's frame plan (rates, hops, window, latency; see framer.ts). */
   get plan(): FramePlan {
-    return this.voice.plan;
+    return this.pipeline.plan;
   }
 
   /**
@@ -206,7 +206,7 @@ export class StreamingEngine {
    * when needed (always 0 at the computed latency).
    */
   get diagnostics(): { forcedFrames: number; lateFrames: number } {
-    return { forcedFrames: this.voice.forcedFrames, lateFrames: this.voice.lateFrames };
+    return { forcedFrames: this.pipeline.forcedFrames, lateFrames: this.pipeline.lateFrames };
   }
 
   /** Current mode. */
@@ -219,7 +219,7 @@ export class StreamingEngine {
     if (mode !== 'audio' && mode !== 'control') return;
     this.mode = mode;
     const on = mode === 'control';
-    this.voice.setControlMode(on);
+    this.pipeline.setControlMode(on);
     this.incoming?.setControlMode(on);
     this.pending?.setControlMode(on);
   }
@@ -250,7 +250,7 @@ export class StreamingEngine {
   }
 
   private shareFeatures(): void {
-    this.voice.setControlFeatures(this.features);
+    this.pipeline.setControlFeatures(this.features);
     this.incoming?.setControlFeatures(this.features);
   }
 
@@ -271,11 +271,11 @@ export class StreamingEngine {
    * @throws RangeError if `prepared` was built for another sample rate
    */
   setModel(prepared: PreparedModel): void {
-    if (!(prepared instanceof Voice)) throw new TypeError('setModel expects the result of prepareModel()');
+    if (!(prepared instanceof ModelPipeline)) throw new TypeError('setModel expects the result of prepareModel()');
     if (prepared.sampleRate !== this.sampleRate) {
       throw new RangeError(`the model was prepared for ${prepared.sampleRate} Hz, the engine runs at ${this.sampleRate} Hz`);
     }
-    if (prepared === this.voice || prepared === this.incoming) return;
+    if (prepared === this.pipeline || prepared === this.incoming) return;
     if (this.noiseSeed !== undefined && !prepared.hasNoiseSeed) prepared.setNoiseSeed(this.noiseSeed);
     if (this.incoming !== null && this.position >= this.fadeStart) {
       this.pending = prepared;
@@ -284,20 +284,20 @@ export class StreamingEngine {
     this.startIncoming(prepared, this.position);
   }
 
-  /** Starts feeding `v` from stream position `position`; its fade begins once its pipeline is warm. */
-  private startIncoming(v: Voice, position: number): void {
-    v.reset();
-    this.installVoice(v);
-    this.incoming = v;
-    this.fadeStart = position + v.latencySamples + Math.ceil(3 * v.plan.hopContext);
+  /** Starts feeding `p` from stream position `position`; its fade begins once its pipeline is warm. */
+  private startIncoming(p: ModelPipeline, position: number): void {
+    p.reset();
+    this.installPipeline(p);
+    this.incoming = p;
+    this.fadeStart = position + p.latencySamples + Math.ceil(3 * p.plan.hopContext);
   }
 
-  /** Brings `v` to the engine's mode, features and current controls (at once: no control ramp). */
-  private installVoice(v: Voice): void {
+  /** Brings `p` to the engine's mode, features and current controls (at once: no control ramp). */
+  private installPipeline(p: ModelPipeline): void {
     this.readControls();
-    v.setControlMode(this.mode === 'control');
-    v.setControlFeatures(this.features);
-    v.setControls(this.applied, true);
+    p.setControlMode(this.mode === 'control');
+    p.setControlFeatures(this.features);
+    p.setControls(this.applied, true);
   }
 
   /**
@@ -305,10 +305,10 @@ export class StreamingEngine {
    * are, with no smoothing ramp after the reset.
    */
   reset(): void {
-    if (this.pending) { this.voice = this.pending; this.pending = null; this.incoming = null; }
-    else if (this.incoming) { this.voice = this.incoming; this.incoming = null; }
-    this.voice.reset();
-    this.installVoice(this.voice);
+    if (this.pending) { this.pipeline = this.pending; this.pending = null; this.incoming = null; }
+    else if (this.incoming) { this.pipeline = this.incoming; this.incoming = null; }
+    this.pipeline.reset();
+    this.installPipeline(this.pipeline);
     this.position = 0;
   }
 
@@ -360,7 +360,7 @@ export class StreamingEngine {
 
   private syncControls(): void {
     if (!this.readControls()) return;
-    this.voice.setControls(this.applied, false);
+    this.pipeline.setControls(this.applied, false);
     this.incoming?.setControls(this.applied, false);
   }
 
@@ -377,7 +377,7 @@ export class StreamingEngine {
       src = x;
     }
     const a = this.outA;
-    this.voice.process(src, 0, a, 0, m);
+    this.pipeline.process(src, 0, a, 0, m);
     const inc = this.incoming;
     if (inc !== null) {
       const b = this.outB;
@@ -391,8 +391,8 @@ export class StreamingEngine {
         }
       }
       if (this.position + m - this.fadeStart >= L) {
-        // Fade complete: the incoming voice takes over.
-        this.voice = inc;
+        // Fade complete: the incoming pipeline takes over.
+        this.pipeline = inc;
         this.incoming = null;
         if (this.pending !== null) {
           const p = this.pending;

@@ -169,8 +169,8 @@ describe('estimator work spread', () => {
   it('spreads each frame over several 128-sample quanta: no quantum runs a whole frame', () => {
     const model = syntheticModel({ hiddenSize: 96, nHarmonics: 16, filterSize: 64, irSeconds: 0.02 });
     const e = new StreamingEngine(model, { sampleRate: 48000 });
-    // Spy on the running voice's estimator (internal): which quanta call step() for each frame.
-    const est = (e as unknown as { voice: { estimator: { step: (m?: number) => boolean; begin: (a: number, b: number) => void } } }).voice.estimator;
+    // Spy on the running pipeline's estimator (internal): which quanta call step() for each frame.
+    const est = (e as unknown as { pipeline: { estimator: { step: (m?: number) => boolean; begin: (a: number, b: number) => void } } }).pipeline.estimator;
     const step = est.step.bind(est);
     const begin = est.begin.bind(est);
     let quantum = 0;

@@ -1,10 +1,10 @@
 /**
- * One model's complete streaming pipeline (a "voice" of the engine): analysis resampler → framer → YIN pitch +
- * A-weighted loudness at the model's rate → estimator (work spread over quanta) → synth graph at the context rate.
- * The StreamingEngine runs one voice, two while it crossfades to a new model. A voice is what
- * {@link prepareModel} builds (everything allocated up front); `process()` allocates nothing and never throws.
+ * One model's complete streaming pipeline: analysis resampler → framer → YIN pitch + A-weighted loudness at the
+ * model's rate → estimator (work spread over quanta) → synth graph at the context rate. The StreamingEngine runs
+ * one pipeline, two while it crossfades to a new model. A pipeline is what {@link prepareModel} builds (everything
+ * allocated up front); `process()` allocates nothing and never throws.
  *
- * Timing (see framer.ts for the maths): the voice's output at stream sample s is the batch render's sample
+ * Timing (see framer.ts for the maths): the pipeline's output at stream sample s is the batch render's sample
  * s − latencySamples (zeros before). Frame k is analysed as soon as its window is complete, estimated with a
  * budget of frameMacs/spreadSamples multiply-accumulates per sample while work is pending, and pushed to the
  * synthesizer just before the first sample that needs it (finishing the estimator first if the budget has not).
@@ -30,8 +30,8 @@ export const INITIAL_F0_HZ = 440;
 /** Time constant of the pitch-shift smoothing, seconds (applied per frame). */
 export const PITCH_SHIFT_SMOOTHING_S = 0.03;
 
-/** Options of a voice / {@link prepareModel}. */
-export interface VoiceOptions {
+/** Options of a model pipeline / {@link prepareModel}. */
+export interface ModelPipelineOptions {
   /**
    * Seed of the noise source. When absent: the synth's default (0), and a StreamingEngine built with a noiseSeed
    * applies its own seed when the prepared model is swapped in.
@@ -107,7 +107,7 @@ export function makeTracker(model: DDSPModel, windowSize: number): YinTracker {
 /** Per-frame feature state shared by the stream and the batch reference: unvoiced hold and pitch shift. */
 export class FeatureHold {
   lastF0Hz = INITIAL_F0_HZ;
-  /** Raw f0 (0 or non-finite = unvoiced) → held f0 in Hz. (Voice.analyse applies the same rule written out.) */
+  /** Raw f0 (0 or non-finite = unvoiced) → held f0 in Hz. (ModelPipeline.analyse applies the same rule written out.) */
   hold(f0Hz: number): number {
     if (f0Hz > 0 && f0Hz < Infinity) this.lastF0Hz = f0Hz;
     return this.lastF0Hz;
@@ -122,7 +122,7 @@ export class FeatureHold {
  * A prepared model: the whole pipeline for one model at one context rate. Build with prepareModel() (allocates;
  * off the audio thread); hand it to StreamingEngine.setModel().
  */
-export class Voice {
+export class ModelPipeline {
   readonly model: DDSPModel;
   readonly plan: FramePlan;
   readonly sampleRate: number;
@@ -185,7 +185,7 @@ export class Voice {
   private readonly pitchAlpha: number;
   private controlMode = false;
 
-  constructor(model: DDSPModel, sampleRate: number, options: VoiceOptions = {}) {
+  constructor(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}) {
     if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
     this.model = model;
     this.sampleRate = sampleRate;
