@@ -111,7 +111,7 @@ export interface BenchResult {
 export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: number; seconds: number;
   spreadQuanta?: number }): BenchResult {
   const { sampleRate, block } = o;
-  const engine = new StreamingEngine(model, { sampleRate, maxBlock: block, spreadQuanta: o.spreadQuanta });
+  const engine = new StreamingEngine(model, { sampleRate, spreadQuanta: o.spreadQuanta });
   const n = Math.max(block, Math.round(o.seconds * sampleRate));
   const input = glideSignal(n, sampleRate, 110, 880);
   const out = new Float32Array(block);

@@ -18,6 +18,7 @@ import { LoudnessMeter } from '../dsp/loudness';
 import { EstimatorRuntime } from '../estimator/realtime';
 import { SynthStream, type SynthConfig } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
+import { CONTROLS } from './controls';
 import {
   AnalysisRing, QUANTUM, DEFAULT_SPREAD_QUANTA, analysisWindowSize, identityProduction, makeFramePlan,
   measureProduction, windowStart, type FramePlan,
@@ -27,8 +28,6 @@ import {
 export const LATENCY_BUDGET_S = 0.045;
 /** f0 held before the first voiced frame (the seed's prev_f0). */
 export const INITIAL_F0_HZ = 440;
-/** Time constant of the pitch-shift smoothing, seconds (applied per frame). */
-export const PITCH_SHIFT_SMOOTHING_S = 0.03;
 
 /** Options of a model pipeline / {@link prepareModel}. */
 export interface ModelPipelineOptions {
@@ -39,8 +38,6 @@ export interface ModelPipelineOptions {
   noiseSeed?: number;
   /** Quanta of 128 samples one frame's estimator work is spread over (default: 5, fewer if needed to stay ≤ 45 ms). */
   spreadQuanta?: number;
-  /** Initial mix controls (the synth starts at these without a ramp). */
-  controls?: { harmonicGain?: number; noiseGain?: number; reverbMix?: number };
 }
 
 /**
@@ -144,7 +141,7 @@ export class ModelPipeline {
    *  does not inline. */
   private readonly features = new Float64Array(2);
   /** Control mode: the f0 (Hz) and loudness (dB) last set. */
-  private readonly controlFeatures = new Float64Array([0, -80]);
+  private readonly controlFeatures = new Float64Array([CONTROLS.f0.defaultValue, CONTROLS.loudness.defaultValue]);
   private readonly estimator: EstimatorRuntime;
   private readonly synth: SynthStream;
   private readonly hold = new FeatureHold();
@@ -190,7 +187,7 @@ export class ModelPipeline {
     this.model = model;
     this.sampleRate = sampleRate;
     this.hasNoiseSeed = options.noiseSeed !== undefined;
-    this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed, options.controls));
+    this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed));
     const plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
     this.plan = plan;
     this.latencySamples = plan.latencySamples;
@@ -218,7 +215,7 @@ export class ModelPipeline {
     this.qLoud = new Float32Array(this.cap);
     this.qParams = new Float32Array(this.cap * this.nParams);
     this.frameParams = new Float32Array(this.nParams);
-    this.pitchAlpha = 1 - Math.exp(-1 / (PITCH_SHIFT_SMOOTHING_S * model.frameRate));
+    this.pitchAlpha = 1 - Math.exp(-1 / (CONTROLS.pitchShift.smoothing.seconds * model.frameRate));
   }
 
   /**
@@ -449,15 +446,15 @@ export class ModelPipeline {
 
 /** The synth options of a model at a context rate (shared by the stream and the batch reference). */
 export function synthOptions(model: DDSPModel, sampleRate: number, noiseSeed?: number,
-  gains?: { harmonicGain?: number; noiseGain?: number; reverbMix?: number }) {
+  gains?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number }) {
   return {
     sampleRate,
     frameRate: model.frameRate,
     ir: model.ir,
     modelSampleRate: model.sampleRate,
     noiseSeed,
-    harmonicGain: gains?.harmonicGain ?? 1,
-    noiseGain: gains?.noiseGain ?? 1,
+    harmonicGain: gains?.harmonicMix ?? 1,
+    noiseGain: gains?.noiseMix ?? 1,
     reverbMix: gains?.reverbMix ?? 0.5,
   };
 }

@@ -3,9 +3,9 @@
  *
  * Input blocks of any size at the context's sample rate go through: analysis at the model's rate (resampled when
  * the rates differ) → YIN pitch + A-weighted loudness → estimator (work spread over several 128-sample quanta) →
- * params split and scaled → harmonic + filtered noise → mix → IR reverb, at the context rate. Controls:
- * pitchShift (semitones, applied to the estimator's f0 input and the oscillators), harmonicMix, noiseMix,
- * reverbMix (smoothed). In control mode f0 and loudness come from {@link StreamingEngine.setControlFeatures}.
+ * params split and scaled → harmonic + filtered noise → mix → IR reverb, at the context rate. Controls (see
+ * {@link CONTROLS}): pitchShift (semitones, applied to the estimator's f0 input and the oscillators), harmonicMix,
+ * noiseMix, reverbMix. In control mode f0 and loudness come from {@link StreamingEngine.setControlFeatures}.
  *
  * Output is exactly `renderOffline(model, input).audio` delayed by {@link StreamingEngine.latencySamples}, for any
  * block size (2143 samples = 44.65 ms at the defaults; budget in framer.ts). `process()` allocates nothing,
@@ -18,6 +18,7 @@
  */
 
 import type { DDSPModel } from '../model/model-file';
+import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from './controls';
 import { QUANTUM, type FramePlan } from './framer';
 import { ModelPipeline, type ModelPipelineOptions } from './model-pipeline';
 
@@ -25,8 +26,6 @@ import { ModelPipeline, type ModelPipelineOptions } from './model-pipeline';
 export interface EngineOptions {
   /** Context (input and output) sample rate, Hz. */
   sampleRate: number;
-  /** Largest block the host passes; larger calls are split internally (default 2048; any size is accepted). */
-  maxBlock?: number;
   /** 'audio' (default): f0 and loudness analysed from the input; 'control': from setControlFeatures(). */
   mode?: 'audio' | 'control';
   /**
@@ -43,22 +42,28 @@ export interface EngineOptions {
   controls?: Partial<EngineControls>;
 }
 
-/** User controls. Plain fields, read on every process() call; out-of-range values are clamped, NaN ignored. */
+/**
+ * User controls (unit, range, default and smoothing of each: {@link CONTROLS}). Plain fields, read on every
+ * process() call; out-of-range values are clamped, non-finite ones ignored (the last value stays).
+ */
 export interface EngineControls {
-  /** Pitch shift in semitones, continuous, clamped to ±24 (smoothed per frame). */
+  /** Pitch shift in semitones (smoothed per frame). */
   pitchShift: number;
-  /** Gain of the harmonic part, 0..2, default 1 (smoothed per sample). */
+  /** Gain of the harmonic part (smoothed per sample). */
   harmonicMix: number;
-  /** Gain of the noise part, 0..2, default 1 (smoothed per sample). */
+  /** Gain of the noise part (smoothed per sample). */
   noiseMix: number;
-  /** Reverb wet share m, 0..1, default 0.5: output = 2·m·wet + 2·(1 − m)·dry (the seed's law). */
+  /** Reverb wet share m: output = 2·m·wet + 2·(1 − m)·dry (smoothed per sample). */
   reverbMix: number;
 }
 
-/** The controls' defaults (equal to training). */
+/** The controls' defaults (equal to training), from {@link CONTROLS}. */
 export const DEFAULT_CONTROLS: Readonly<EngineControls> = Object.freeze({
-  pitchShift: 0, harmonicMix: 1, noiseMix: 1, reverbMix: 0.5,
-});
+  pitchShift: CONTROLS.pitchShift.defaultValue,
+  harmonicMix: CONTROLS.harmonicMix.defaultValue,
+  noiseMix: CONTROLS.noiseMix.defaultValue,
+  reverbMix: CONTROLS.reverbMix.defaultValue,
+} satisfies Record<EngineControlName, number>);
 
 /** A model prepared for a StreamingEngine at one context rate (opaque). */
 export type PreparedModel = ModelPipeline;
@@ -76,11 +81,6 @@ export function prepareModel(model: DDSPModel, sampleRate: number, options: Mode
     throw new RangeError(`sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
   }
   return new ModelPipeline(model, sampleRate, options);
-}
-
-function clamp(v: number, lo: number, hi: number, fallback: number): number {
-  if (!(v === v)) return fallback; // NaN
-  return v < lo ? lo : v > hi ? hi : v;
 }
 
 /**
@@ -103,9 +103,9 @@ class Controls implements EngineControls {
   }
 }
 
-/** Bounds of the applied controls, in the order of StreamingEngine.applied. */
-const CONTROL_MIN = [-24, 0, 0, 0] as const;
-const CONTROL_MAX = [24, 2, 2, 1] as const;
+/** Bounds of the applied controls, in ENGINE_CONTROL_NAMES order (that of StreamingEngine.applied). */
+const CONTROL_MIN = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].min);
+const CONTROL_MAX = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].max);
 
 /** The streaming engine. See the module documentation. */
 export class StreamingEngine {
@@ -122,7 +122,7 @@ export class StreamingEngine {
   private readonly fadeLength: number;
   private mode: 'audio' | 'control';
   /** Control-mode features last set: f0 (Hz), loudness (dB). */
-  private readonly features = new Float64Array([0, -80]);
+  private readonly features = new Float64Array([CONTROLS.f0.defaultValue, CONTROLS.loudness.defaultValue]);
   private readonly noiseSeed: number | undefined;
   private readonly spreadQuanta: number | undefined;
   private position = 0;
@@ -131,11 +131,10 @@ export class StreamingEngine {
   private readonly outA = new Float32Array(QUANTUM);
   private readonly outB = new Float32Array(QUANTUM);
   /**
-   * Last applied (clamped) controls: pitchShift, harmonicMix, noiseMix, reverbMix. Numbers handed to the pipelines
-   * travel in typed arrays like this one: V8 boxes (allocates) a fractional number passed to a function it does
-   * not inline.
+   * Last applied (clamped) controls, in ENGINE_CONTROL_NAMES order. Numbers handed to the pipelines travel in
+   * typed arrays like this one: V8 boxes (allocates) a fractional number passed to a function it does not inline.
    */
-  private readonly applied = new Float64Array([0, 1, 1, 0.5]);
+  private readonly applied = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].defaultValue);
 
   /**
    * @param model   the model to run (see src/model/model-file.ts)
@@ -148,9 +147,6 @@ export class StreamingEngine {
     if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
       throw new RangeError(`options.sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
     }
-    if (options.maxBlock !== undefined && !(Number.isInteger(options.maxBlock) && options.maxBlock >= 1)) {
-      throw new RangeError(`options.maxBlock must be a positive integer, got ${options.maxBlock}`);
-    }
     if (options.mode !== undefined && options.mode !== 'audio' && options.mode !== 'control') {
       throw new RangeError(`options.mode must be 'audio' or 'control', got ${String(options.mode)}`);
     }
@@ -158,18 +154,14 @@ export class StreamingEngine {
     this.noiseSeed = options.noiseSeed;
     this.spreadQuanta = options.spreadQuanta;
     this.mode = options.mode ?? 'audio';
-    const c0 = options.controls ?? {};
-    this.controls = new Controls({
-      pitchShift: clamp(c0.pitchShift ?? DEFAULT_CONTROLS.pitchShift, -24, 24, DEFAULT_CONTROLS.pitchShift),
-      harmonicMix: clamp(c0.harmonicMix ?? DEFAULT_CONTROLS.harmonicMix, 0, 2, DEFAULT_CONTROLS.harmonicMix),
-      noiseMix: clamp(c0.noiseMix ?? DEFAULT_CONTROLS.noiseMix, 0, 2, DEFAULT_CONTROLS.noiseMix),
-      reverbMix: clamp(c0.reverbMix ?? DEFAULT_CONTROLS.reverbMix, 0, 1, DEFAULT_CONTROLS.reverbMix),
-    });
+    // The initial controls go through the one clamping path (readControls) and then read as applied.
+    const c = new Controls(DEFAULT_CONTROLS);
+    for (const name of ENGINE_CONTROL_NAMES) c[name] = options.controls?.[name] ?? c[name];
+    this.controls = c;
+    this.readControls();
+    for (let j = 0; j < ENGINE_CONTROL_NAMES.length; j++) c[ENGINE_CONTROL_NAMES[j]] = this.applied[j];
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
-    this.pipeline = prepareModel(model, sampleRate, {
-      noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta,
-      controls: { harmonicGain: this.controls.harmonicMix, noiseGain: this.controls.noiseMix, reverbMix: this.controls.reverbMix },
-    });
+    this.pipeline = prepareModel(model, sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
     this.installPipeline(this.pipeline);
   }
 
@@ -225,33 +217,19 @@ export class StreamingEngine {
   }
 
   /**
-   * Control mode: f0 (Hz; 0 or less = unvoiced, the last voiced f0 is held) and loudness (dB) for the frames
-   * analysed from now on. Non-finite values are ignored.
+   * Control mode: the features of the frames analysed from now on, f0 = `f0Hz[index]` (Hz; 0 or less = unvoiced,
+   * the last voiced f0 is held) and loudness = `loudnessDb[index]` (dB); non-finite values are ignored. Both are
+   * read from arrays (an AudioParam's values, a feature curve), never passed as numbers: in V8 a fractional number
+   * passed to a function that is not inlined is boxed (allocated) on every call, one read from a typed array is not.
    */
-  setControlFeatures(f0Hz: number, loudnessDb: number): void {
+  setControlFeatures(f0Hz: Float32Array | Float64Array, loudnessDb: Float32Array | Float64Array, index = 0): void {
     const f = this.features;
-    if (f0Hz - f0Hz === 0) f[0] = f0Hz;
-    if (loudnessDb - loudnessDb === 0) f[1] = loudnessDb;
-    this.shareFeatures();
-  }
-
-  /**
-   * {@link setControlFeatures} with f0 (Hz) and loudness (dB) read from values[offset] and values[offset + 1]
-   * (non-finite values are ignored). The form for a render-thread caller: in V8 a fractional number passed to a
-   * function that is not inlined is boxed (allocated) on every call, one read from a typed array is not.
-   */
-  setControlFeaturesFrom(values: Float32Array | Float64Array, offset = 0): void {
-    const f = this.features;
-    const f0Hz = values[offset];
-    const loudnessDb = values[offset + 1];
-    if (f0Hz - f0Hz === 0) f[0] = f0Hz;
-    if (loudnessDb - loudnessDb === 0) f[1] = loudnessDb;
-    this.shareFeatures();
-  }
-
-  private shareFeatures(): void {
-    this.pipeline.setControlFeatures(this.features);
-    this.incoming?.setControlFeatures(this.features);
+    const f0 = f0Hz[index];
+    const loudness = loudnessDb[index];
+    if (f0 - f0 === 0) f[0] = f0;
+    if (loudness - loudness === 0) f[1] = loudness;
+    this.pipeline.setControlFeatures(f);
+    this.incoming?.setControlFeatures(f);
   }
 
   /**
@@ -338,15 +316,19 @@ export class StreamingEngine {
     }
   }
 
-  /** Reads `controls` (clamped; NaN keeps the last value) into `applied`; true if anything changed. */
+  /**
+   * Reads `controls` into `applied`, clamped to the ranges of {@link CONTROLS} (a non-finite value keeps the last):
+   * the engine's one clamping path. True if anything changed.
+   */
   private readControls(): boolean {
     const c = this.controls;
     const a = this.applied;
     if (c.pitchShift === a[0] && c.harmonicMix === a[1] && c.noiseMix === a[2] && c.reverbMix === a[3]) return false;
     let changed = false;
     for (let j = 0; j < 4; j++) {
+      // Named loads in ENGINE_CONTROL_NAMES order (a keyed load c[name] would be slower on this path).
       const v = j === 0 ? c.pitchShift : j === 1 ? c.harmonicMix : j === 2 ? c.noiseMix : c.reverbMix;
-      if (!(v === v)) continue; // NaN keeps the last value
+      if (!(v - v === 0)) continue; // NaN or ±Infinity: the last value stays
       const lo = CONTROL_MIN[j];
       const hi = CONTROL_MAX[j];
       const x = v < lo ? lo : v > hi ? hi : v;

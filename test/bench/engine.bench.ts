@@ -10,7 +10,7 @@ const big = syntheticModel();
 const small = syntheticModel({ hiddenSize: 64, nHarmonics: 64, filterSize: 128, irSeconds: 0.25 });
 
 function streamer(model: ReturnType<typeof syntheticModel>, sampleRate: number, block: number) {
-  const engine = new StreamingEngine(model, { sampleRate, maxBlock: block });
+  const engine = new StreamingEngine(model, { sampleRate });
   const x = glideSignal(sampleRate * 4, sampleRate, 110, 880);
   const out = new Float32Array(block);
   let pos = 0;

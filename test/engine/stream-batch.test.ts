@@ -113,11 +113,13 @@ describe('control mode', () => {
     const outA = new Float32Array(128);
     const outB = new Float32Array(128);
     const junk = glideSignal(128, 48000);
+    const f0 = Float64Array.of(330);
+    const loudness = Float64Array.of(-30);
     let diff = 0;
     let energy = 0;
     for (let q = 0; q < 200; q++) {
-      a.setControlFeatures(330, -30);
-      b.setControlFeatures(330, -30);
+      a.setControlFeatures(f0, loudness);
+      b.setControlFeatures(f0, loudness);
       a.process(junk, outA, 128);
       b.process(null, outB, 128);
       diff = Math.max(diff, maxAbsDiff(outA, outB).max);
