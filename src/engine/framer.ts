@@ -55,16 +55,6 @@ export function windowStart(k: number, hopModel: number, windowSize: number): nu
 }
 
 /**
- * First context-rate batch sample at which the harmonic / mix interpolation reads frame k:
- * 0 for k = 0, else ceil((k − 0.5)·hop − 0.5) (the first sample past frame k−1's centre).
- */
-export function harmonicNeed(k: number, hopContext: number): number {
-  if (k <= 0) return 0;
-  const s = Math.ceil((k - 0.5) * hopContext - 0.5);
-  return s > 0 ? s : 0;
-}
-
-/**
  * Double-written ring buffer of analysis samples: every sample is stored twice (at i mod C and i mod C + C), so
  * any window of up to C samples ending at or before the newest sample is one contiguous run of `data`.
  * Negative indices read as zeros until they are overwritten (zero history before the start).

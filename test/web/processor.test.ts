@@ -67,6 +67,9 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     expect(byName.harmonicMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
     expect(byName.noiseMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
     expect(byName.reverbMix).toMatchObject({ minValue: 0, maxValue: 1, defaultValue: 0.5 });
+    expect(byName.f0).toMatchObject({ minValue: 0, maxValue: 20000, defaultValue: 440 });
+    expect(byName.loudness).toMatchObject({ minValue: -120, maxValue: 20, defaultValue: -80 });
+    expect(d.every((x) => x.automationRate === 'k-rate')).toBe(true);
   });
 
   it('outputs zeros until a model is loaded', () => {
