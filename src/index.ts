@@ -15,6 +15,7 @@ export { CONTROLS, CONTROL_NAMES, ENGINE_CONTROL_NAMES } from './engine/controls
 export type { ControlName, ControlSpec, ControlSmoothing, EngineControlName } from './engine/controls';
 export { StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS } from './engine/streaming-engine';
 export type { EngineOptions, EngineControls, PreparedModel } from './engine/streaming-engine';
+export type { ModelPipeline, ModelPipelineOptions } from './engine/model-pipeline';
 export { renderOffline, renderStream, analyseFeatures, featuresAtFrameRate } from './engine/render';
 export type {
   RenderOfflineOptions, RenderOfflineResult, RenderStreamOptions, RenderStreamResult, AnalyseOptions,
