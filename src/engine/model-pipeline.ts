@@ -136,9 +136,8 @@ export class ModelPipeline {
   private readonly yin: YinTracker;
   private readonly meter: LoudnessMeter;
   private readonly pitch = new PitchResult();
-  /** f0 (Hz) and loudness (dB) of the frame being analysed. Numbers that cross calls on the audio path travel in
-   *  typed arrays like this one: V8 boxes (allocates) a fractional number passed to or returned from a function it
-   *  does not inline. */
+  /** f0 (Hz) and loudness (dB) of the frame being analysed, in a typed array, not passed as numbers (V8 boxing:
+   *  docs/architecture.md, "Numbers on the audio path"). */
   private readonly features = new Float64Array(2);
   /** Control mode: the f0 (Hz) and loudness (dB) last set. */
   private readonly controlFeatures = new Float64Array([CONTROLS.f0.defaultValue, CONTROLS.loudness.defaultValue]);
@@ -207,7 +206,7 @@ export class ModelPipeline {
     this.estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
     this.nParams = model.estimator.outputSize;
     const spread = Math.max(1, plan.spreadSamples);
-    // Whole numbers (small integers stay unboxed in V8: no allocation when passed to step()).
+    // A whole number: small integers are never boxed.
     this.macsPerSample = Math.ceil(this.estimator.frameMacs / spread);
     // Frames in flight: analysed ahead of need by at most (latency + one chunk) / hop, plus slack.
     this.cap = Math.ceil((plan.latencySamples + 2 * QUANTUM + W) / plan.hopContext) + 4;
@@ -323,9 +322,7 @@ export class ModelPipeline {
       }
       let loud = feat[1];
       if (!(loud > -1e9 && loud < 1e9)) loud = -80;
-      // FeatureHold.hold(), written out: a per-frame call from this per-quantum function is too rare for V8 to
-      // inline, and until the small function is optimised on its own each fractional number it handles is a heap
-      // allocation.
+      // FeatureHold.hold(), written out: called once per frame it would not be inlined, and box its numbers.
       const hold = this.hold;
       const f0 = feat[0];
       if (f0 > 0 && f0 < Infinity) hold.lastF0Hz = f0;

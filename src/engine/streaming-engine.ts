@@ -84,13 +84,10 @@ export function prepareModel(model: DDSPModel, sampleRate: number, options: Mode
 }
 
 /**
- * The engine's `controls` object. A class rather than an object literal: it gets its own V8 hidden class, so its
- * fields stay plain doubles written in place (a literal shares its hidden class with every other object of the
- * same keys, whose fields may have been widened to hold anything, and then each store of a fraction allocates).
+ * The engine's `controls` object: a class with numeric initialisers rather than an object literal, so its fields
+ * stay doubles written in place (V8 boxing: docs/architecture.md, "Numbers on the audio path").
  */
 class Controls implements EngineControls {
-  // Numeric initialisers: a field declared without one starts as `undefined`, V8 then types it "any value", and
-  // every store of a fractional number into it allocates.
   pitchShift = 0;
   harmonicMix = 0;
   noiseMix = 0;
@@ -131,8 +128,8 @@ export class StreamingEngine {
   private readonly outA = new Float32Array(QUANTUM);
   private readonly outB = new Float32Array(QUANTUM);
   /**
-   * Last applied (clamped) controls, in ENGINE_CONTROL_NAMES order. Numbers handed to the pipelines travel in
-   * typed arrays like this one: V8 boxes (allocates) a fractional number passed to a function it does not inline.
+   * Last applied (clamped) controls, in ENGINE_CONTROL_NAMES order; handed to the pipelines as an array, not as
+   * numbers (V8 boxing: docs/architecture.md, "Numbers on the audio path").
    */
   private readonly applied = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].defaultValue);
 
@@ -218,9 +215,9 @@ export class StreamingEngine {
 
   /**
    * Control mode: the features of the frames analysed from now on, f0 = `f0Hz[index]` (Hz; 0 or less = unvoiced,
-   * the last voiced f0 is held) and loudness = `loudnessDb[index]` (dB); non-finite values are ignored. Both are
-   * read from arrays (an AudioParam's values, a feature curve), never passed as numbers: in V8 a fractional number
-   * passed to a function that is not inlined is boxed (allocated) on every call, one read from a typed array is not.
+   * the last voiced f0 is held) and loudness = `loudnessDb[index]` (dB); non-finite values are ignored. Read from
+   * arrays (an AudioParam's values, a feature curve) so that no number is boxed on the render thread (V8 boxing:
+   * docs/architecture.md, "Numbers on the audio path").
    */
   setControlFeatures(f0Hz: Float32Array | Float64Array, loudnessDb: Float32Array | Float64Array, index = 0): void {
     const f = this.features;
