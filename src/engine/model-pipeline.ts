@@ -450,8 +450,8 @@ export function synthOptions(model: DDSPModel, sampleRate: number, noiseSeed?: n
     ir: model.ir,
     modelSampleRate: model.sampleRate,
     noiseSeed,
-    harmonicGain: gains?.harmonicMix ?? 1,
-    noiseGain: gains?.noiseMix ?? 1,
-    reverbMix: gains?.reverbMix ?? 0.5,
+    harmonicGain: gains?.harmonicMix ?? CONTROLS.harmonicMix.defaultValue,
+    noiseGain: gains?.noiseMix ?? CONTROLS.noiseMix.defaultValue,
+    reverbMix: gains?.reverbMix ?? CONTROLS.reverbMix.defaultValue,
   };
 }
