@@ -1,8 +1,8 @@
 /**
  * ddsp-stream — realtime DDSP for the Web Audio API. Public playback entry: the AudioWorklet node, the streaming
- * engine every host drives, offline rendering and the model file reader (audio file decoding, which needs Node or a codec bundle, is
- * in `ddsp-stream/train`). Training lives in
- * the separate `ddsp-stream/train` entry; nothing imported from here pulls in tfjs or onnxruntime.
+ * engine every host drives, its user controls, offline rendering and the model file reader. Audio file decoding,
+ * which needs Node, is in `ddsp-stream/node`; training in `ddsp-stream/train`. Nothing imported from here pulls in
+ * tfjs or onnxruntime.
  *
  * @packageDocumentation
  */
@@ -11,8 +11,11 @@
 export * from './web';
 
 // Engine.
+export { CONTROLS, CONTROL_NAMES, ENGINE_CONTROL_NAMES } from './engine/controls';
+export type { ControlName, ControlSpec, ControlSmoothing, EngineControlName } from './engine/controls';
 export { StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS } from './engine/streaming-engine';
 export type { EngineOptions, EngineControls, PreparedModel } from './engine/streaming-engine';
+export type { ModelPipeline, ModelPipelineOptions } from './engine/model-pipeline';
 export { renderOffline, renderStream, analyseFeatures, featuresAtFrameRate } from './engine/render';
 export type {
   RenderOfflineOptions, RenderOfflineResult, RenderStreamOptions, RenderStreamResult, AnalyseOptions,

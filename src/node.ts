@@ -19,4 +19,4 @@
 export {
   decodeAudio, readAudioFile, downmix, encodeWav, writeWavFile, AudioFileError,
   type DecodedAudio, type WavFormat,
-} from './engine/audio-file';
+} from './io/audio-file';

@@ -4,6 +4,7 @@
 //
 // Threads: the constructor and onMessage() run on the render thread between quanta (they may allocate);
 // process() runs on the render thread once per quantum (allocation-free).
+import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/engine/controls';
 import { StreamingEngine } from '../src/engine/streaming-engine';
 import { readModel, type DDSPModel } from '../src/model/model-file';
 import {
@@ -33,10 +34,6 @@ function wireError(e: unknown, fallback: WireError['code']): WireError {
   return { code: name === 'ModelFormatError' ? 'MODEL_FORMAT' : fallback, message };
 }
 
-function finiteOr(x: number, fallback: number): number {
-  return x - x === 0 ? x : fallback; // false for NaN and ±Infinity
-}
-
 /** The processor. The class extends the scope's AudioWorkletProcessor, so import it only where one exists. */
 export class DDSPProcessor extends scope.AudioWorkletProcessor {
   static get parameterDescriptors(): readonly ParameterDescriptor[] {
@@ -49,13 +46,10 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   mode: DDSPMode = 'audio';
   private readonly noiseSeed: number | undefined;
   /** The node's initial AudioParam values, so the first model starts at them without a smoothing ramp. */
-  private readonly initialControls: Partial<Record<'pitchShift' | 'harmonicMix' | 'noiseMix' | 'reverbMix', number>> = {};
+  private readonly initialControls: Partial<Record<EngineControlName, number>> = {};
   private readonly rate: number;
   /** Mono downmix of the input, preallocated. */
   private readonly mono = new Float32Array(BLOCK);
-  /** Control mode: f0 (Hz) and loudness (dB) of this quantum, handed to the engine in a typed array (V8 would box
-   *  fractional numbers passed as arguments to a call it does not inline). */
-  private readonly features = new Float64Array(2);
 
   constructor(options: ProcessorConstructionOptions<DDSPProcessorOptions>) {
     super(options);
@@ -64,7 +58,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     if (po.mode === 'control' || po.mode === 'audio') this.mode = po.mode;
     this.noiseSeed = typeof po.noiseSeed === 'number' ? po.noiseSeed : undefined;
     const pd = options?.parameterData ?? {};
-    for (const k of ['pitchShift', 'harmonicMix', 'noiseMix', 'reverbMix'] as const) {
+    for (const k of ENGINE_CONTROL_NAMES) {
       const v = pd[k];
       if (typeof v === 'number' && v - v === 0) this.initialControls[k] = v;
     }
@@ -125,7 +119,6 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     if (this.engine === null) {
       this.engine = new StreamingEngine(model, {
         sampleRate: this.rate,
-        maxBlock: BLOCK,
         mode: this.mode,
         noiseSeed: this.noiseSeed,
         controls: this.initialControls,
@@ -153,18 +146,14 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       for (let c = 0; c < out.length; c++) out[c].fill(0);
       return true;
     }
+    // The engine clamps the controls and ignores non-finite values (keeping the last).
     const ctl = engine.controls;
-    ctl.pitchShift = finiteOr(parameters.pitchShift[0], 0);
-    ctl.harmonicMix = finiteOr(parameters.harmonicMix[0], 1);
-    ctl.noiseMix = finiteOr(parameters.noiseMix[0], 1);
-    ctl.reverbMix = finiteOr(parameters.reverbMix[0], 0.5);
+    ctl.pitchShift = parameters.pitchShift[0];
+    ctl.harmonicMix = parameters.harmonicMix[0];
+    ctl.noiseMix = parameters.noiseMix[0];
+    ctl.reverbMix = parameters.reverbMix[0];
     const control = this.mode === 'control';
-    if (control) {
-      const feat = this.features;
-      feat[0] = finiteOr(parameters.f0[0], 0);
-      feat[1] = finiteOr(parameters.loudness[0], -80);
-      engine.setControlFeaturesFrom(feat, 0);
-    }
+    if (control) engine.setControlFeatures(parameters.f0, parameters.loudness, 0);
 
     const chans = inputs[0];
     const nIn = chans === undefined ? 0 : chans.length;

@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { readModel, type DDSPModel } from '../model/model-file';
-import { downmix, readAudioFile } from '../engine/audio-file';
+import { downmix, readAudioFile } from '../io/audio-file';
 import { resample } from '../dsp/resample';
 import { CliError, type CliIO } from './args';
 import { resolveModel } from './models';

@@ -7,20 +7,25 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { writeWavFile } from '../engine/audio-file';
+import { writeWavFile } from '../io/audio-file';
+import { CONTROLS, type EngineControlName } from '../engine/controls';
 import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
-import { MidiError, midiToFeatures } from '../engine/midi';
+import type { EngineControls } from '../engine/streaming-engine';
+import { MidiError, midiToFeatures } from './midi';
 import { CliError, bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 import { loadModel, loadMono, progress, round } from './common';
+
+/** The flags that set the engine's controls, and the control each sets (ranges and defaults: CONTROLS). */
+const CONTROL_FLAGS = {
+  'pitch-shift': 'pitchShift', 'harmonic-mix': 'harmonicMix', 'noise-mix': 'noiseMix', 'reverb-mix': 'reverbMix',
+} as const satisfies Record<string, EngineControlName>;
 
 const FLAGS: Record<string, FlagSpec> = {
   model: { type: 'string', alias: 'm' },
   block: { type: 'number', integer: true, min: 1, max: 1 << 20 },
   'sample-rate': { type: 'number', integer: true, min: 8000, max: 384000 },
-  'pitch-shift': { type: 'number', min: -24, max: 24 },
-  'harmonic-mix': { type: 'number', min: 0, max: 2 },
-  'noise-mix': { type: 'number', min: 0, max: 2 },
-  'reverb-mix': { type: 'number', min: 0, max: 1 },
+  ...Object.fromEntries(Object.entries(CONTROL_FLAGS).map(([flag, name]) =>
+    [flag, { type: 'number', min: CONTROLS[name].min, max: CONTROLS[name].max } satisfies FlagSpec])),
   stats: { type: 'boolean' },
   features: { type: 'string' },
   midi: { type: 'string' },
@@ -32,6 +37,12 @@ const FLAGS: Record<string, FlagSpec> = {
 
 const USAGE = 'ddsp-stream render [--model violin|flute|cello|M.onnx] IN OUT.wav | --features CURVE.csv OUT.wav | --midi FILE.mid OUT.wav';
 
+/** A control's range and default, as the help gives them. */
+function rangeOf(name: EngineControlName): string {
+  const c = CONTROLS[name];
+  return `${c.min}..${c.max}, default ${c.defaultValue}`;
+}
+
 const HELP = `usage: ${USAGE}
 
 Renders IN (wav, flac, mp3 or ogg; downmixed to mono) through the model, block by block through the streaming
@@ -42,10 +53,10 @@ options:
   --block N              block size handed to the engine (default 128)
   --sample-rate N        engine / output sample rate in Hz (default: the input's rate; with --features or --midi
                          the model's)
-  --pitch-shift S        pitch shift in semitones, -24..24 (default 0)
-  --harmonic-mix X       harmonic gain, 0..2 (default 1)
-  --noise-mix X          noise gain, 0..2 (default 1)
-  --reverb-mix X         reverb wet share, 0..1 (default 0.5, as trained)
+  --pitch-shift S        pitch shift in semitones, ${rangeOf('pitchShift')}
+  --harmonic-mix X       harmonic gain, ${rangeOf('harmonicMix')}
+  --noise-mix X          noise gain, ${rangeOf('noiseMix')}
+  --reverb-mix X         reverb wet share, ${rangeOf('reverbMix')} (as trained)
   --features CSV         control mode: render the curve in CSV (time_s,f0_hz,confidence,loudness_db, the
                          format 'ddsp-stream f0' writes) instead of input audio; then give only OUT
   --midi FILE.mid        control mode: render a MIDI file (then give only OUT). Monophonic: when notes overlap
@@ -140,12 +151,8 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   }
   const model = await loadModel(str(p, 'model'));
   const block = num(p, 'block', 128);
-  const controls = {
-    pitchShift: num(p, 'pitch-shift', 0),
-    harmonicMix: num(p, 'harmonic-mix', 1),
-    noiseMix: num(p, 'noise-mix', 1),
-    reverbMix: num(p, 'reverb-mix', 0.5),
-  };
+  const controls: Partial<EngineControls> = {};
+  for (const [flag, name] of Object.entries(CONTROL_FLAGS)) controls[name] = num(p, flag);
 
   let input: Float32Array | null = null;
   let features: FrameFeatures | undefined;

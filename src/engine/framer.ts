@@ -1,7 +1,7 @@
 /**
  * Framing and scheduling maths of the streaming engine: where each analysis window sits, when a frame can be
  * analysed, when the synthesizer first needs it, and from those the engine's exact latency. Shared by the
- * StreamingEngine (src/engine/voice.ts) and the batch reference (src/engine/render.ts), so both frame the signal
+ * StreamingEngine (src/engine/model-pipeline.ts) and the batch reference (src/engine/render.ts), so both frame the signal
  * identically.
  *
  * Timelines. The *batch* timeline starts at input sample 0 (silence before it). Analysis runs at the model's
@@ -52,16 +52,6 @@ export function analysisWindowSize(sampleRate: number): number {
 /** First model-rate sample of frame k's analysis window (batch timeline; may be negative). */
 export function windowStart(k: number, hopModel: number, windowSize: number): number {
   return Math.round(k * hopModel) - windowSize / 2;
-}
-
-/**
- * First context-rate batch sample at which the harmonic / mix interpolation reads frame k:
- * 0 for k = 0, else ceil((k − 0.5)·hop − 0.5) (the first sample past frame k−1's centre).
- */
-export function harmonicNeed(k: number, hopContext: number): number {
-  if (k <= 0) return 0;
-  const s = Math.ceil((k - 0.5) * hopContext - 0.5);
-  return s > 0 ? s : 0;
 }
 
 /**

@@ -2,9 +2,10 @@
  * Offline rendering and feature analysis.
  *
  * - {@link renderOffline}: the batch reference. Whole-clip features framed exactly as the engine frames them
- *   (same windows at the model's rate, zero history before the start, zeros after the end), the same estimator
- *   run frame by frame, and the batch synthesizer (renderSynthBatch). Output aligned with the input (no latency)
- *   and complete to the last input sample. StreamingEngine output == this output delayed by latencySamples.
+ *   (same windows at the model's rate, zero history before the start, zeros after the end), then
+ *   {@link resynthesize}: the same estimator run frame by frame and the batch synthesizer. Output aligned with the
+ *   input (no latency) and complete to the last input sample. StreamingEngine output == this output delayed by
+ *   latencySamples.
  * - {@link renderStream}: drives a StreamingEngine block by block (what the CLI and benchmarks do), flushes the
  *   latency and returns the aligned output with per-block timings.
  * - {@link analyseFeatures}: f0 / confidence / loudness per frame, with the engine's streaming tracker or the
@@ -17,11 +18,12 @@ import { resample } from '../dsp/resample';
 import { YinTracker, PitchResult } from '../dsp/yin';
 import { LoudnessMeter, loudnessFrames } from '../dsp/loudness';
 import { trackPitchOffline } from '../dsp/pyin';
-import { EstimatorRuntime } from '../estimator/realtime';
-import { SynthStream, renderSynthBatch } from '../synth/graph';
+import { SynthStream } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
+import { CONTROLS, ENGINE_CONTROL_NAMES } from './controls';
 import { analysisWindowSize, batchFrameCount, windowStart } from './framer';
-import { FeatureHold, makeTracker, planFor, synthOptions } from './voice';
+import { FeatureHold, makeTracker, planFor, synthOptions } from './model-pipeline';
+import { resynthesize } from './resynthesis';
 import { DEFAULT_CONTROLS, StreamingEngine, type EngineControls } from './streaming-engine';
 
 /** Per-frame features for control mode: f0 (Hz; ≤ 0 = unvoiced, held) and loudness (dB), at the model's frame rate. */
@@ -34,7 +36,7 @@ export interface FrameFeatures {
 export interface RenderOfflineOptions {
   /** Sample rate of `input` and of the output (the engine's context rate), Hz. */
   sampleRate: number;
-  /** Constant controls (defaults: pitchShift 0, harmonicMix 1, noiseMix 1, reverbMix 0.5). */
+  /** Constant controls (defaults and ranges: {@link CONTROLS}; out-of-range values are clamped). */
   controls?: Partial<EngineControls>;
   /** Control mode: features per model frame instead of analysing `input` (frames past the end hold the last). */
   features?: FrameFeatures;
@@ -44,8 +46,6 @@ export interface RenderOfflineOptions {
   tailSamples?: number;
   /** Estimator spread of the engine this should match (only changes the reported latency). */
   spreadQuanta?: number;
-  /** Accepted for compatibility with block-wise renderers; the batch result does not depend on it. */
-  block?: number;
   /** Called as frames are estimated (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -62,19 +62,20 @@ export interface RenderOfflineResult {
   loudnessDb: Float32Array;
 }
 
+/**
+ * The controls of a render option, defaults filled in and clamped to the ranges of {@link CONTROLS}.
+ * @throws RangeError for a value that is not a finite number
+ */
 function clampControls(c: Partial<EngineControls> | undefined): EngineControls {
-  const d = DEFAULT_CONTROLS;
-  const pick = (v: number | undefined, def: number, lo: number, hi: number, name: string): number => {
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new RangeError(`controls.${name} must be a number in [${lo}, ${hi}], got ${v}`);
-    return v < lo ? lo : v > hi ? hi : v;
-  };
-  return {
-    pitchShift: pick(c?.pitchShift, d.pitchShift, -24, 24, 'pitchShift'),
-    harmonicMix: pick(c?.harmonicMix, d.harmonicMix, 0, 2, 'harmonicMix'),
-    noiseMix: pick(c?.noiseMix, d.noiseMix, 0, 2, 'noiseMix'),
-    reverbMix: pick(c?.reverbMix, d.reverbMix, 0, 1, 'reverbMix'),
-  };
+  const out = { ...DEFAULT_CONTROLS };
+  for (const name of ENGINE_CONTROL_NAMES) {
+    const v = c?.[name];
+    if (v === undefined) continue;
+    const { min, max } = CONTROLS[name];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`controls.${name} must be a number in [${min}, ${max}], got ${v}`);
+    out[name] = v < min ? min : v > max ? max : v;
+  }
+  return out;
 }
 
 /**
@@ -110,8 +111,7 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
   const tail = opts.tailSamples ?? 0;
   if (!(Number.isInteger(tail) && tail >= 0)) throw new RangeError(`opts.tailSamples must be a non-negative integer, got ${tail}`);
   const controls = clampControls(opts.controls);
-  const sOpts = synthOptions(model, sr, opts.noiseSeed, controls);
-  const plan = planFor(model, sr, new SynthStream(model.synth, sOpts), opts.spreadQuanta);
+  const plan = planFor(model, sr, new SynthStream(model.synth, synthOptions(model, sr)), opts.spreadQuanta);
   const nOut = input.length + tail;
   const { nFrames, nSynth } = batchFrameCount(plan, Math.max(1, nOut));
 
@@ -125,14 +125,15 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
     if (!(f0Hz instanceof Float32Array) || !(loudnessDb instanceof Float32Array) || f0Hz.length !== loudnessDb.length) {
       throw new TypeError('opts.features must hold Float32Arrays f0Hz and loudnessDb of equal length');
     }
+    // As the engine takes them: no frames = the defaults, a non-finite loudness keeps the last.
     const n = f0Hz.length;
-    let lastLoud = -80;
+    let lastLoud: number = CONTROLS.loudness.defaultValue;
     for (let k = 0; k < nFrames; k++) {
-      let l = k < n ? loudnessDb[k] : n > 0 ? loudnessDb[n - 1] : -80;
+      let l = k < n ? loudnessDb[k] : n > 0 ? loudnessDb[n - 1] : lastLoud;
       if (!Number.isFinite(l)) l = lastLoud;
       lastLoud = l;
       loud[k] = l;
-      f0[k] = hold.hold(k < n ? f0Hz[k] : n > 0 ? f0Hz[n - 1] : 0) * ratio;
+      f0[k] = hold.hold(k < n ? f0Hz[k] : n > 0 ? f0Hz[n - 1] : CONTROLS.f0.defaultValue) * ratio;
     }
   } else {
     const W = plan.windowSize;
@@ -154,18 +155,8 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
     }
   }
 
-  // Estimator, frame by frame from a fresh state.
-  const P = model.estimator.outputSize;
-  const est = new EstimatorRuntime(model.estimator, model.estimator.weights);
-  const params = new Float32Array(nFrames * P);
-  const out = new Float32Array(P);
-  for (let k = 0; k < nFrames; k++) {
-    est.runFrame(f0[k], loud[k], out);
-    params.set(out, k * P);
-    if (opts.onProgress && (k % 64 === 63 || k === nFrames - 1)) opts.onProgress(k + 1, nFrames);
-  }
-
-  const audio = renderSynthBatch(model.synth, params, f0, nFrames, nSynth, sOpts);
+  const audio = resynthesize(model, f0, loud, nSynth,
+    { sampleRate: sr, noiseSeed: opts.noiseSeed, controls, onProgress: opts.onProgress });
   const result = audio.length === nOut ? audio : audio.slice(0, nOut);
   for (let i = 0; i < result.length; i++) if (!Number.isFinite(result[i])) result[i] = 0;
   return { audio: result, latencySamples: plan.latencySamples, nFrames, f0Hz: f0, loudnessDb: loud };
@@ -223,7 +214,7 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
   if (!(Number.isInteger(block) && block >= 1)) throw new RangeError(`block must be a positive integer, got ${block}`);
   const controls = clampControls(opts.controls);
   const control = opts.features !== undefined;
-  const engine = new StreamingEngine(model, { sampleRate: sr, maxBlock: block, noiseSeed: opts.noiseSeed,
+  const engine = new StreamingEngine(model, { sampleRate: sr, noiseSeed: opts.noiseSeed,
     mode: control ? 'control' : 'audio', controls });
   const N = input ? input.length : opts.nSamples ?? 0;
   if (!(Number.isInteger(N) && N >= 0)) throw new RangeError(`nSamples must be a non-negative integer, got ${N}`);
@@ -252,7 +243,7 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
       while (done < m) {
         const avail = engine.frameAvailableAt(nextFrame);
         const k = Math.min(nextFrame, feats.f0Hz.length - 1);
-        if (k >= 0) engine.setControlFeatures(feats.f0Hz[k], feats.loudnessDb[k]);
+        if (k >= 0) engine.setControlFeatures(feats.f0Hz, feats.loudnessDb, k);
         const stop = Math.min(m, Math.max(done + 1, avail - pos));
         const t0 = now();
         engine.process(null, outAll, stop - done, 0, pos + done);

@@ -3,9 +3,9 @@
  *
  * Input blocks of any size at the context's sample rate go through: analysis at the model's rate (resampled when
  * the rates differ) → YIN pitch + A-weighted loudness → estimator (work spread over several 128-sample quanta) →
- * params split and scaled → harmonic + filtered noise → mix → IR reverb, at the context rate. Controls:
- * pitchShift (semitones, applied to the estimator's f0 input and the oscillators), harmonicMix, noiseMix,
- * reverbMix (smoothed). In control mode f0 and loudness come from {@link StreamingEngine.setControlFeatures}.
+ * params split and scaled → harmonic + filtered noise → mix → IR reverb, at the context rate. Controls (see
+ * {@link CONTROLS}): pitchShift (semitones, applied to the estimator's f0 input and the oscillators), harmonicMix,
+ * noiseMix, reverbMix. In control mode f0 and loudness come from {@link StreamingEngine.setControlFeatures}.
  *
  * Output is exactly `renderOffline(model, input).audio` delayed by {@link StreamingEngine.latencySamples}, for any
  * block size (2143 samples = 44.65 ms at the defaults; budget in framer.ts). `process()` allocates nothing,
@@ -18,15 +18,14 @@
  */
 
 import type { DDSPModel } from '../model/model-file';
+import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from './controls';
 import { QUANTUM, type FramePlan } from './framer';
-import { Voice, type VoiceOptions } from './voice';
+import { ModelPipeline, type ModelPipelineOptions } from './model-pipeline';
 
 /** Construction options. */
 export interface EngineOptions {
   /** Context (input and output) sample rate, Hz. */
   sampleRate: number;
-  /** Largest block the host passes; larger calls are split internally (default 2048; any size is accepted). */
-  maxBlock?: number;
   /** 'audio' (default): f0 and loudness analysed from the input; 'control': from setControlFeatures(). */
   mode?: 'audio' | 'control';
   /**
@@ -43,25 +42,31 @@ export interface EngineOptions {
   controls?: Partial<EngineControls>;
 }
 
-/** User controls. Plain fields, read on every process() call; out-of-range values are clamped, NaN ignored. */
+/**
+ * User controls (unit, range, default and smoothing of each: {@link CONTROLS}). Plain fields, read on every
+ * process() call; out-of-range values are clamped, non-finite ones ignored (the last value stays).
+ */
 export interface EngineControls {
-  /** Pitch shift in semitones, continuous, clamped to ±24 (smoothed per frame). */
+  /** Pitch shift in semitones (smoothed per frame). */
   pitchShift: number;
-  /** Gain of the harmonic part, 0..2, default 1 (smoothed per sample). */
+  /** Gain of the harmonic part (smoothed per sample). */
   harmonicMix: number;
-  /** Gain of the noise part, 0..2, default 1 (smoothed per sample). */
+  /** Gain of the noise part (smoothed per sample). */
   noiseMix: number;
-  /** Reverb wet share m, 0..1, default 0.5: output = 2·m·wet + 2·(1 − m)·dry (the seed's law). */
+  /** Reverb wet share m: output = 2·m·wet + 2·(1 − m)·dry (smoothed per sample). */
   reverbMix: number;
 }
 
-/** The controls' defaults (equal to training). */
+/** The controls' defaults (equal to training), from {@link CONTROLS}. */
 export const DEFAULT_CONTROLS: Readonly<EngineControls> = Object.freeze({
-  pitchShift: 0, harmonicMix: 1, noiseMix: 1, reverbMix: 0.5,
-});
+  pitchShift: CONTROLS.pitchShift.defaultValue,
+  harmonicMix: CONTROLS.harmonicMix.defaultValue,
+  noiseMix: CONTROLS.noiseMix.defaultValue,
+  reverbMix: CONTROLS.reverbMix.defaultValue,
+} satisfies Record<EngineControlName, number>);
 
 /** A model prepared for a StreamingEngine at one context rate (opaque). */
-export type PreparedModel = Voice;
+export type PreparedModel = ModelPipeline;
 
 /** Crossfade length of a model swap, seconds. */
 export const SWAP_FADE_SECONDS = 0.01;
@@ -71,26 +76,18 @@ export const SWAP_FADE_SECONDS = 0.01;
  * result to {@link StreamingEngine.setModel}).
  * @throws RangeError / TypeError for a model the engine cannot run at this rate.
  */
-export function prepareModel(model: DDSPModel, sampleRate: number, options: VoiceOptions = {}): PreparedModel {
+export function prepareModel(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}): PreparedModel {
   if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
     throw new RangeError(`sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
   }
-  return new Voice(model, sampleRate, options);
-}
-
-function clamp(v: number, lo: number, hi: number, fallback: number): number {
-  if (!(v === v)) return fallback; // NaN
-  return v < lo ? lo : v > hi ? hi : v;
+  return new ModelPipeline(model, sampleRate, options);
 }
 
 /**
- * The engine's `controls` object. A class rather than an object literal: it gets its own V8 hidden class, so its
- * fields stay plain doubles written in place (a literal shares its hidden class with every other object of the
- * same keys, whose fields may have been widened to hold anything, and then each store of a fraction allocates).
+ * The engine's `controls` object: a class with numeric initialisers rather than an object literal, so its fields
+ * stay doubles written in place (V8 boxing: docs/architecture.md, "Numbers on the audio path").
  */
 class Controls implements EngineControls {
-  // Numeric initialisers: a field declared without one starts as `undefined`, V8 then types it "any value", and
-  // every store of a fractional number into it allocates.
   pitchShift = 0;
   harmonicMix = 0;
   noiseMix = 0;
@@ -103,9 +100,9 @@ class Controls implements EngineControls {
   }
 }
 
-/** Bounds of the applied controls, in the order of StreamingEngine.applied. */
-const CONTROL_MIN = [-24, 0, 0, 0] as const;
-const CONTROL_MAX = [24, 2, 2, 1] as const;
+/** Bounds of the applied controls, in ENGINE_CONTROL_NAMES order (that of StreamingEngine.applied). */
+const CONTROL_MIN = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].min);
+const CONTROL_MAX = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].max);
 
 /** The streaming engine. See the module documentation. */
 export class StreamingEngine {
@@ -114,15 +111,15 @@ export class StreamingEngine {
   /** Controls, read on every process() call. */
   controls: EngineControls;
 
-  private voice: Voice;
-  private incoming: Voice | null = null;
-  private pending: Voice | null = null;
-  /** Stream position (engine output samples) at which the incoming voice's crossfade starts. */
+  private pipeline: ModelPipeline;
+  private incoming: ModelPipeline | null = null;
+  private pending: ModelPipeline | null = null;
+  /** Stream position (engine output samples) at which the incoming pipeline's crossfade starts. */
   private fadeStart = 0;
   private readonly fadeLength: number;
   private mode: 'audio' | 'control';
   /** Control-mode features last set: f0 (Hz), loudness (dB). */
-  private readonly features = new Float64Array([0, -80]);
+  private readonly features = new Float64Array([CONTROLS.f0.defaultValue, CONTROLS.loudness.defaultValue]);
   private readonly noiseSeed: number | undefined;
   private readonly spreadQuanta: number | undefined;
   private position = 0;
@@ -131,11 +128,10 @@ export class StreamingEngine {
   private readonly outA = new Float32Array(QUANTUM);
   private readonly outB = new Float32Array(QUANTUM);
   /**
-   * Last applied (clamped) controls: pitchShift, harmonicMix, noiseMix, reverbMix. Numbers handed to the voices
-   * travel in typed arrays like this one: V8 boxes (allocates) a fractional number passed to a function it does
-   * not inline.
+   * Last applied (clamped) controls, in ENGINE_CONTROL_NAMES order; handed to the pipelines as an array, not as
+   * numbers (V8 boxing: docs/architecture.md, "Numbers on the audio path").
    */
-  private readonly applied = new Float64Array([0, 1, 1, 0.5]);
+  private readonly applied = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].defaultValue);
 
   /**
    * @param model   the model to run (see src/model/model-file.ts)
@@ -148,9 +144,6 @@ export class StreamingEngine {
     if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
       throw new RangeError(`options.sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
     }
-    if (options.maxBlock !== undefined && !(Number.isInteger(options.maxBlock) && options.maxBlock >= 1)) {
-      throw new RangeError(`options.maxBlock must be a positive integer, got ${options.maxBlock}`);
-    }
     if (options.mode !== undefined && options.mode !== 'audio' && options.mode !== 'control') {
       throw new RangeError(`options.mode must be 'audio' or 'control', got ${String(options.mode)}`);
     }
@@ -158,19 +151,15 @@ export class StreamingEngine {
     this.noiseSeed = options.noiseSeed;
     this.spreadQuanta = options.spreadQuanta;
     this.mode = options.mode ?? 'audio';
-    const c0 = options.controls ?? {};
-    this.controls = new Controls({
-      pitchShift: clamp(c0.pitchShift ?? DEFAULT_CONTROLS.pitchShift, -24, 24, DEFAULT_CONTROLS.pitchShift),
-      harmonicMix: clamp(c0.harmonicMix ?? DEFAULT_CONTROLS.harmonicMix, 0, 2, DEFAULT_CONTROLS.harmonicMix),
-      noiseMix: clamp(c0.noiseMix ?? DEFAULT_CONTROLS.noiseMix, 0, 2, DEFAULT_CONTROLS.noiseMix),
-      reverbMix: clamp(c0.reverbMix ?? DEFAULT_CONTROLS.reverbMix, 0, 1, DEFAULT_CONTROLS.reverbMix),
-    });
+    // The initial controls go through the one clamping path (readControls) and then read as applied.
+    const c = new Controls(DEFAULT_CONTROLS);
+    for (const name of ENGINE_CONTROL_NAMES) c[name] = options.controls?.[name] ?? c[name];
+    this.controls = c;
+    this.readControls();
+    for (let j = 0; j < ENGINE_CONTROL_NAMES.length; j++) c[ENGINE_CONTROL_NAMES[j]] = this.applied[j];
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
-    this.voice = prepareModel(model, sampleRate, {
-      noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta,
-      controls: { harmonicMix: this.controls.harmonicMix, noiseMix: this.controls.noiseMix, reverbMix: this.controls.reverbMix },
-    });
-    this.installVoice(this.voice);
+    this.pipeline = prepareModel(model, sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
+    this.installPipeline(this.pipeline);
   }
 
   /**
@@ -178,12 +167,12 @@ export class StreamingEngine {
    * latency of the model being faded in.
    */
   get latencySamples(): number {
-    return (this.pending ?? this.incoming ?? this.voice).latencySamples;
+    return (this.pending ?? this.incoming ?? this.pipeline).latencySamples;
   }
 
   /** The model currently playing (the incoming one once a swap's fade has completed). */
   get model(): DDSPModel {
-    return this.voice.model;
+    return this.pipeline.model;
   }
 
   /**
@@ -192,12 +181,12 @@ export class StreamingEngine {
    * reaches this count apply to frame k.
    */
   frameAvailableAt(k: number): number {
-    return this.position - this.voice.position + this.voice.plan.frameAvailable(k);
+    return this.position - this.pipeline.position + this.pipeline.plan.frameAvailable(k);
   }
 
   /** The current model's frame plan (rates, hops, window, latency; see framer.ts). */
   get plan(): FramePlan {
-    return this.voice.plan;
+    return this.pipeline.plan;
   }
 
   /**
@@ -206,7 +195,7 @@ export class StreamingEngine {
    * when needed (always 0 at the computed latency).
    */
   get diagnostics(): { forcedFrames: number; lateFrames: number } {
-    return { forcedFrames: this.voice.forcedFrames, lateFrames: this.voice.lateFrames };
+    return { forcedFrames: this.pipeline.forcedFrames, lateFrames: this.pipeline.lateFrames };
   }
 
   /** Current mode. */
@@ -219,39 +208,25 @@ export class StreamingEngine {
     if (mode !== 'audio' && mode !== 'control') return;
     this.mode = mode;
     const on = mode === 'control';
-    this.voice.setControlMode(on);
+    this.pipeline.setControlMode(on);
     this.incoming?.setControlMode(on);
     this.pending?.setControlMode(on);
   }
 
   /**
-   * Control mode: f0 (Hz; 0 or less = unvoiced, the last voiced f0 is held) and loudness (dB) for the frames
-   * analysed from now on. Non-finite values are ignored.
+   * Control mode: the features of the frames analysed from now on, f0 = `f0Hz[index]` (Hz; 0 or less = unvoiced,
+   * the last voiced f0 is held) and loudness = `loudnessDb[index]` (dB); non-finite values are ignored. Read from
+   * arrays (an AudioParam's values, a feature curve) so that no number is boxed on the render thread (V8 boxing:
+   * docs/architecture.md, "Numbers on the audio path").
    */
-  setControlFeatures(f0Hz: number, loudnessDb: number): void {
+  setControlFeatures(f0Hz: Float32Array | Float64Array, loudnessDb: Float32Array | Float64Array, index = 0): void {
     const f = this.features;
-    if (f0Hz - f0Hz === 0) f[0] = f0Hz;
-    if (loudnessDb - loudnessDb === 0) f[1] = loudnessDb;
-    this.shareFeatures();
-  }
-
-  /**
-   * {@link setControlFeatures} with f0 (Hz) and loudness (dB) read from values[offset] and values[offset + 1]
-   * (non-finite values are ignored). The form for a render-thread caller: in V8 a fractional number passed to a
-   * function that is not inlined is boxed (allocated) on every call, one read from a typed array is not.
-   */
-  setControlFeaturesFrom(values: Float32Array | Float64Array, offset = 0): void {
-    const f = this.features;
-    const f0Hz = values[offset];
-    const loudnessDb = values[offset + 1];
-    if (f0Hz - f0Hz === 0) f[0] = f0Hz;
-    if (loudnessDb - loudnessDb === 0) f[1] = loudnessDb;
-    this.shareFeatures();
-  }
-
-  private shareFeatures(): void {
-    this.voice.setControlFeatures(this.features);
-    this.incoming?.setControlFeatures(this.features);
+    const f0 = f0Hz[index];
+    const loudness = loudnessDb[index];
+    if (f0 - f0 === 0) f[0] = f0;
+    if (loudness - loudness === 0) f[1] = loudness;
+    this.pipeline.setControlFeatures(f);
+    this.incoming?.setControlFeatures(f);
   }
 
   /**
@@ -271,11 +246,11 @@ export class StreamingEngine {
    * @throws RangeError if `prepared` was built for another sample rate
    */
   setModel(prepared: PreparedModel): void {
-    if (!(prepared instanceof Voice)) throw new TypeError('setModel expects the result of prepareModel()');
+    if (!(prepared instanceof ModelPipeline)) throw new TypeError('setModel expects the result of prepareModel()');
     if (prepared.sampleRate !== this.sampleRate) {
       throw new RangeError(`the model was prepared for ${prepared.sampleRate} Hz, the engine runs at ${this.sampleRate} Hz`);
     }
-    if (prepared === this.voice || prepared === this.incoming) return;
+    if (prepared === this.pipeline || prepared === this.incoming) return;
     if (this.noiseSeed !== undefined && !prepared.hasNoiseSeed) prepared.setNoiseSeed(this.noiseSeed);
     if (this.incoming !== null && this.position >= this.fadeStart) {
       this.pending = prepared;
@@ -284,20 +259,20 @@ export class StreamingEngine {
     this.startIncoming(prepared, this.position);
   }
 
-  /** Starts feeding `v` from stream position `position`; its fade begins once its pipeline is warm. */
-  private startIncoming(v: Voice, position: number): void {
-    v.reset();
-    this.installVoice(v);
-    this.incoming = v;
-    this.fadeStart = position + v.latencySamples + Math.ceil(3 * v.plan.hopContext);
+  /** Starts feeding `p` from stream position `position`; its fade begins once its pipeline is warm. */
+  private startIncoming(p: ModelPipeline, position: number): void {
+    p.reset();
+    this.installPipeline(p);
+    this.incoming = p;
+    this.fadeStart = position + p.latencySamples + Math.ceil(3 * p.plan.hopContext);
   }
 
-  /** Brings `v` to the engine's mode, features and current controls (at once: no control ramp). */
-  private installVoice(v: Voice): void {
+  /** Brings `p` to the engine's mode, features and current controls (at once: no control ramp). */
+  private installPipeline(p: ModelPipeline): void {
     this.readControls();
-    v.setControlMode(this.mode === 'control');
-    v.setControlFeatures(this.features);
-    v.setControls(this.applied, true);
+    p.setControlMode(this.mode === 'control');
+    p.setControlFeatures(this.features);
+    p.setControls(this.applied, true);
   }
 
   /**
@@ -305,10 +280,10 @@ export class StreamingEngine {
    * are, with no smoothing ramp after the reset.
    */
   reset(): void {
-    if (this.pending) { this.voice = this.pending; this.pending = null; this.incoming = null; }
-    else if (this.incoming) { this.voice = this.incoming; this.incoming = null; }
-    this.voice.reset();
-    this.installVoice(this.voice);
+    if (this.pending) { this.pipeline = this.pending; this.pending = null; this.incoming = null; }
+    else if (this.incoming) { this.pipeline = this.incoming; this.incoming = null; }
+    this.pipeline.reset();
+    this.installPipeline(this.pipeline);
     this.position = 0;
   }
 
@@ -338,15 +313,19 @@ export class StreamingEngine {
     }
   }
 
-  /** Reads `controls` (clamped; NaN keeps the last value) into `applied`; true if anything changed. */
+  /**
+   * Reads `controls` into `applied`, clamped to the ranges of {@link CONTROLS} (a non-finite value keeps the last):
+   * the engine's one clamping path. True if anything changed.
+   */
   private readControls(): boolean {
     const c = this.controls;
     const a = this.applied;
     if (c.pitchShift === a[0] && c.harmonicMix === a[1] && c.noiseMix === a[2] && c.reverbMix === a[3]) return false;
     let changed = false;
     for (let j = 0; j < 4; j++) {
+      // Named loads in ENGINE_CONTROL_NAMES order (a keyed load c[name] would be slower on this path).
       const v = j === 0 ? c.pitchShift : j === 1 ? c.harmonicMix : j === 2 ? c.noiseMix : c.reverbMix;
-      if (!(v === v)) continue; // NaN keeps the last value
+      if (!(v - v === 0)) continue; // NaN or ±Infinity: the last value stays
       const lo = CONTROL_MIN[j];
       const hi = CONTROL_MAX[j];
       const x = v < lo ? lo : v > hi ? hi : v;
@@ -360,7 +339,7 @@ export class StreamingEngine {
 
   private syncControls(): void {
     if (!this.readControls()) return;
-    this.voice.setControls(this.applied, false);
+    this.pipeline.setControls(this.applied, false);
     this.incoming?.setControls(this.applied, false);
   }
 
@@ -377,7 +356,7 @@ export class StreamingEngine {
       src = x;
     }
     const a = this.outA;
-    this.voice.process(src, 0, a, 0, m);
+    this.pipeline.process(src, 0, a, 0, m);
     const inc = this.incoming;
     if (inc !== null) {
       const b = this.outB;
@@ -391,8 +370,8 @@ export class StreamingEngine {
         }
       }
       if (this.position + m - this.fadeStart >= L) {
-        // Fade complete: the incoming voice takes over.
-        this.voice = inc;
+        // Fade complete: the incoming pipeline takes over.
+        this.pipeline = inc;
         this.incoming = null;
         if (this.pending !== null) {
           const p = this.pending;

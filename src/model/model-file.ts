@@ -534,12 +534,3 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
   if (out.name === undefined) delete out.name;
   return out;
 }
-
-/** True when the file stores float16 weights / exposes the GRU state (read from the graph, cheap). */
-export function modelFileVariant(bytes: Uint8Array): GraphVariant {
-  const g = decodeModel(bytes).graph;
-  return {
-    float16: (g?.initializer ?? []).some((t) => t.dataType === DataType.FLOAT16),
-    stateIO: (g?.input ?? []).some((v) => v.name === INPUT_STATE),
-  };
-}

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EstimatorRuntime } from '../estimator/realtime';
-import { renderSynthBatch } from '../synth/graph';
+import { resynthesize } from '../engine/resynthesis';
 import { validationMetrics, type ValidationMetrics } from '../dsp/spectral';
 import type { DDSPModel } from '../model/model-file';
 import { findAudioFiles, sliceAudio } from './prepare';
@@ -54,7 +54,7 @@ export interface EvalOptions {
  * @throws Error naming the file when audio or features cannot be used
  */
 export async function evaluateModel(model: DDSPModel, o: EvalOptions): Promise<EvalResult> {
-  const { readAudioFile, downmix } = await import('../engine/audio-file');
+  const { readAudioFile, downmix } = await import('../io/audio-file');
   const { resample } = await import('../dsp/resample');
   const sr = model.sampleRate;
   const sliceSeconds = o.sliceSeconds ?? 1;
@@ -107,20 +107,11 @@ export async function evaluateModel(model: DDSPModel, o: EvalOptions): Promise<E
   }
   if (slices.length === 0) throw new Error(`no usable ${sliceSeconds} s slices in ${o.audio} (silent or unpitched)`);
 
-  const est = new EstimatorRuntime(model.estimator, model.estimator.weights);
-  const P = model.estimator.outputSize;
-  const params = new Float32Array(nFrames * P);
-  const out = new Float32Array(P);
+  const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
   const perSlice: ValidationMetrics[] = [];
   for (const s of slices) {
-    est.reset();
-    for (let k = 0; k < nFrames; k++) {
-      est.runFrame(s.f0Hz[k], s.loudnessDb[k], out);
-      params.set(out, k * P);
-    }
-    const resyn = renderSynthBatch(model.synth, params, s.f0Hz, nFrames, nSamples,
-      { sampleRate: sr, frameRate: model.frameRate, ir: model.ir, noiseSeed: o.noiseSeed ?? 0 });
-    perSlice.push(validationMetrics(resyn, s.audio, 1, nSamples, sr, 50));
+    const resyn = resynthesize(model, s.f0Hz, s.loudnessDb, nSamples, { sampleRate: sr, noiseSeed: o.noiseSeed, estimator });
+    perSlice.push(validationMetrics(resyn, s.audio, 1, nSamples, sr, model.frameRate));
   }
   const mean = { spec: 0, lsd: 0, sc: 0, loud: 0, mfcc_l1: 0 } as ValidationMetrics;
   for (const m of perSlice) for (const k of Object.keys(mean) as (keyof ValidationMetrics)[]) mean[k] += m[k] / perSlice.length;

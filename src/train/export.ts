@@ -109,7 +109,7 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
   }
   const samples: string[] = [];
   if (files.length) {
-    const { readAudioFile, downmix, writeWavFile } = await import('../engine/audio-file');
+    const { readAudioFile, downmix, writeWavFile } = await import('../io/audio-file');
     const { renderStream } = await import('../engine/render');
     const used = new Set<string>();
     for (const f of files) {

@@ -8,7 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { downmix, readAudioFile } from '../engine/audio-file';
+import { downmix, readAudioFile } from '../io/audio-file';
 import { SliceStore, settingsDiff, type DbMeta, type PrepSettings, type SourceInfo } from './dataset';
 import { PrepareError, sliceRecording } from './slices';
 

@@ -3,14 +3,14 @@
 // (resampled analysis), and a small model. `npx vitest bench --run test/bench/engine.bench.ts`
 import { bench, describe } from 'vitest';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
-import { glideSignal, syntheticModel } from '../../src/engine/synthetic';
+import { glideSignal, syntheticModel } from '../../src/cli/synthetic';
 import { renderOffline } from '../../src/engine/render';
 
 const big = syntheticModel();
 const small = syntheticModel({ hiddenSize: 64, nHarmonics: 64, filterSize: 128, irSeconds: 0.25 });
 
 function streamer(model: ReturnType<typeof syntheticModel>, sampleRate: number, block: number) {
-  const engine = new StreamingEngine(model, { sampleRate, maxBlock: block });
+  const engine = new StreamingEngine(model, { sampleRate });
   const x = glideSignal(sampleRate * 4, sampleRate, 110, 880);
   const out = new Float32Array(block);
   let pos = 0;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { decodeAudio, encodeWav } from '../../src/engine/audio-file';
+import { decodeAudio, encodeWav } from '../../src/io/audio-file';
 import { renderOffline } from '../../src/engine/render';
 import { readModel } from '../../src/model/model-file';
 import { composeConfig } from '../../src/train/config';

@@ -95,12 +95,14 @@ function nodeRender(
   o: { mode?: 'audio' | 'control'; controls?: Partial<EngineControls>; f0Hz?: number; loudnessDb?: number } = {},
 ): Float32Array {
   const engine = new StreamingEngine(readModel(bytes), {
-    sampleRate: SAMPLE_RATE, maxBlock: 128, mode: o.mode, controls: o.controls,
+    sampleRate: SAMPLE_RATE, mode: o.mode, controls: o.controls,
   });
   Object.assign(engine.controls, o.controls);
   const out = new Float32Array(n);
+  const f0 = Float32Array.of(o.f0Hz ?? 440);
+  const loudness = Float32Array.of(o.loudnessDb ?? -80);
   for (let off = 0; off < n; off += 128) {
-    if (o.mode === 'control') engine.setControlFeatures(Math.fround(o.f0Hz ?? 440), Math.fround(o.loudnessDb ?? -80));
+    if (o.mode === 'control') engine.setControlFeatures(f0, loudness);
     engine.process(input, out, Math.min(128, n - off), off, off);
   }
   return out;

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { parseArgs, CliError, type CliIO } from '../../src/cli/args';
 import { parseFeatureCsv } from '../../src/cli/render';
-import { decodeAudio, encodeWav } from '../../src/engine/audio-file';
+import { decodeAudio, encodeWav } from '../../src/io/audio-file';
 import { renderStream } from '../../src/engine/render';
-import { syntheticModel } from '../../src/engine/synthetic';
+import { syntheticModel } from '../../src/cli/synthetic';
 import { readModel, writeModel } from '../../src/model/model-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddsp-cli-'));

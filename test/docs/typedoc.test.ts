@@ -14,7 +14,7 @@ const ROOT = join(__dirname, '..', '..');
  */
 const KNOWN_NOT_EXPORTED = new Set([
   // playback entry (src/index.ts)
-  'Voice', 'VoiceOptions', 'ModelPayload', 'WriteModelOptions', 'WireError',
+  'ModelPayload', 'WriteModelOptions', 'WireError',
   // training entry (src/train/index.ts)
   'LinearSchedule', 'ConfigSchema', 'EstimatorTF', 'SourceInfo', 'ValidationMetrics', 'AudioSummary',
   'ImageSummary', 'WorkerStep', 'WorkerInit', 'TrainModelOptions', 'SlotLayout',

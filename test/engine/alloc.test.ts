@@ -21,7 +21,7 @@
 // A file of its own, so the engine's call sites only ever see the classes a worklet would.
 import { expect, it } from 'vitest';
 import { StreamingEngine, prepareModel } from '../../src/engine/streaming-engine';
-import { glideSignal, syntheticModel } from '../../src/engine/synthetic';
+import { glideSignal, syntheticModel } from '../../src/cli/synthetic';
 import { steadyBytesPerCall } from './heap-meter';
 
 const WARMUP_QUANTA = 6000;
@@ -36,7 +36,8 @@ const model = syntheticModel();
 function driver(e: StreamingEngine, sampleRate: number, setup: Int32Array) {
   const x = glideSignal(4 * sampleRate, sampleRate);
   const out = new Float32Array(128);
-  const features = new Float64Array(2);
+  const f0 = new Float64Array(1);
+  const loudness = new Float64Array(1);
   // Loop state in a typed array: a number in a closure variable is boxed on every store.
   const st = new Int32Array(2); // quantum count, read position
   return (quanta: number): void => {
@@ -50,9 +51,9 @@ function driver(e: StreamingEngine, sampleRate: number, setup: Int32Array) {
       c.noiseMix = 0.75 + 0.05 * (k % 3);
       c.reverbMix = 0.3 + 0.01 * (k % 5);
       if (control) {
-        features[0] = 220.5 + (k % 100);
-        features[1] = -30.25 + (k % 7);
-        e.setControlFeaturesFrom(features, 0);
+        f0[0] = 220.5 + (k % 100);
+        loudness[0] = -30.25 + (k % 7);
+        e.setControlFeatures(f0, loudness);
       }
       const p = st[1];
       for (let d = 0; d < 128; d += block) e.process(x, out, block, p + d, d);

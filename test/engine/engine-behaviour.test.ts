@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderOffline } from '../../src/engine/render';
 import { StreamingEngine, prepareModel } from '../../src/engine/streaming-engine';
-import { syntheticModel } from '../../src/engine/synthetic';
+import { syntheticModel } from '../../src/cli/synthetic';
 import { allFinite, maxAbs, maxAbsDiff, noise, rms, smallModel, streamBlocks, tone } from './helpers';
 
 /** Fundamental frequency of a periodic signal by normalised autocorrelation (parabolic peak), Hz. */
@@ -124,14 +124,14 @@ describe('awkward inputs give finite, sensible output', () => {
 describe('process() robustness', () => {
   it('never throws on odd arguments and allocates its buffers up front', () => {
     const model = smallModel(13);
-    const e = new StreamingEngine(model, { sampleRate: 48000, maxBlock: 128 });
+    const e = new StreamingEngine(model, { sampleRate: 48000 });
     const out = new Float32Array(4096);
     const x = tone(4096, 48000, 440);
     expect(() => {
       e.process(x, out, 0);
       e.process(x, out, -5);
       e.process(x, out, NaN);
-      e.process(x, out, 4096); // larger than maxBlock: split internally
+      e.process(x, out, 4096); // larger than a quantum: split internally
       e.process(x, out, 100, 4090, 0); // input runs out: zeros
       e.process(x, out, 100, 0, 4090); // output shorter than n: clipped
       e.process(null, out, 64);
@@ -140,7 +140,7 @@ describe('process() robustness', () => {
       e.controls.harmonicMix = Infinity;
       e.controls.reverbMix = -3;
       e.process(x, out, 128);
-      e.setControlFeatures(NaN, Infinity);
+      e.setControlFeatures(Float64Array.of(NaN), Float64Array.of(Infinity));
       e.setMode('control');
       e.process(x, out, 128);
       e.setMode('audio');
@@ -152,7 +152,6 @@ describe('process() robustness', () => {
   it('rejects bad construction arguments with RangeError / TypeError naming them', () => {
     const model = smallModel(13);
     expect(() => new StreamingEngine(model, { sampleRate: 0 })).toThrow(/sampleRate/);
-    expect(() => new StreamingEngine(model, { sampleRate: 48000, maxBlock: 0 })).toThrow(/maxBlock/);
     expect(() => new StreamingEngine(model, { sampleRate: 48000, mode: 'x' as 'audio' })).toThrow(/mode/);
     expect(() => renderOffline(model, [] as unknown as Float32Array, { sampleRate: 48000 })).toThrow(TypeError);
     expect(() => prepareModel(model, -1)).toThrow(RangeError);
@@ -169,8 +168,8 @@ describe('estimator work spread', () => {
   it('spreads each frame over several 128-sample quanta: no quantum runs a whole frame', () => {
     const model = syntheticModel({ hiddenSize: 96, nHarmonics: 16, filterSize: 64, irSeconds: 0.02 });
     const e = new StreamingEngine(model, { sampleRate: 48000 });
-    // Spy on the running voice's estimator (internal): which quanta call step() for each frame.
-    const est = (e as unknown as { voice: { estimator: { step: (m?: number) => boolean; begin: (a: number, b: number) => void } } }).voice.estimator;
+    // Spy on the running pipeline's estimator (internal): which quanta call step() for each frame.
+    const est = (e as unknown as { pipeline: { estimator: { step: (m?: number) => boolean; begin: (a: number, b: number) => void } } }).pipeline.estimator;
     const step = est.step.bind(est);
     const begin = est.begin.bind(est);
     let quantum = 0;

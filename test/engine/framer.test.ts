@@ -1,14 +1,24 @@
 // Framing and scheduling maths: window sizes, the ring buffer, the resampler production map, the latency budget.
 import { describe, expect, it } from 'vitest';
 import {
-  AnalysisRing, analysisWindowSize, batchFrameCount, harmonicNeed, measureProduction, windowStart,
+  AnalysisRing, analysisWindowSize, batchFrameCount, measureProduction, windowStart,
 } from '../../src/engine/framer';
 import { StreamResampler } from '../../src/dsp/resample';
 import { SynthStream } from '../../src/synth/graph';
-import { planFor, synthOptions } from '../../src/engine/voice';
+import { planFor, synthOptions } from '../../src/engine/model-pipeline';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
-import { syntheticModel } from '../../src/engine/synthetic';
+import { syntheticModel } from '../../src/cli/synthetic';
 import { smallModel } from './helpers';
+
+/**
+ * Oracle: first context-rate batch sample at which the harmonic / mix interpolation reads frame k: 0 for k = 0,
+ * else ceil((k − 0.5)·hop − 0.5) (the first sample past frame k−1's centre).
+ */
+function harmonicNeed(k: number, hopContext: number): number {
+  if (k <= 0) return 0;
+  const s = Math.ceil((k - 0.5) * hopContext - 0.5);
+  return s > 0 ? s : 0;
+}
 
 describe('analysis window', () => {
   it('is 2048 at 48 kHz and scales with the model rate (even)', () => {

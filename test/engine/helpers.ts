@@ -1,5 +1,5 @@
 // Shared helpers of the engine tests: small models, signals, block-wise streaming.
-import { syntheticModel } from '../../src/engine/synthetic';
+import { syntheticModel } from '../../src/cli/synthetic';
 import { StreamingEngine, type EngineOptions } from '../../src/engine/streaming-engine';
 import type { DDSPModel } from '../../src/model/model-file';
 

@@ -38,7 +38,7 @@ describe('import graph', () => {
       const train = [...files].filter((f) => /\/src\/train\/|\.grad\.ts$|\/src\/model\/ort\.ts$|\/src\/estimator\/tf\.ts$/.test(f));
       expect(train).toEqual([]);
       expect(files.size).toBeGreaterThan(10);
-      expect([...files].some((f) => f.endsWith("src/engine/voice.ts"))).toBe(true);
+      expect([...files].some((f) => f.endsWith("src/engine/model-pipeline.ts"))).toBe(true);
     });
   }
 });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RealFFT } from '../../src/dsp/fft';
 import { convertCheckpoint } from '../../src/model/ckpt';
-import { decodeAudio } from '../../src/engine/audio-file';
+import { decodeAudio } from '../../src/io/audio-file';
 import { renderOffline } from '../../src/engine/render';
 import { maxAbs, maxAbsDiff, smallModel, streamBlocks } from './helpers';
 

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { renderOffline, renderStream } from '../../src/engine/render';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
-import { glideSignal } from '../../src/engine/synthetic';
+import { resynthesize } from '../../src/engine/resynthesis';
+import { EstimatorRuntime } from '../../src/estimator/realtime';
+import { glideSignal } from '../../src/cli/synthetic';
 import { allFinite, maxAbs, maxAbsDiff, smallModel, streamBlocks } from './helpers';
 
 const BLOCKS = [1, 7, 128, 1000, 2048];
@@ -113,11 +115,13 @@ describe('control mode', () => {
     const outA = new Float32Array(128);
     const outB = new Float32Array(128);
     const junk = glideSignal(128, 48000);
+    const f0 = Float64Array.of(330);
+    const loudness = Float64Array.of(-30);
     let diff = 0;
     let energy = 0;
     for (let q = 0; q < 200; q++) {
-      a.setControlFeatures(330, -30);
-      b.setControlFeatures(330, -30);
+      a.setControlFeatures(f0, loudness);
+      b.setControlFeatures(f0, loudness);
       a.process(junk, outA, 128);
       b.process(null, outB, 128);
       diff = Math.max(diff, maxAbsDiff(outA, outB).max);
@@ -125,5 +129,27 @@ describe('control mode', () => {
     }
     expect(diff).toBe(0);
     expect(energy).toBeGreaterThan(0);
+  });
+});
+
+describe('resynthesize (shared by renderOffline and eval)', () => {
+  it('an estimator reused across clips gives what a fresh one gives (its GRU state is reset per clip)', () => {
+    const model = smallModel(10);
+    const est = new EstimatorRuntime(model.estimator, model.estimator.weights);
+    const clip = (f0: number): [Float32Array, Float32Array] => {
+      const f = new Float32Array(20);
+      const l = new Float32Array(20);
+      for (let k = 0; k < 20; k++) { f[k] = f0 + 5 * k; l[k] = -25 + (k % 4); }
+      return [f, l];
+    };
+    const [fa, la] = clip(220);
+    const [fb, lb] = clip(330);
+    const n = 20 * 960;
+    const fresh = resynthesize(model, fb, lb, n, { sampleRate: 48000 });
+    expect(maxAbs(fresh)).toBeGreaterThan(1e-4);
+    const first = resynthesize(model, fa, la, n, { sampleRate: 48000, estimator: est });
+    expect(maxAbsDiff(first, fresh).max).toBeGreaterThan(1e-4);
+    expect(maxAbsDiff(resynthesize(model, fb, lb, n, { sampleRate: 48000, estimator: est }), fresh).max).toBe(0);
+    expect(() => resynthesize(model, fa, lb.subarray(1), n, { sampleRate: 48000 })).toThrow(RangeError);
   });
 });

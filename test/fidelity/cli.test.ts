@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { parseFeatureCsv } from '../../src/cli/render';
-import { decodeAudio } from '../../src/engine/audio-file';
+import { decodeAudio } from '../../src/io/audio-file';
 import { featuresAtFrameRate, renderOffline, renderStream } from '../../src/engine/render';
 import { readModel, type DDSPModel } from '../../src/model/model-file';
 import type { CliIO } from '../../src/cli/args';

@@ -3,7 +3,7 @@
 // multi-scale spectral distance after the best alignment, and pitch comparisons in cents.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeAudio, downmix } from '../../src/engine/audio-file';
+import { decodeAudio, downmix } from '../../src/io/audio-file';
 import { convertCheckpoint } from '../../src/model/ckpt';
 import { readModel, writeModel, type DDSPModel } from '../../src/model/model-file';
 import { DEFAULT_FFT_SIZES, LOG_EPS, hannWindow, multiScaleSpectralLoss } from '../../src/dsp/spectral';

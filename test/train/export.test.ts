@@ -7,7 +7,7 @@ import { readCheckpoint } from '../../src/train/checkpoint';
 import { exportModel } from '../../src/train/export';
 import { evaluateModel } from '../../src/train/evaluate';
 import { readModel } from '../../src/model/model-file';
-import { decodeAudio } from '../../src/engine/audio-file';
+import { decodeAudio } from '../../src/io/audio-file';
 import { renderOffline } from '../../src/engine/render';
 import { readLightningCheckpoint } from '../../src/model/ckpt';
 import { FIXTURE, audioDir, tinyOverrides, tmp } from './helpers';

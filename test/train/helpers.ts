@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeAudio, encodeWav } from '../../src/engine/audio-file';
+import { decodeAudio, encodeWav } from '../../src/io/audio-file';
 
 export const FIXTURE = join(__dirname, '..', 'fixtures', 'audio', 'violin-4s-24k.wav');
 

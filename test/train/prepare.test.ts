@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PREP_VERSION, SliceStore, readBatch, type PrepSettings } from '../../src/train/dataset';
 import { PrepareError, prepareDataset, sliceAudio } from '../../src/train/prepare';
-import { encodeWav } from '../../src/engine/audio-file';
+import { encodeWav } from '../../src/io/audio-file';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'audio', 'violin-4s-24k.wav');
 const settings = (o: Partial<PrepSettings> = {}): PrepSettings => ({

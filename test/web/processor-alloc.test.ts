@@ -8,7 +8,7 @@
 // A file of its own, so the processor's call sites only ever see the one engine class, as in a worklet.
 import { beforeAll, expect, it } from 'vitest';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
-import { syntheticModel } from '../../src/engine/synthetic';
+import { syntheticModel } from '../../src/cli/synthetic';
 import type { DDSPProcessor } from '../../worklet/ddsp-processor';
 import { steadyBytesPerCall } from '../engine/heap-meter';
 import { loadProcessor } from './worklet-stubs';

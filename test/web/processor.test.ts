@@ -48,7 +48,7 @@ function runProcessor(proc: DDSPProcessorClass, input: Float32Array[], params = 
 }
 
 function runEngine(input: Float32Array, bytes: Uint8Array): Float32Array {
-  const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, maxBlock: Q });
+  const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE });
   const out = new Float32Array(input.length);
   for (let off = 0; off < input.length; off += Q) engine.process(input, out, Math.min(Q, input.length - off), off, off);
   return out;
@@ -67,6 +67,9 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     expect(byName.harmonicMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
     expect(byName.noiseMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
     expect(byName.reverbMix).toMatchObject({ minValue: 0, maxValue: 1, defaultValue: 0.5 });
+    expect(byName.f0).toMatchObject({ minValue: 0, maxValue: 20000, defaultValue: 440 });
+    expect(byName.loudness).toMatchObject({ minValue: -120, maxValue: 20, defaultValue: -80 });
+    expect(d.every((x) => x.automationRate === 'k-rate')).toBe(true);
   });
 
   it('outputs zeros until a model is loaded', () => {
@@ -79,7 +82,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   it('answers a load request with the latency, and process() equals the engine sample for sample', () => {
     const { proc, port } = makeProcessor();
     const reply = port.deliver({ type: 'load', id: 3, model: bytes.slice().buffer });
-    const engineLatency = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, maxBlock: Q }).latencySamples;
+    const engineLatency = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE }).latencySamples;
     expect(reply).toEqual({
       id: 3,
       result: { latencySamples: engineLatency, sampleRate: SAMPLE_RATE, modelSampleRate: SAMPLE_RATE, name: 'browser-test-small' },

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AudioFileError, decodeAudio, downmix, encodeWav, readAudioFile, writeWavFile } from '../../src/engine/audio-file';
+import { AudioFileError, decodeAudio, downmix, encodeWav, readAudioFile, writeWavFile } from '../../src/io/audio-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddsp-audio-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 // MIDI file → control features: pitches, tempo map, bend, monophonic rule, polyphony warning, envelope, errors.
 // The MIDI files are written here by a tiny SMF writer (header, tracks, running status, tempo meta events).
 import { describe, expect, it } from 'vitest';
-import { MIDI_DEFAULTS, MidiError, keyToHz, midiToFeatures, velocityToDb } from '../../src/engine/midi';
+import { MIDI_DEFAULTS, MidiError, keyToHz, midiToFeatures, velocityToDb } from '../../src/cli/midi';
 
 // ---------------------------------------------------------------------------------------------------------------
 // A tiny Standard MIDI File writer.

@@ -1,10 +1,10 @@
 /**
- * One model's complete streaming pipeline (a "voice" of the engine): analysis resampler → framer → YIN pitch +
- * A-weighted loudness at the model's rate → estimator (work spread over quanta) → synth graph at the context rate.
- * The StreamingEngine runs one voice, two while it crossfades to a new model. A voice is what
- * {@link prepareModel} builds (everything allocated up front); `process()` allocates nothing and never throws.
+ * One model's complete streaming pipeline: analysis resampler → framer → YIN pitch + A-weighted loudness at the
+ * model's rate → estimator (work spread over quanta) → synth graph at the context rate. The StreamingEngine runs
+ * one pipeline, two while it crossfades to a new model. A pipeline is what {@link prepareModel} builds (everything
+ * allocated up front); `process()` allocates nothing and never throws.
  *
- * Timing (see framer.ts for the maths): the voice's output at stream sample s is the batch render's sample
+ * Timing (see framer.ts for the maths): the pipeline's output at stream sample s is the batch render's sample
  * s − latencySamples (zeros before). Frame k is analysed as soon as its window is complete, estimated with a
  * budget of frameMacs/spreadSamples multiply-accumulates per sample while work is pending, and pushed to the
  * synthesizer just before the first sample that needs it (finishing the estimator first if the budget has not).
@@ -18,6 +18,7 @@ import { LoudnessMeter } from '../dsp/loudness';
 import { EstimatorRuntime } from '../estimator/realtime';
 import { SynthStream, type SynthConfig } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
+import { CONTROLS } from './controls';
 import {
   AnalysisRing, QUANTUM, DEFAULT_SPREAD_QUANTA, analysisWindowSize, identityProduction, makeFramePlan,
   measureProduction, windowStart, type FramePlan,
@@ -27,11 +28,9 @@ import {
 export const LATENCY_BUDGET_S = 0.045;
 /** f0 held before the first voiced frame (the seed's prev_f0). */
 export const INITIAL_F0_HZ = 440;
-/** Time constant of the pitch-shift smoothing, seconds (applied per frame). */
-export const PITCH_SHIFT_SMOOTHING_S = 0.03;
 
-/** Options of a voice / {@link prepareModel}. */
-export interface VoiceOptions {
+/** Options of a model pipeline / {@link prepareModel}. */
+export interface ModelPipelineOptions {
   /**
    * Seed of the noise source. When absent: the synth's default (0), and a StreamingEngine built with a noiseSeed
    * applies its own seed when the prepared model is swapped in.
@@ -39,8 +38,6 @@ export interface VoiceOptions {
   noiseSeed?: number;
   /** Quanta of 128 samples one frame's estimator work is spread over (default: 5, fewer if needed to stay ≤ 45 ms). */
   spreadQuanta?: number;
-  /** Initial mix controls (the synth starts at these without a ramp). */
-  controls?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number };
 }
 
 /**
@@ -107,7 +104,7 @@ export function makeTracker(model: DDSPModel, windowSize: number): YinTracker {
 /** Per-frame feature state shared by the stream and the batch reference: unvoiced hold and pitch shift. */
 export class FeatureHold {
   lastF0Hz = INITIAL_F0_HZ;
-  /** Raw f0 (0 or non-finite = unvoiced) → held f0 in Hz. (Voice.analyse applies the same rule written out.) */
+  /** Raw f0 (0 or non-finite = unvoiced) → held f0 in Hz. (ModelPipeline.analyse applies the same rule written out.) */
   hold(f0Hz: number): number {
     if (f0Hz > 0 && f0Hz < Infinity) this.lastF0Hz = f0Hz;
     return this.lastF0Hz;
@@ -122,7 +119,7 @@ export class FeatureHold {
  * A prepared model: the whole pipeline for one model at one context rate. Build with prepareModel() (allocates;
  * off the audio thread); hand it to StreamingEngine.setModel().
  */
-export class Voice {
+export class ModelPipeline {
   readonly model: DDSPModel;
   readonly plan: FramePlan;
   readonly sampleRate: number;
@@ -139,12 +136,11 @@ export class Voice {
   private readonly yin: YinTracker;
   private readonly meter: LoudnessMeter;
   private readonly pitch = new PitchResult();
-  /** f0 (Hz) and loudness (dB) of the frame being analysed. Numbers that cross calls on the audio path travel in
-   *  typed arrays like this one: V8 boxes (allocates) a fractional number passed to or returned from a function it
-   *  does not inline. */
+  /** f0 (Hz) and loudness (dB) of the frame being analysed, in a typed array, not passed as numbers (V8 boxing:
+   *  docs/architecture.md, "Numbers on the audio path"). */
   private readonly features = new Float64Array(2);
   /** Control mode: the f0 (Hz) and loudness (dB) last set. */
-  private readonly controlFeatures = new Float64Array([0, -80]);
+  private readonly controlFeatures = new Float64Array([CONTROLS.f0.defaultValue, CONTROLS.loudness.defaultValue]);
   private readonly estimator: EstimatorRuntime;
   private readonly synth: SynthStream;
   private readonly hold = new FeatureHold();
@@ -185,12 +181,12 @@ export class Voice {
   private readonly pitchAlpha: number;
   private controlMode = false;
 
-  constructor(model: DDSPModel, sampleRate: number, options: VoiceOptions = {}) {
+  constructor(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}) {
     if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
     this.model = model;
     this.sampleRate = sampleRate;
     this.hasNoiseSeed = options.noiseSeed !== undefined;
-    this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed, options.controls));
+    this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed));
     const plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
     this.plan = plan;
     this.latencySamples = plan.latencySamples;
@@ -210,7 +206,7 @@ export class Voice {
     this.estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
     this.nParams = model.estimator.outputSize;
     const spread = Math.max(1, plan.spreadSamples);
-    // Whole numbers (small integers stay unboxed in V8: no allocation when passed to step()).
+    // A whole number: small integers are never boxed.
     this.macsPerSample = Math.ceil(this.estimator.frameMacs / spread);
     // Frames in flight: analysed ahead of need by at most (latency + one chunk) / hop, plus slack.
     this.cap = Math.ceil((plan.latencySamples + 2 * QUANTUM + W) / plan.hopContext) + 4;
@@ -218,7 +214,7 @@ export class Voice {
     this.qLoud = new Float32Array(this.cap);
     this.qParams = new Float32Array(this.cap * this.nParams);
     this.frameParams = new Float32Array(this.nParams);
-    this.pitchAlpha = 1 - Math.exp(-1 / (PITCH_SHIFT_SMOOTHING_S * model.frameRate));
+    this.pitchAlpha = 1 - Math.exp(-1 / (CONTROLS.pitchShift.smoothing.seconds * model.frameRate));
   }
 
   /**
@@ -326,9 +322,7 @@ export class Voice {
       }
       let loud = feat[1];
       if (!(loud > -1e9 && loud < 1e9)) loud = -80;
-      // FeatureHold.hold(), written out: a per-frame call from this per-quantum function is too rare for V8 to
-      // inline, and until the small function is optimised on its own each fractional number it handles is a heap
-      // allocation.
+      // FeatureHold.hold(), written out: called once per frame it would not be inlined, and box its numbers.
       const hold = this.hold;
       const f0 = feat[0];
       if (f0 > 0 && f0 < Infinity) hold.lastF0Hz = f0;
@@ -449,15 +443,15 @@ export class Voice {
 
 /** The synth options of a model at a context rate (shared by the stream and the batch reference). */
 export function synthOptions(model: DDSPModel, sampleRate: number, noiseSeed?: number,
-  controls?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number }) {
+  gains?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number }) {
   return {
     sampleRate,
     frameRate: model.frameRate,
     ir: model.ir,
     modelSampleRate: model.sampleRate,
     noiseSeed,
-    harmonicMix: controls?.harmonicMix ?? 1,
-    noiseMix: controls?.noiseMix ?? 1,
-    reverbMix: controls?.reverbMix ?? 0.5,
+    harmonicMix: gains?.harmonicMix ?? CONTROLS.harmonicMix.defaultValue,
+    noiseMix: gains?.noiseMix ?? CONTROLS.noiseMix.defaultValue,
+    reverbMix: gains?.reverbMix ?? CONTROLS.reverbMix.defaultValue,
   };
 }
