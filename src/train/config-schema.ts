@@ -5,7 +5,8 @@
  * to a composed tree (compose.ts) and throws ConfigError naming the key.
  */
 import { z } from 'zod';
-import { synthFromSeedDag, type SynthConfig } from '../synth/dag';
+import { synthFromSeedDag } from '../synth/dag';
+import type { SynthConfig } from '../modules/schema';
 import { ConfigError } from './overrides';
 import { suggest } from './suggest';
 

@@ -18,11 +18,11 @@ const noDist = existsSync(DIST_INDEX) ? null : 'dist/index.js missing (npm run b
 
 function nodeRender(bytes: Uint8Array, input: Float32Array | null, n: number,
   o: { mode?: 'audio' | 'control'; controls?: Partial<EngineControls>; f0Hz?: number; loudnessDb?: number } = {}): Float32Array {
-  const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, maxBlock: 128, mode: o.mode, controls: o.controls });
+  const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, mode: o.mode, controls: o.controls });
   Object.assign(engine.controls, o.controls);
   const out = new Float32Array(n);
   for (let off = 0; off < n; off += 128) {
-    if (o.mode === 'control') engine.setControlFeatures(Math.fround(o.f0Hz ?? 440), Math.fround(o.loudnessDb ?? -80));
+    if (o.mode === 'control') engine.setControlFeatures(Float32Array.of(o.f0Hz ?? 440), Float32Array.of(o.loudnessDb ?? -80));
     engine.process(input, out, Math.min(128, n - off), off, off);
   }
   return out;
