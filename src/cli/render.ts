@@ -69,7 +69,9 @@ options:
   --format F             float32 (default) or pcm16
   --seed N               noise seed (default 0)
   --stats                print one JSON line on stdout: audio_seconds, engine_cpu_seconds, rtf, worst_block_ms,
-                         p99_block_ms, block, sample_rate, latency_samples
+                         p99_block_ms, worst_block_first_s_ms (the fresh engine's first second of stream),
+                         worst_block_steady_ms (the rest; 0 for a stream of at most a second), block, sample_rate,
+                         latency_samples
   --help, -h             this help
 `;
 
@@ -206,6 +208,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
 
   if (bool(p, 'stats')) {
     const times = result.blockMs ?? new Float64Array(0);
+    const firstBlocks = Math.min(times.length, Math.ceil(sampleRate / block));
     const audioSeconds = nSamples / sampleRate;
     const engine = result.engineSeconds ?? 0;
     const stats = {
@@ -214,6 +217,8 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       rtf: round(audioSeconds > 0 ? engine / audioSeconds : 0),
       worst_block_ms: round(percentile(times, 100), 4),
       p99_block_ms: round(percentile(times, 99), 4),
+      worst_block_first_s_ms: round(percentile(times.subarray(0, firstBlocks), 100), 4),
+      worst_block_steady_ms: round(percentile(times.subarray(firstBlocks), 100), 4),
       block,
       sample_rate: sampleRate,
       latency_samples: result.latencySamples,

@@ -16,6 +16,7 @@ const TINY = ['--seconds', '0.3', '--hidden', '16', '--harmonics', '8', '--filte
   '--train-batch', '2', '--train-seconds', '0.1', '--steps', '2', '--json'];
 
 const STREAM_KEYS = ['rtf', 'cpu_rtf', 'mean_block_ms', 'p99_block_ms', 'worst_block_ms', 'p99_block_cpu_ms', 'worst_block_cpu_ms',
+  'worst_block_first_s_ms', 'worst_block_first_s_cpu_ms',
   'block_budget_ms', 'latency_samples',
   'latency_ms', 'audio_seconds', 'engine_cpu_seconds', 'sample_rate', 'block', 'frame_macs'];
 

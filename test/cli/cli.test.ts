@@ -85,7 +85,8 @@ describe('ddsp-stream render', () => {
     const lines = r.out.trim().split('\n');
     expect(lines.length).toBe(1);
     const s = JSON.parse(lines[0]);
-    for (const k of ['audio_seconds', 'engine_cpu_seconds', 'rtf', 'worst_block_ms', 'p99_block_ms', 'block', 'sample_rate', 'latency_samples']) {
+    for (const k of ['audio_seconds', 'engine_cpu_seconds', 'rtf', 'worst_block_ms', 'p99_block_ms', 'worst_block_first_s_ms',
+      'worst_block_steady_ms', 'block', 'sample_rate', 'latency_samples']) {
       expect(s).toHaveProperty(k);
     }
     expect(s.block).toBe(256);
@@ -93,6 +94,9 @@ describe('ddsp-stream render', () => {
     expect(s.audio_seconds).toBeCloseTo(0.6, 2);
     expect(s.latency_samples).toBe(2143);
     expect(s.worst_block_ms).toBeGreaterThanOrEqual(s.p99_block_ms);
+    // 0.6 s of input plus the latency's flush: every block lies in the first second, none in the steady state
+    expect(s.worst_block_first_s_ms).toBe(s.worst_block_ms);
+    expect(s.worst_block_steady_ms).toBe(0);
     const d = await decodeAudio(readFileSync(out));
     expect(d.sampleRate).toBe(48000);
   });
