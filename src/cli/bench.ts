@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StreamingEngine } from '../engine/streaming-engine';
+import { StreamingEngine, WARMUP_QUANTA } from '../engine/streaming-engine';
 import { glideSignal, syntheticModel } from './synthetic';
 import type { DDSPModel } from '../model/model-file';
 import type { GradientWorkers } from '../train/parallel';
@@ -118,7 +118,7 @@ export interface BenchResult {
 export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: number; seconds: number;
   spreadQuanta?: number }): BenchResult {
   const { sampleRate, block } = o;
-  const engine = new StreamingEngine(model, { sampleRate, spreadQuanta: o.spreadQuanta });
+  const engine = new StreamingEngine(model, { sampleRate, spreadQuanta: o.spreadQuanta, warmUpQuanta: WARMUP_QUANTA });
   const n = Math.max(block, Math.round(o.seconds * sampleRate));
   const input = glideSignal(n, sampleRate, 110, 880);
   const out = new Float32Array(block);

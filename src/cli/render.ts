@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { writeWavFile } from '../io/audio-file';
 import { CONTROLS, type EngineControlName } from '../engine/controls';
 import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
-import type { EngineControls } from '../engine/streaming-engine';
+import { WARMUP_QUANTA, type EngineControls } from '../engine/streaming-engine';
 import { MidiError, midiToFeatures } from './midi';
 import { CliError, bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 import { loadModel, loadMono, progress, round } from './common';
@@ -199,7 +199,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   try {
     result = renderStream(model, input, {
       sampleRate, block, controls, features, nSamples, noiseSeed: num(p, 'seed'), timeBlocks: bool(p, 'stats'),
-      onProgress: prog.update,
+      warmUpQuanta: WARMUP_QUANTA, onProgress: prog.update,
     });
   } finally {
     prog.stop();

@@ -187,6 +187,8 @@ export interface RenderStreamOptions {
   noiseSeed?: number;
   /** Record the wall time of every process() call (default false). */
   timeBlocks?: boolean;
+  /** The engine's warm-up before the first block (EngineOptions.warmUpQuanta, default 0). */
+  warmUpQuanta?: number;
   /** Called every ~1 s of audio (done, total samples). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -215,7 +217,7 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
   const controls = clampControls(opts.controls);
   const control = opts.features !== undefined;
   const engine = new StreamingEngine(model, { sampleRate: sr, noiseSeed: opts.noiseSeed,
-    mode: control ? 'control' : 'audio', controls });
+    mode: control ? 'control' : 'audio', controls, warmUpQuanta: opts.warmUpQuanta });
   const N = input ? input.length : opts.nSamples ?? 0;
   if (!(Number.isInteger(N) && N >= 0)) throw new RangeError(`nSamples must be a non-negative integer, got ${N}`);
   const D = engine.latencySamples;

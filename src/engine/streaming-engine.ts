@@ -40,7 +40,19 @@ export interface EngineOptions {
   spreadQuanta?: number;
   /** Initial controls (the synth starts at these without a smoothing ramp; default {@link DEFAULT_CONTROLS}). */
   controls?: Partial<EngineControls>;
+  /**
+   * Quanta of a synthetic glide the constructor runs through the engine before resetting it (default 0: none;
+   * {@link WARMUP_QUANTA} is what the CLI uses), so that V8 compiles the realtime path before the first real
+   * quantum instead of during the stream's first second. The output does not change. Not the default: code V8
+   * optimises on the warm-up's type feedback can keep boxing one number per analysis frame afterwards (measured
+   * ~2.5 bytes per quantum in test/engine/alloc.test.ts), and in a worklet the warm-up would lengthen the message
+   * that loads the model on the render thread.
+   */
+  warmUpQuanta?: number;
 }
+
+/** The warm-up the CLI's render and bench use: 128 quanta (0.34 s at 48 kHz, ~30 ms of CPU at construction). */
+export const WARMUP_QUANTA = 128;
 
 /**
  * User controls (unit, range, default and smoothing of each: {@link CONTROLS}). Plain fields, read on every
@@ -160,6 +172,33 @@ export class StreamingEngine {
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
     this.pipeline = prepareModel(model, sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
     this.installPipeline(this.pipeline);
+    const warm = options.warmUpQuanta ?? 0;
+    if (!(Number.isInteger(warm) && warm >= 0 && warm <= 1 << 16)) {
+      throw new RangeError(`options.warmUpQuanta must be an integer in [0, 65536], got ${warm}`);
+    }
+    if (warm > 0) this.warmUp(warm);
+  }
+
+  /**
+   * Runs `quanta` quanta of a harmonic glide (110 → 880 Hz) through process(), then reset(): V8 compiles the
+   * realtime path and tiers up the wasm kernels here, at construction, instead of in the stream's first second
+   * (docs/performance.md, "The first second of a fresh engine"). The state after the reset is the state after
+   * construction, so the output does not change.
+   */
+  private warmUp(quanta: number): void {
+    const x = new Float32Array(QUANTUM);
+    const out = new Float32Array(QUANTUM);
+    const n = quanta * QUANTUM;
+    let phase = 0;
+    for (let q = 0; q < quanta; q++) {
+      for (let i = 0; i < QUANTUM; i++) {
+        phase += (2 * Math.PI * (110 + (770 * (q * QUANTUM + i)) / n)) / this.sampleRate;
+        if (phase > 2 * Math.PI) phase -= 2 * Math.PI;
+        x[i] = 0.3 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase);
+      }
+      this.process(x, out, QUANTUM);
+    }
+    this.reset();
   }
 
   /**

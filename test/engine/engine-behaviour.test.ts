@@ -314,3 +314,18 @@ describe('reset and swaps keep the session settings', () => {
     expect(maxAbsDiff(run(e, input), run(fresh, input)).max).toBe(0);
   });
 });
+
+describe('warm-up at construction', () => {
+  it('leaves the engine exactly as a fresh one: the same samples with and without it, in both modes', () => {
+    const model = smallModel(3);
+    const x = tone(48000, 48000, 330, 0.4);
+    for (const mode of ['audio', 'control'] as const) {
+      const features = (e: StreamingEngine) => e.setControlFeatures(Float32Array.of(330), Float32Array.of(-5));
+      const cold = streamBlocks(model, x, 128, { sampleRate: 48000, mode, noiseSeed: 5 }, 4096, features).out;
+      const warm = streamBlocks(model, x, 128, { sampleRate: 48000, mode, noiseSeed: 5, warmUpQuanta: 64 }, 4096, features).out;
+      expect(rms(cold), mode).toBeGreaterThan(1e-4);
+      expect(maxAbsDiff(cold, warm).max, mode).toBe(0);
+    }
+    expect(() => new StreamingEngine(model, { sampleRate: 48000, warmUpQuanta: -1 })).toThrow(RangeError);
+  });
+});
