@@ -13,6 +13,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } fr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { crc32 } from '../model/torch-zip';
 
 // ---------------------------------------------------------------- CRC32C (Castagnoli, reflected 0x82F63B78)
 
@@ -245,21 +246,6 @@ export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Arr
     dv.setInt16(44 + 2 * i, Math.round(v * 32767), true);
   }
   return out;
-}
-
-const CRC32_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC32_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** 8-bit RGB PNG of `rgb` (height × width × 3, row-major, top row first). */
