@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { crc32 } from '../model/torch-zip';
+import { writing } from './checkpoint';
 
 // ---------------------------------------------------------------- CRC32C (Castagnoli, reflected 0x82F63B78)
 
@@ -51,16 +52,19 @@ export function frameRecord(payload: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Splits a TFRecord stream into payloads, checking both CRCs. Throws on a corrupt or truncated record. */
+/**
+ * Splits a TFRecord stream into payloads, checking both CRCs. A last record cut short (a run killed mid-write, a
+ * full disk) ends the stream, as TensorBoard reads it; a corrupt record throws.
+ */
 export function readRecords(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let p = 0;
   while (p < bytes.length) {
-    if (p + 12 > bytes.length) throw new Error(`TFRecord: truncated header at byte ${p}`);
+    if (p + 12 > bytes.length) break;
     const len = dv.getUint32(p, true) + dv.getUint32(p + 4, true) * 2 ** 32;
     if (dv.getUint32(p + 8, true) !== maskCrc(crc32c(bytes.subarray(p, p + 8)))) throw new Error(`TFRecord: bad length CRC at byte ${p}`);
-    if (p + 12 + len + 4 > bytes.length) throw new Error(`TFRecord: truncated record at byte ${p}`);
+    if (p + 12 + len + 4 > bytes.length) break;
     const payload = bytes.subarray(p + 12, p + 12 + len);
     if (dv.getUint32(p + 12 + len, true) !== maskCrc(crc32c(payload))) throw new Error(`TFRecord: bad payload CRC at byte ${p}`);
     out.push(payload);
@@ -286,10 +290,13 @@ export class EventWriter {
 
   /** Creates the folder and the file, and writes the file_version record. */
   constructor(logDir: string, opts: { now?: number } = {}) {
-    mkdirSync(logDir, { recursive: true });
     const now = opts.now ?? Date.now() / 1000;
-    this.path = join(logDir, `events.out.tfevents.${Math.floor(now)}.${hostname()}`);
-    this.fd = openSync(this.path, 'a');
+    const path = join(logDir, `events.out.tfevents.${Math.floor(now)}.${hostname()}`);
+    this.path = path;
+    this.fd = writing('event file', path, () => {
+      mkdirSync(logDir, { recursive: true });
+      return openSync(path, 'a');
+    });
     this.write({ wallTime: now, step: 0, fileVersion: 'brain.Event:2' });
     this.flush();
   }
@@ -323,18 +330,22 @@ export class EventWriter {
     this.write({ wallTime: Date.now() / 1000, step, values: [{ tag, image: { height, width, colorspace: 3, encoded: encodePngRgb(rgb, width, height) } }] });
   }
 
-  /** Writes queued events and fsyncs. */
+  /** Writes queued events and fsyncs. @throws WriteError naming the file (a full disk, …). */
   flush(): void {
-    for (const r of this.pending) writeSync(this.fd, r);
+    const pending = this.pending;
     this.pending = [];
+    writing('event file', this.path, () => { for (const r of pending) writeSync(this.fd, r); });
     try { fsyncSync(this.fd); } catch { /* some filesystems refuse fsync */ }
   }
 
   /** Flushes and closes the file. */
   close(): void {
     if (this.fd < 0) return;
-    this.flush();
-    closeSync(this.fd);
-    this.fd = -1;
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
   }
 }
