@@ -43,8 +43,10 @@ export const LIMITS = {
   config: {
     /** Characters of one string after interpolation. */
     maxStringLength: 1 << 20,
-    /** Command-line overrides of one run. */
-    maxOverrides: 1000,
+    /** Nesting of the config tree plus `${…}` chains followed at once. */
+    maxDepth: 64,
+    /** Command-line overrides of one run (each unknown key is matched against every key for a suggestion). */
+    maxOverrides: 200,
   },
   /** What the engine writes out: a safety clip no model within the bounds above reaches on real input. */
   output: {

@@ -13,6 +13,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { LIMITS } from '../model/limits';
 import { resolveInterpolations } from './interpolate';
 import { ConfigError, parseOverride, parseValue, type Override } from './overrides';
 import { suggest } from './suggest';
@@ -414,6 +415,9 @@ export function composeWith(host: ConfigHost, opts: ComposeSettings = {}): Compo
   const primaryFile = primary.file;
   const defaults = primary.defaults ?? ['_self_'];
 
+  if ((opts.overrides ?? []).length > LIMITS.config.maxOverrides) {
+    throw new ConfigError(`${opts.overrides!.length} overrides; a run takes at most ${LIMITS.config.maxOverrides} (put the values in a config file)`);
+  }
   const overrides: Override[] = (opts.overrides ?? []).map(parseOverride);
   for (const o of overrides) {
     if (o.alternatives.length > 1) {
