@@ -152,7 +152,7 @@ export function mp3(frames: number): Uint8Array {
 // ---------------------------------------------------------------- model files
 
 /** `base` (default: the violin) with metadata key `key` set to `value`. */
-export function withMeta(key: string, value: string, base = VIOLIN): Uint8Array {
+export function withMeta(key: string, value: string, base: Uint8Array = VIOLIN): Uint8Array {
   const m = onnx.ModelProto.decode(base);
   const p = m.metadataProps.find((x) => x.key === key);
   if (p) p.value = value;
@@ -163,8 +163,8 @@ export function withMeta(key: string, value: string, base = VIOLIN): Uint8Array 
 /** `base` (a model file with float32 initializers) with initializer `name`'s value at `index` set to `value`. */
 export function withFloat(base: Uint8Array, name: string, index: number, value: number): Uint8Array {
   const m = onnx.ModelProto.decode(base);
-  const t = m.graph!.initializer.find((x) => x.name === name)!;
-  if (t.dataType !== 1) throw new Error(`${name} is not float32`);
+  const t = (m.graph?.initializer ?? []).find((x) => x.name === name);
+  if (!t || t.dataType !== 1) throw new Error(`${name} is not float32`);
   const raw = new Uint8Array(t.rawData!);
   new DataView(raw.buffer).setFloat32(index * 4, value, true);
   t.rawData = raw;

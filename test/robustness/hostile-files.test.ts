@@ -115,7 +115,7 @@ const CASES: Record<string, Case[]> = {
 };
 
 function withMetaAll(kv: Record<string, string>): Uint8Array {
-  return Object.entries(kv).reduce((b, [k, v]) => withMeta(k, v, b), VIOLIN);
+  return Object.entries(kv).reduce<Uint8Array>((b, [k, v]) => withMeta(k, v, b), VIOLIN);
 }
 
 /** The seed checkpoint with one byte of a stored storage flipped in place (the directory's CRC kept). */
