@@ -26,7 +26,7 @@ const READERS: Record<string, Reader> = {
   audio: (bytes, name) => decodeAudio(bytes, name),
   // the file as a run's primary config.yaml, composed as `ddsp-stream train` does
   config: (bytes) => composeWith({ sources: [memoryConfigSource('hostile', { 'config.yaml': new TextDecoder().decode(bytes) })],
-    cwd: '/', env: {}, absolute: (p) => p }),
+    cwd: '/', env: {}, absolute: (p) => p, baseName: (p) => p }),
 };
 
 const [kind, ...files] = process.argv.slice(2);
