@@ -58,6 +58,9 @@ export function editSeed(edit: (files: Record<string, Uint8Array>) => Entry[] | 
 
 const enc = new TextEncoder();
 
+/** `x` repeated `n` times, flattened one level. */
+export const repeat = <T>(n: number, x: T[]): T[] => Array.from({ length: n }, () => x).flat() as T[];
+
 /** Opcode bytes, strings, or lists of them (nested lists are flattened, not spread: they may be long). */
 export type Op = number | string | Uint8Array | Op[];
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/model/torch-zip';
 import { encodeCheckpoint } from '../../src/train/checkpoint';
 import { smallModelBytes } from '../browser/fixture-model';
-import { FLAC, P, SEED_CKPT, VIOLIN, editSeed, flacHeader, lightning, mp3, tensorCheckpoint, wav, withFloat, withMeta, zip } from './craft';
+import { FLAC, P, SEED_CKPT, VIOLIN, editSeed, repeat, flacHeader, lightning, mp3, tensorCheckpoint, wav, withFloat, withMeta, zip } from './craft';
 import { MAX_MS, MAX_RSS_MB, TYPED, runReader, setup, summary, teardown } from './harness';
 
 /** One crafted input: its reader, and the outcome expected (null = it loads). */
@@ -14,7 +14,6 @@ interface Case { name: string; bytes: () => Uint8Array; expect: RegExp | null }
 
 const enc = new TextEncoder();
 const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-const repeat = <T>(n: number, x: T[]): T[] => Array.from({ length: n }, () => x).flat();
 
 function seeded(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
