@@ -12,8 +12,8 @@ export const TYPED: Record<string, string> = {
 };
 
 /** Heap cap of the child (MB), and the bounds every input must stay within (under load on a shared 2-core CI). */
-export const HEAP_MB = 384;
-export const MAX_RSS_MB = 600;
+export const HEAP_MB = 256;
+export const MAX_RSS_MB = 320;
 export const MAX_MS = 5000;
 
 const ROOT = new URL('../../', import.meta.url).pathname;
