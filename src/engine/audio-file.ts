@@ -57,7 +57,7 @@ export async function decodeAudio(bytes: Uint8Array | ArrayBuffer, name = 'audio
   if (channels.length === 0) {
     throw new AudioFileError(`${name}: no audio samples in the file${wav ? ' (empty data chunk)' : ''}`);
   }
-  checkFormat(name, channels.length, data.sampleRate, channels.reduce((a, c) => a + c.length, 0));
+  checkFormat(name, 'decoded ', { channels: channels.length, sampleRate: data.sampleRate, samples: channels.reduce((a, c) => a + c.length, 0) });
   let len = channels[0].length;
   for (const c of channels) if (c.length < len) len = c.length;
   const out = channels.map((c) => (c.length === len ? c : c.subarray(0, len)));
@@ -73,17 +73,17 @@ export async function decodeAudio(bytes: Uint8Array | ArrayBuffer, name = 'audio
   return { channels: out, sampleRate: data.sampleRate };
 }
 
-/** Channel count, rate and total samples (all channels) against LIMITS.audio. @throws AudioFileError */
-function checkFormat(name: string, channels: number, sampleRate: number, samples: number, where = ''): void {
+/** What a header declares or a decoder returned, against LIMITS.audio (absent fields are not checked). */
+function checkFormat(name: string, what: string, f: { channels?: number; sampleRate?: number; samples?: number }): void {
   const { maxChannels, sampleRateHz: [lo, hi], maxSamples } = LIMITS.audio;
-  if (!(channels >= 1 && channels <= maxChannels)) {
-    throw new AudioFileError(`${name}: ${where}${channels} channels; audio files may have 1 to ${maxChannels}`);
+  if (f.channels !== undefined && !(f.channels >= 1 && f.channels <= maxChannels)) {
+    throw new AudioFileError(`${name}: ${what}${f.channels} channels; audio files may have 1 to ${maxChannels}`);
   }
-  if (!(sampleRate >= lo && sampleRate <= hi)) {
-    throw new AudioFileError(`${name}: ${where}sample rate ${sampleRate} Hz; audio files may have ${lo} to ${hi} Hz`);
+  if (f.sampleRate !== undefined && !(f.sampleRate >= lo && f.sampleRate <= hi)) {
+    throw new AudioFileError(`${name}: ${what}sample rate ${f.sampleRate} Hz; audio files may have ${lo} to ${hi} Hz`);
   }
-  if (samples > maxSamples) {
-    throw new AudioFileError(`${name}: ${where}${samples} samples (all channels); the limit is ${maxSamples} (split the file)`);
+  if (f.samples !== undefined && f.samples > maxSamples) {
+    throw new AudioFileError(`${name}: ${what}${f.samples} samples (all channels); the limit is ${maxSamples} (split the file)`);
   }
 }
 
@@ -117,7 +117,7 @@ function checkWavHeader(b: Uint8Array, name: string): boolean {
       const rate = dv.getUint32(pos + 8 + 4, le);
       blockAlign = dv.getUint16(pos + 8 + 12, le);
       const bits = dv.getUint16(pos + 8 + 14, le);
-      checkFormat(name, channels, rate, 0, 'the WAV header declares ');
+      checkFormat(name, 'the WAV header declares ', { channels, sampleRate: rate });
       if (!(bits >= 1 && bits <= 64) || blockAlign < channels) {
         throw new AudioFileError(`${name}: malformed WAV header (${bits} bits per sample, ${blockAlign} bytes per frame for ${channels} channels)`);
       }
@@ -133,7 +133,7 @@ function checkWavHeader(b: Uint8Array, name: string): boolean {
       }
       if (size === 0 || avail === 0) throw new AudioFileError(`${name}: no audio samples in the file (empty data chunk)`);
       const frames = Math.floor(Math.min(avail, size === 0xffffffff ? avail : size) / blockAlign);
-      checkFormat(name, channels, LIMITS.audio.sampleRateHz[0], frames * channels, 'the WAV data chunk holds ');
+      checkFormat(name, 'the WAV data chunk holds ', { samples: frames * channels });
       return true;
     }
     pos += 8 + size + (size & 1);
@@ -143,12 +143,11 @@ function checkWavHeader(b: Uint8Array, name: string): boolean {
 
 /** A FLAC STREAMINFO's channels, rate and length against LIMITS.audio, before decoding. @throws AudioFileError */
 function checkFlacHeader(b: Uint8Array, name: string): void {
-  const total = flacTotalSamples(b);
   if (b.length < 42 || b[0] !== 0x66 || b[1] !== 0x4c || b[2] !== 0x61 || b[3] !== 0x43 || (b[4] & 0x7f) !== 0) return;
   // STREAMINFO body at 8: sample rate = 20 bits from byte 18, channels − 1 = the next 3 bits
   const rate = (b[8 + 10] << 12) | (b[8 + 11] << 4) | (b[8 + 12] >> 4);
   const channels = ((b[8 + 12] >> 1) & 0x07) + 1;
-  checkFormat(name, channels, rate, total * channels, 'the FLAC header declares ');
+  checkFormat(name, 'the FLAC header declares ', { channels, sampleRate: rate, samples: flacTotalSamples(b) * channels });
 }
 
 /**

@@ -3,12 +3,12 @@
 // and initializers. Written and read through `onnx-proto` only. Layout: docs/model-format.md.
 import { inferSizes, validateSpec, validateWeights, weightShapes, type EstimatorSpec, type Weights } from '../estimator/network';
 import { decodeFloat16, encodeFloat16 } from './float16';
+import { LIMITS } from './limits';
 import {
   CONST_AXES_0, CONST_AXES_1, CONST_DB_RANGE, CONST_F0_MIN, CONST_F0_SPAN, CONST_ONE, INPUT_F0, INPUT_LOUDNESS,
   INPUT_STATE, IR_VERSION, OPSET, OUTPUT_PARAMS, OUTPUT_STATE, REVERB_IR, SUPPORTED_OPS, estimatorConstants,
   estimatorNodes, type AttrValue, type GraphVariant, type NodeSpec,
 } from './onnx-graph';
-import { LIMITS } from './limits';
 import { onnx, toNumber } from './onnx-proto';
 import type { onnx as onnxT } from 'onnx-proto';
 import { externalParamSizes, synthConfigProblems, synthParamCount, type SynthConfig } from './synth-config';
