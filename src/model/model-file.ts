@@ -574,9 +574,14 @@ function parseModel(b: Uint8Array): DDSPModel {
   return out;
 }
 
-/** True when the file stores float16 weights / exposes the GRU state (read from the graph, cheap). */
+/** True when the file stores float16 weights / exposes the GRU state (read from the graph, cheap). @throws ModelFormatError */
 export function modelFileVariant(bytes: Uint8Array): GraphVariant {
-  const model = onnx.ModelProto.decode(bytes);
+  let model: InstanceType<typeof onnx.ModelProto>;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    return fail(`truncated or corrupt ONNX file (${bytes.length} bytes): protobuf decoding failed (${(e as Error).message})`);
+  }
   const g = model.graph;
   return {
     float16: (g?.initializer ?? []).some((t) => t.dataType === onnx.TensorProto.DataType.FLOAT16),
