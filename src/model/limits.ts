@@ -12,6 +12,9 @@ export const LIMITS = {
     /** Estimator frames per second: the hop (sampleRate / frameRate samples) sizes the engine's buffers and
      *  the frame rate its estimator work. */
     frameRateHz: [1, 1000],
+    /** hiddenSize² × frameRate: the estimator's work per second grows with both. 16 × the seed's 512² × 50
+     *  (2048 at 50 frames/s, 512 at 800); on the reference machine such a model streams in a third of real time. */
+    maxEstimatorLoad: 2048 ** 2 * 50,
     /** Largest |weight|: the float16 range, so one bound holds for both weight types. */
     maxAbsWeight: 65504,
     /** Largest |sample| of the reverb IR (learned IRs peak near 0.1). */

@@ -104,6 +104,11 @@ function checkModel(m: DDSPModel): void {
     throw new RangeError(`model.f0RangeHz must be [min, max] Hz with 0 < min < max, got ${JSON.stringify(m.f0RangeHz)}`);
   }
   validateSpec(m.estimator);
+  const load = m.estimator.hiddenSize ** 2 * m.frameRate;
+  if (load > LIMITS.model.maxEstimatorLoad) {
+    throw new RangeError(`model.estimator.hiddenSize ${m.estimator.hiddenSize} at ${m.frameRate} frames/s is past the realtime limit ` +
+      `hiddenSize² × frameRate ≤ ${LIMITS.model.maxEstimatorLoad} (e.g. 2048 at 50 frames/s, 512 at 800)`);
+  }
   const problems = synthConfigProblems(m.synth);
   if (problems.length) throw new RangeError(`model.synth is invalid: ${problems.join('; ')}`);
   const P = synthParamCount(m.synth);
