@@ -64,8 +64,12 @@ const CASES: Record<string, Case[]> = {
     { name: 'memo-missing', bytes: () => lightning([0x68, 5]), expect: /pickle memo key 5 not found/ },
     { name: 'storage-declares-1GiB', bytes: () => tensorCheckpoint([4], [1], 4, { name: 'archive/data/0', body: deflateSync(new Uint8Array(16)), size: 2 ** 30, crc: 0 }),
       expect: /inflating zip entry 'archive\/data\/0' needs 1073741824 bytes, past this checkpoint's limit/ },
-    { name: 'storage-lies-about-size', bytes: () => tensorCheckpoint([4], [1], 4, { name: 'archive/data/0', body: deflateSync(new Uint8Array(8 << 20)), size: 16, crc: 0 }),
-      expect: /zip entry 'archive\/data\/0' is corrupt: CRC-32/ },
+    // 8 MiB of deflated zeros declared as 16 bytes: read as the 16 bytes declared (the tensor loads; the
+    // checkpoint then lacks a synth config), never inflated further
+    { name: 'storage-lies-about-size', bytes: () => tensorCheckpoint([4], [1], 4, { name: 'archive/data/0', body: deflateSync(new Uint8Array(8 << 20)), size: 16, crc: crc32(new Uint8Array(16)) }),
+      expect: /hyper_parameters has no synth_cfg/ },
+    { name: 'storage-wrong-crc', bytes: () => tensorCheckpoint([4], [1], 4, { name: 'archive/data/0', data: new Uint8Array(16), crc: 0x12345678 }),
+      expect: /zip entry 'archive\/data\/0' is corrupt: CRC-32 0xecbb4b55, the zip directory says 0x12345678/ },
     { name: 'stride-0-2^30', bytes: () => tensorCheckpoint([2 ** 30], [0], 1, { name: 'archive/data/0', data: new Uint8Array(4) }), expect: /tensor 'estimator.w' \[1073741824\] needs 4294967296 bytes, past this checkpoint's limit/ },
     { name: 'shape-past-storage', bytes: () => tensorCheckpoint([1_000_000], [1], 10, { name: 'archive/data/0', data: new Uint8Array(40) }), expect: /needs 4000000 bytes of storage 'archive\/data\/0', which holds 40/ },
     { name: 'corrupt-storage', bytes: () => corruptStoredByte(), expect: /zip entry 'model\/data\/\d+' is corrupt: CRC-32 0x[0-9a-f]{8}, the zip directory says 0x[0-9a-f]{8}/ },
