@@ -25,5 +25,6 @@ export { analysisWindowSize } from './engine/framer';
 export type { FramePlan } from './engine/framer';
 
 // Model file.
-export { readModel, writeModel, ModelFormatError } from './model/model-file';
+export { readModel, writeModel, validateModel, ModelFormatError } from './model/model-file';
+export { LIMITS } from './model/limits';
 export type { DDSPModel, EstimatorSpec, Weights, SynthConfig, SynthNode, NoiseFilterDesign } from './model/model-file';

@@ -6,7 +6,7 @@
 // process() runs on the render thread once per quantum (allocation-free).
 import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/engine/controls';
 import { StreamingEngine } from '../src/engine/streaming-engine';
-import { readModel, type DDSPModel } from '../src/model/model-file';
+import { readModel, validateModel, type DDSPModel } from '../src/model/model-file';
 import {
   PROCESSOR_NAME,
   type DDSPMode,
@@ -113,6 +113,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       model = readModel(payload);
     } else if (payload !== null && typeof payload === 'object') {
       model = payload as DDSPModel;
+      validateModel(model); // an object gets readModel's checks too
     } else {
       throw new TypeError('model must be the model file bytes (ArrayBuffer or Uint8Array) or a DDSPModel object');
     }

@@ -16,7 +16,7 @@ import { ConfigError, toYaml, type ComposedConfig } from './config';
 import { prepareDataset, prepSettingsFromConfig } from './prepare';
 import { readBatch, type Batch } from './dataset';
 import { EventWriter } from './tensorboard';
-import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, type AdamState, type TensorMap, type TrainState } from './checkpoint';
+import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, writing, type AdamState, type TensorMap, type TrainState } from './checkpoint';
 import { graphDiff, weightProblems, type ModelGraph } from './model';
 import { GradientWorkers, trainStep } from './parallel';
 import { TrainSession, type LoopState } from './session';
@@ -120,7 +120,7 @@ function fmt(v: number): string {
 function makeRunDir(dir: string): string {
   let d = dir;
   for (let i = 1; existsSync(d); i++) d = `${dir}-${i}`;
-  mkdirSync(d, { recursive: true });
+  writing('run folder', d, () => mkdirSync(d, { recursive: true }));
   return d;
 }
 
@@ -168,9 +168,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   // run folder, config beside it, event file
   const runDirRel = o.runDir ?? String((o.composed.resolved.hydra as { run: { dir: string } }).run.dir);
   const runDir = makeRunDir(resolve(cwd, runDirRel));
-  writeFileSync(join(runDir, 'config.yaml'), toYaml({ ...o.composed.resolved, data: { ...(o.composed.resolved.data as object), raw_dir: c.data.raw_dir, db_path: c.data.db_path }, ckpt: c.ckpt }));
+  writing('run config', join(runDir, 'config.yaml'), (path) => writeFileSync(path, toYaml({ ...o.composed.resolved, data: { ...(o.composed.resolved.data as object), raw_dir: c.data.raw_dir, db_path: c.data.db_path }, ckpt: c.ckpt })));
   const ckptDir = join(runDir, 'ckpts');
-  mkdirSync(ckptDir, { recursive: true });
+  writing('checkpoint folder', ckptDir, () => mkdirSync(ckptDir, { recursive: true }));
   const tb = new EventWriter(runDir);
   log(`run: ${runDir} (backend ${backend.name}, ${nSlices} slices: ${split.train.length} train / ${split.val.length} validation, ${nBatches} batches per epoch)`);
 

@@ -94,9 +94,9 @@ describe('model file', () => {
     }
   });
 
-  it('writeModel refuses inconsistent models with RangeError naming the field', () => {
+  it('writeModel refuses inconsistent models with ModelFormatError naming the field', () => {
     const m = testModel(16);
-    expect(() => writeModel({ ...m, estimator: { ...m.estimator, outputSize: 10 } })).toThrow(RangeError);
+    expect(() => writeModel({ ...m, estimator: { ...m.estimator, outputSize: 10 } })).toThrow(ModelFormatError);
     const bad = testModel(16);
     bad.estimator.weights['out.bias'].data[3] = NaN;
     expect(() => writeModel(bad)).toThrow(/tensor 'out.bias' contains a non-finite value/);
@@ -104,7 +104,9 @@ describe('model file', () => {
     expect(() => writeModel({ ...m, sampleRate: 0 })).toThrow(/model.sampleRate/);
     const big = testModel(16);
     big.estimator.weights['out.bias'].data[0] = 1e6;
-    expect(() => writeModel(big, { float16: true })).toThrow(/exceeds the float16 range/);
+    // past the weight limit (the float16 range, so both weight types store every legal model)
+    expect(() => writeModel(big, { float16: true })).toThrow(/'out.bias' value 1000000 at flat index 0 is beyond the limit \|w\| ≤ 65504/);
+    expect(() => writeModel(big)).toThrow(/beyond the limit \|w\| ≤ 65504/);
     expect(() => writeModel({ ...m, meta: { 'ddsp.x': 'y' } })).toThrow(/reserved/);
   });
 });
