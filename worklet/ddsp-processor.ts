@@ -4,7 +4,7 @@
 //
 // Threads: the constructor and onMessage() run on the render thread between quanta (they may allocate);
 // process() runs on the render thread once per quantum (allocation-free).
-import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/engine/controls';
+import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/modules/controls';
 import { StreamingEngine } from '../src/engine/streaming-engine';
 import { readModel, validateModel, type DDSPModel } from '../src/model/model-file';
 import {

@@ -8,7 +8,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { writeWavFile } from '../io/audio-file';
-import { CONTROLS, type EngineControlName } from '../engine/controls';
+import { CONTROLS, type EngineControlName } from '../modules/controls';
 import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
 import { WARMUP_QUANTA, type EngineControls } from '../engine/streaming-engine';
 import { MidiError, midiToFeatures } from './midi';

@@ -19,7 +19,7 @@
 
 import { LIMITS } from '../model/limits';
 import type { DDSPModel } from '../model/model-file';
-import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from './controls';
+import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../modules/controls';
 import { QUANTUM, type FramePlan } from './framer';
 import { ModelPipeline, type ModelPipelineOptions } from './model-pipeline';
 
