@@ -5,8 +5,9 @@
 // Threads: the constructor and onMessage() run on the render thread between quanta (they may allocate);
 // process() runs on the render thread once per quantum (allocation-free).
 import { StreamingEngine } from '../src/engine/streaming-engine';
-import { readModel, type DDSPModel } from '../src/model/model-file';
+import { DEFAULT_LOUDNESS_RANGE_DB, readModel, type DDSPModel } from '../src/model/model-file';
 import {
+  MODE_PARAM,
   PROCESSOR_NAME,
   type DDSPMode,
   type DDSPProcessorOptions,
@@ -37,15 +38,18 @@ function finiteOr(x: number, fallback: number): number {
   return x - x === 0 ? x : fallback; // false for NaN and ±Infinity
 }
 
+/** The node's controls and the mode (protocol.ts says why the mode is a parameter). */
+const DESCRIPTORS: readonly ParameterDescriptor[] = [...PARAMETER_DESCRIPTORS, MODE_PARAM];
+
 /** The processor. The class extends the scope's AudioWorkletProcessor, so import it only where one exists. */
 export class DDSPProcessor extends scope.AudioWorkletProcessor {
   static get parameterDescriptors(): readonly ParameterDescriptor[] {
-    return PARAMETER_DESCRIPTORS;
+    return DESCRIPTORS;
   }
 
   /** The engine, built on the first successful load (render thread only). */
   engine: StreamingEngine | null = null;
-  /** Current mode. */
+  /** Current mode: the mode param's value (read each quantum); until the first quantum, its initial value. */
   mode: DDSPMode = 'audio';
   private readonly noiseSeed: number | undefined;
   /** The node's initial AudioParam values, so the first model starts at them without a smoothing ramp. */
@@ -61,9 +65,9 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     super(options);
     this.rate = scope.sampleRate;
     const po = options?.processorOptions ?? {};
-    if (po.mode === 'control' || po.mode === 'audio') this.mode = po.mode;
     this.noiseSeed = typeof po.noiseSeed === 'number' ? po.noiseSeed : undefined;
     const pd = options?.parameterData ?? {};
+    if (pd[MODE_PARAM.name] >= 0.5) this.mode = 'control';
     for (const k of ['pitchShift', 'harmonicMix', 'noiseMix', 'reverbMix'] as const) {
       const v = pd[k];
       if (typeof v === 'number' && v - v === 0) this.initialControls[k] = v;
@@ -91,14 +95,6 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       switch (req?.type) {
         case 'load':
           this.post({ id, result: this.load(req.model) });
-          return;
-        case 'mode':
-          if (req.mode !== 'audio' && req.mode !== 'control') {
-            throw new RangeError(`mode must be 'audio' or 'control', got ${String(req.mode)}`);
-          }
-          this.mode = req.mode;
-          this.engine?.setMode(req.mode);
-          this.post({ id, result: null });
           return;
         case 'reset':
           this.engine?.reset();
@@ -137,6 +133,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       latencySamples: this.engine.latencySamples,
       sampleRate: this.rate,
       modelSampleRate: model.sampleRate,
+      loudnessRangeDb: model.loudnessRangeDb ?? [DEFAULT_LOUDNESS_RANGE_DB[0], DEFAULT_LOUDNESS_RANGE_DB[1]],
     };
     if (model.name !== undefined) result.name = model.name;
     return result;
@@ -158,7 +155,12 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     ctl.harmonicMix = finiteOr(parameters.harmonicMix[0], 1);
     ctl.noiseMix = finiteOr(parameters.noiseMix[0], 1);
     ctl.reverbMix = finiteOr(parameters.reverbMix[0], 0.5);
-    const control = this.mode === 'control';
+    const mode = parameters.mode[0] >= 0.5 ? 'control' : 'audio';
+    if (mode !== this.mode) {
+      this.mode = mode;
+      engine.setMode(mode);
+    }
+    const control = mode === 'control';
     if (control) {
       const feat = this.features;
       feat[0] = finiteOr(parameters.f0[0], 0);
