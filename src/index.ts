@@ -1,8 +1,8 @@
 /**
  * ddsp-stream — realtime DDSP for the Web Audio API. Public playback entry: the AudioWorklet node, the streaming
- * engine every host drives, offline rendering and the model file reader (audio file decoding, which needs Node or a codec bundle, is
- * in `ddsp-stream/train`). Training lives in
- * the separate `ddsp-stream/train` entry; nothing imported from here pulls in tfjs or onnxruntime.
+ * engine every host drives, offline rendering and the model file reader. Audio files in Node (decodeAudio,
+ * encodeWav, MIDI files) are in `ddsp-stream/node`, training in `ddsp-stream/train` (`ddsp-stream/train/web` in a
+ * page); nothing imported from here pulls in tfjs or onnxruntime.
  *
  * @packageDocumentation
  */
@@ -22,5 +22,5 @@ export { analysisWindowSize } from './engine/framer';
 export type { FramePlan } from './engine/framer';
 
 // Model file.
-export { readModel, writeModel, ModelFormatError } from './model/model-file';
+export { readModel, writeModel, ModelFormatError, DEFAULT_LOUDNESS_RANGE_DB } from './model/model-file';
 export type { DDSPModel, EstimatorSpec, Weights, SynthConfig, SynthNode, NoiseFilterDesign } from './model/model-file';
