@@ -146,8 +146,7 @@ function isModelObject(x: unknown): x is DDSPModel {
 function modelUrl(model: string | URL): string | URL {
   if (typeof model !== 'string' || /[/.:]/.test(model)) return model;
   if ((BUNDLED_MODELS as readonly string[]).includes(model)) return bundledModelUrl(model as BundledModelName);
-  throw new DDSPError(
-    'FETCH',
+  throw new RangeError(
     `unknown model name '${model}' (the package ships ${BUNDLED_MODELS.join(', ')}; give a URL such as './${model}.onnx' for another)`,
   );
 }
@@ -168,7 +167,8 @@ function notAModel(url: string, contentType: string, bytes: Uint8Array): string 
     `${url} is not a model file: it answered ${contentType || 'no content type'}, ${bytes.length} bytes starting ` +
     `"${first}". The URL is probably wrong (a dev server answers a path it does not serve with its index.html). ` +
     `Use a bundled model by name ({ model: 'violin' }), import your file's URL (import url from './my.onnx?url' ` +
-    `in Vite) or put it in public/ and give its path (see docs/getting-started.md#serving-a-model).`
+    `in Vite) or put it in public/ and give its path ` +
+    `(https://github.com/ddsp-stream/ddsp-stream/blob/main/docs/getting-started.md#serving-a-model).`
   );
 }
 
