@@ -3,7 +3,7 @@
 // rollup, esbuild, Parcel copy the file and rewrite the URL); a computed path would be invisible to them. The paths
 // are relative to this source file; rollup.config.mjs rewrites them for the built file's folder.
 
-/** Names of the models in the package's models/ folder (`violin` is the one the CLI and docs use by default). */
+/** Names of the models in the package's models/ folder; the first, `violin`, is the default of the CLI, the docs and the demo. */
 export const BUNDLED_MODELS = ['violin', 'flute', 'cello'] as const;
 
 /** A model shipped with the package. */
