@@ -30,8 +30,9 @@ import { isNativeContext, registerWorklet, type AnyAudioContext } from './regist
 /**
  * Where a model comes from: the name of a model shipped in the package (`'violin'`, `'flute'`, `'cello'`), a URL
  * (fetched), the model file's bytes, or an already-read model. A string without `/`, `.` or `:` is a name.
+ * (`string & {}` keeps the names among an editor's suggestions.)
  */
-export type DDSPModelSource = BundledModelName | string | URL | ArrayBuffer | Uint8Array | DDSPModel;
+export type DDSPModelSource = BundledModelName | (string & {}) | URL | ArrayBuffer | Uint8Array | DDSPModel;
 
 /**
  * Options of DDSPNode.create. The node's channel layout is fixed (one mono input, one mono output:
