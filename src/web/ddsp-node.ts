@@ -77,8 +77,8 @@ export interface DDSPNodeMembers<P> {
   /**
    * Loudness used in control mode (default −80: silence), in dB on the seed's A-weighted scale, which is NOT dBFS:
    * 0 dB is a medium note, not full scale. The model plays well inside `modelInfo.loudnessRangeDb` (the bundled
-   * violin: −38.3…+9.7 dB; its notes sit around −15…+14), goes quiet below it, and −80 is silence. To set it without
-   * knowing the scale, use {@link DDSPNodeMembers.levelToLoudness}. k-rate.
+   * violin: −38.3…+9.7 dB), goes quiet below it, and −80 is silence. To set it without knowing the scale, use
+   * {@link DDSPNodeMembers.levelToLoudness}. k-rate.
    */
   readonly loudness: P;
   /** Latency of the node in seconds: its output is the offline render delayed by this. Updated by loadModel. */
@@ -154,9 +154,9 @@ function modelUrl(model: string | URL): string | URL {
 
 /**
  * Why `bytes` (what `url` answered, with this content type) cannot be a model file, or null when it may be one.
- * A model file is binary protobuf (its first bytes include control bytes); text (an HTML page, JSON, an error
- * page served with status 200) means the URL
- * is wrong, typically a dev server's single-page fallback answering index.html for a path it does not have.
+ * A model file is binary protobuf (its first bytes include control bytes); text (an HTML page, JSON, an error page
+ * served with status 200) means the URL is wrong, typically a dev server's single-page fallback answering its
+ * index.html for a path it does not have.
  */
 function notAModel(url: string, contentType: string, bytes: Uint8Array): string | null {
   const head = bytes.subarray(0, 64);
