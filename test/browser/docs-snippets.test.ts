@@ -1,5 +1,5 @@
 // The documentation's browser snippets, run as written in headless Chromium against the BUILT package (run
-// `npm run build` first): README's "Use it in a page" and getting-started's control-mode and offline snippets,
+// `npm run build` first): README's "Use it in a page" and getting-started's browser, control-mode and offline snippets,
 // read from the markdown files (docSnippet), so the docs show what is tested.
 //
 // Chromium runs with desktop Chrome's autoplay policy (document-user-activation-required: a new AudioContext is
@@ -59,8 +59,8 @@ export { rendered, node };
 const DRIVER = `
 const rms = (x) => { let s = 0; for (const v of x) s += v * v; return Math.sqrt(s / x.length); };
 let live = null;
-// A realtime snippet runs as the page loads: Playwright's page.evaluate counts as a user gesture, so a context
-// created inside one would start running.
+// A realtime snippet runs as the page loads and says so on the console: Playwright's page.evaluate (and the polls of
+// waitForFunction) count as user gestures, so a context created after one would start running.
 async function startSnippet(path) {
   const { ctx, node, DDSPNode } = await import(path);
   const analyser = ctx.createAnalyser();
@@ -71,7 +71,10 @@ async function startSnippet(path) {
   return { state: ctx.state, name: node.modelInfo.name };
 }
 const snippet = new URLSearchParams(location.search).get('snippet');
-if (snippet) startSnippet(snippet).then((r) => { window.started = r; }, (e) => { window.started = { error: String(e) }; });
+if (snippet) {
+  startSnippet(snippet).then((r) => { window.started = r; }, (e) => { window.started = { error: String(e) }; })
+    .then(() => console.log('snippet started'));
+}
 window.level = () => {
   const a = new Float32Array(2048);
   live.analyser.getFloatTimeDomainData(a);
@@ -96,19 +99,37 @@ window.pageReady = true;
 describe.skipIf(skip !== null)('the docs snippets in Chromium (autoplay policy on, fake microphone)', () => {
   let tmp: string;
   let server: StaticServer;
-  let browser: Browser;
+  let wav: string;
+  const browsers: Browser[] = [];
   const logs = new Map<Page, string[]>();
 
-  /** Opens the page; `snippet` (a served path) runs as it loads. */
+  /** Opens the page in a browser of its own; `snippet` (a served path) runs as it loads. */
   async function openPage(snippet?: string): Promise<Page> {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [
+        ...CHROMIUM_ARGS,
+        '--autoplay-policy=document-user-activation-required',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${wav}`,
+      ],
+    });
+    browsers.push(browser);
     const page = await browser.newPage();
     const log: string[] = [];
     logs.set(page, log);
     page.on('console', (m) => log.push(`[console.${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
-    await page.goto(`${server.url}/index.html${snippet ? `?snippet=${snippet}` : ''}`);
-    const ready = snippet ? 'window.started !== undefined' : 'window.pageReady === true';
-    await page.waitForFunction(ready, undefined, { timeout: 30_000 });
+    if (snippet) {
+      const started = page.waitForEvent('console', { predicate: (m) => m.text() === 'snippet started', timeout: 30_000 });
+      await page.goto(`${server.url}/index.html?snippet=${snippet}`);
+      await started;
+    } else {
+      await page.goto(`${server.url}/index.html`);
+      await page.waitForFunction('window.pageReady === true', undefined, { timeout: 30_000 });
+    }
     return page;
   }
 
@@ -134,6 +155,7 @@ describe.skipIf(skip !== null)('the docs snippets in Chromium (autoplay policy o
     writeFileSync(join(tmp, 'reference.ts'), OFFLINE_REFERENCE);
     const files = await bundleModules({
       readme: snippet('readme', docSnippet('README.md', 'Use it in a page'), 'ctx, node, DDSPNode'),
+      browser: snippet('browser', docSnippet('docs/getting-started.md', 'In a browser'), 'ctx, node, DDSPNode'),
       control: snippet('control', docSnippet('docs/getting-started.md', 'Control mode: notes from your code (MIDI, automation)'), 'ctx, node'),
       offline: snippet('offline', docSnippet('docs/getting-started.md', 'Rendering in an OfflineAudioContext'), 'rendered'),
       reference: join(tmp, 'reference.ts'),
@@ -144,29 +166,18 @@ describe.skipIf(skip !== null)('the docs snippets in Chromium (autoplay policy o
     server.routes.set('/index.html', {
       body: '<!doctype html><html><body><button>Start</button><script type="module" src="/page.js"></script></body></html>',
     });
-    const wav = join(tmp, 'tone.wav');
+    wav = join(tmp, 'tone.wav');
     writeFileSync(wav, toneWav());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [
-        ...CHROMIUM_ARGS,
-        '--autoplay-policy=document-user-activation-required',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${wav}`,
-      ],
-    });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
+    for (const b of browsers) await b.close();
     await server?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("README's snippet: silent and warned about until the click, then the microphone plays through the violin", async () => {
-    const page = await openPage('/readme.js');
+  for (const [doc, path] of [['README', '/readme.js'], ['getting started', '/browser.js']]) it(`${doc}'s page snippet: silent and warned about until the click, then the microphone plays through the violin`, async () => {
+    const page = await openPage(path);
     const log = logs.get(page)!;
     const started = await page.evaluate(() => (globalThis as unknown as { started: unknown }).started);
     expect(started, log.join('\n')).toEqual({ state: 'suspended', name: 'violin' });
@@ -177,11 +188,11 @@ describe.skipIf(skip !== null)('the docs snippets in Chromium (autoplay policy o
     expect(before).toEqual({ state: 'suspended', rms: 0 });
     await page.click('button');
     const after = await levelUntil(page, (l) => l.rms > 1e-3, 15_000);
-    console.log(`[docs] README snippet after the click: ${after.state}, output RMS ${after.rms.toFixed(4)}`);
+    console.log(`[docs] ${doc} snippet after the click: ${after.state}, output RMS ${after.rms.toFixed(4)}`);
     expect(after.state).toBe('running');
     expect(after.rms).toBeGreaterThan(1e-3);
     expect(log.filter((l) => l.startsWith('[pageerror]'))).toEqual([]);
-    await page.close();
+    await page.context().browser()!.close();
   }, 60_000);
 
   it("getting started's control-mode snippet: the click plays a note at velocity 100", async () => {
@@ -192,7 +203,7 @@ describe.skipIf(skip !== null)('the docs snippets in Chromium (autoplay policy o
     const note = await levelUntil(page, (l) => l.rms > 1e-3, 5_000);
     console.log(`[docs] control-mode snippet: note RMS ${note.rms.toFixed(4)}`);
     expect(note.rms).toBeGreaterThan(1e-3);
-    await page.close();
+    await page.context().browser()!.close();
   }, 60_000);
 
   it("getting started's offline snippet (setMode not awaited) renders like the mode given at creation, every time", async () => {
@@ -207,6 +218,6 @@ describe.skipIf(skip !== null)('the docs snippets in Chromium (autoplay policy o
       expect(run.diff).toBe(0);
       expect(run.rms).toBe(r.referenceRms);
     }
-    await page.close();
+    await page.context().browser()!.close();
   }, 180_000);
 });
