@@ -29,6 +29,7 @@ export const META = {
   sampleRate: 'ddsp.sample_rate',
   frameRate: 'ddsp.frame_rate',
   f0RangeHz: 'ddsp.f0_range_hz',
+  loudnessRangeDb: 'ddsp.loudness_range_db',
   estimator: 'ddsp.estimator',
   synth: 'ddsp.synth',
   name: 'ddsp.name',
@@ -44,6 +45,12 @@ export interface DDSPModel {
   frameRate: number;
   /** The training data's f0 range [min, max] Hz (pitch tracker range); distinct from estimator.f0Norm. */
   f0RangeHz: [number, number];
+  /**
+   * The working loudness range [low, high] in dB on the seed's A-weighted scale (not dBFS: notes sit around
+   * −15…+14): the 5th and 95th percentiles of the training data's voiced frames. Optional (older files, converted
+   * seed models); {@link DEFAULT_LOUDNESS_RANGE_DB} stands in when absent.
+   */
+  loudnessRangeDb?: [number, number];
   /** The estimator network: shapes, input normalisation and canonical weights. */
   estimator: EstimatorSpec & { weights: Weights };
   /** The synth graph the estimator's outputs drive (graph order = parameter order). */
@@ -54,6 +61,18 @@ export interface DDSPModel {
   name?: string;
   /** Free-form string metadata (keys not starting with 'ddsp.'). */
   meta?: Record<string, string>;
+}
+
+/**
+ * The working loudness range assumed for a model whose file gives none: about the bundled violin's (−38.3…+9.7 dB,
+ * the 5th–95th percentile of the loudness of its training frames; each bundled model's file gives its own).
+ */
+export const DEFAULT_LOUDNESS_RANGE_DB: readonly [number, number] = [-38, 10];
+
+/** Problem with a loudness range [low, high] dB (finite, low < high, within ±120), or null. */
+function loudnessRangeProblem(r: unknown): string | null {
+  const ok = Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number' && Math.abs(x) <= 120) && r[0] < r[1];
+  return ok ? null : `must be [low, high] dB with −120 ≤ low < high ≤ 120, got ${JSON.stringify(r)}`;
 }
 
 /** A model file that cannot be used; the message says what is wrong. */
@@ -104,6 +123,10 @@ function checkModel(m: DDSPModel): void {
   if (!Array.isArray(m.f0RangeHz) || m.f0RangeHz.length !== 2 || !(m.f0RangeHz[0] > 0) || !(m.f0RangeHz[1] > m.f0RangeHz[0]) ||
       !Number.isFinite(m.f0RangeHz[1])) {
     throw new RangeError(`model.f0RangeHz must be [min, max] Hz with 0 < min < max, got ${JSON.stringify(m.f0RangeHz)}`);
+  }
+  if (m.loudnessRangeDb !== undefined) {
+    const p = loudnessRangeProblem(m.loudnessRangeDb);
+    if (p) throw new RangeError(`model.loudnessRangeDb ${p}`);
   }
   validateSpec(m.estimator);
   const load = m.estimator.hiddenSize ** 2 * m.frameRate;
@@ -224,6 +247,7 @@ export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Arr
     [META.sampleRate, String(m.sampleRate)],
     [META.frameRate, String(m.frameRate)],
     [META.f0RangeHz, JSON.stringify(m.f0RangeHz)],
+    ...(m.loudnessRangeDb ? [[META.loudnessRangeDb, JSON.stringify(m.loudnessRangeDb)] as [string, string]] : []),
     [META.estimator, JSON.stringify(estimatorMeta)],
     [META.synth, JSON.stringify(m.synth)],
   ];
@@ -449,6 +473,10 @@ function parseModel(b: Uint8Array): DDSPModel {
   if (!Array.isArray(range) || range.length !== 2 || !range.every((x) => typeof x === 'number' && Number.isFinite(x)) || !(range[0] > 0 && range[1] > range[0])) {
     fail(`metadata '${META.f0RangeHz}' must be [min, max] Hz with 0 < min < max, got ${rangeRaw}`);
   }
+  const loudRaw = meta.get(META.loudnessRangeDb);
+  const loudnessRangeDb = loudRaw === undefined ? undefined : parseJson(META.loudnessRangeDb, loudRaw) as [number, number];
+  const loudProblem = loudRaw === undefined ? null : loudnessRangeProblem(loudnessRangeDb);
+  if (loudProblem) fail(`metadata '${META.loudnessRangeDb}' ${loudProblem}`);
   const estRaw = meta.get(META.estimator) ?? fail(`metadata '${META.estimator}' is missing`);
   const est = parseJson(META.estimator, estRaw as string) as Record<string, unknown>;
   if (!est || typeof est !== 'object') fail(`metadata '${META.estimator}' must be a JSON object`);
@@ -568,6 +596,7 @@ function parseModel(b: Uint8Array): DDSPModel {
     formatVersion: version,
     sampleRate, frameRate,
     f0RangeHz: [range[0] as number, range[1] as number],
+    ...(loudnessRangeDb ? { loudnessRangeDb } : {}),
     estimator: { ...spec, weights: estimatorWeights },
     synth,
     ir: irData,

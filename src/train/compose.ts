@@ -366,6 +366,6 @@ export function composeWith(host: ConfigHost, opts: ComposeSettings = {}): Compo
   config.data.raw_dir = abs(config.data.raw_dir);
   config.data.db_path = abs(config.data.db_path);
   config.ckpt = abs(config.ckpt);
-  acknowledge(config, notes);
+  acknowledge(config, notes, new Set(cliValues.map((o) => o.key)));
   return { config, resolved: resolved as Record<string, unknown>, groups: { ...selection }, notes };
 }

@@ -138,6 +138,22 @@ describe('readModel refuses bad files', () => {
     refuse(foreign, /not a ddsp-stream model file: metadata 'ddsp.format_version' is missing/);
   });
 
+  it('a loudness range that is not [low, high] dB', () => {
+    const withRange = writeModel({ ...testModel(16), loudnessRangeDb: [-38.3, 9.7] });
+    expect(readModel(withRange).loudnessRangeDb).toEqual([-38.3, 9.7]);
+    expect(readModel(good).loudnessRangeDb).toBeUndefined();
+    const setRange = (v: string): Uint8Array => editOnnx(withRange, (m) => {
+      for (const p of m.metadataProps) if (p.key === 'ddsp.loudness_range_db') p.value = v;
+    });
+    refuse(setRange('[10,-10]'), /metadata 'ddsp.loudness_range_db' must be \[low, high\] dB with −120 ≤ low < high ≤ 120, got \[10,-10\]/);
+    refuse(setRange('[-500,0]'), /'ddsp.loudness_range_db' must be \[low, high\] dB/);
+    refuse(setRange('"loud"'), /'ddsp.loudness_range_db' must be \[low, high\] dB/);
+    refuse(setRange('[-1,'), /metadata 'ddsp.loudness_range_db' is not valid JSON/);
+    expect(() => writeModel({ ...testModel(16), loudnessRangeDb: [0, Number.NaN] })).toThrow(
+      /model.loudnessRangeDb must be \[low, high\] dB/,
+    );
+  });
+
   it('an unknown or newer format version, saying which versions we read', () => {
     const setVersion = (v: string): Uint8Array => editOnnx(good, (m) => {
       for (const p of m.metadataProps!) if (p.key === 'ddsp.format_version') p.value = v;
