@@ -143,7 +143,7 @@ describe('readModel refuses bad files', () => {
     expect(readModel(withRange).loudnessRangeDb).toEqual([-38.3, 9.7]);
     expect(readModel(good).loudnessRangeDb).toBeUndefined();
     const setRange = (v: string): Uint8Array => editOnnx(withRange, (m) => {
-      for (const p of m.metadataProps) if (p.key === 'ddsp.loudness_range_db') p.value = v;
+      for (const p of m.metadataProps ?? []) if (p.key === 'ddsp.loudness_range_db') p.value = v;
     });
     refuse(setRange('[10,-10]'), /metadata 'ddsp.loudness_range_db' must be \[low, high\] dB with −120 ≤ low < high ≤ 120, got \[10,-10\]/);
     refuse(setRange('[-500,0]'), /'ddsp.loudness_range_db' must be \[low, high\] dB/);

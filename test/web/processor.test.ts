@@ -193,7 +193,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     params.mode[0] = 1;
     params.f0[0] = 330;
     params.loudness[0] = -10;
-    const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, maxBlock: Q, mode: 'control' });
+    const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, mode: 'control' });
     const out = [new Float32Array(Q)];
     const got = new Float32Array(150 * Q);
     const want = new Float32Array(150 * Q);
@@ -204,7 +204,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
       }
       proc.process([[]], [out], params);
       got.set(out[0], k * Q);
-      engine.setControlFeatures(330, -10);
+      engine.setControlFeatures(Float32Array.of(330), Float32Array.of(-10));
       engine.process(null, want, Q, 0, k * Q);
     }
     expect(rms(got.subarray(0, 100 * Q))).toBeGreaterThan(1e-4);
