@@ -324,21 +324,29 @@ function entryBytes(b: Uint8Array, e: ZipEntry, file: string, allowance: Allowan
   return out;
 }
 
-const CRC32_TABLE = (() => {
+/** The 256-entry table of a reflected CRC-32 with polynomial `poly` (reflected form). */
+export function reflectedCrcTable(poly: number): Uint32Array {
   const t = new Uint32Array(256);
   for (let i = 0; i < 256; i++) {
     let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ poly : c >>> 1;
     t[i] = c >>> 0;
   }
   return t;
-})();
+}
+
+/** A reflected CRC-32 of `bytes` with a table from {@link reflectedCrcTable}. */
+export function reflectedCrc(table: Uint32Array, bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const CRC32_TABLE = reflectedCrcTable(0xedb88320);
 
 /** CRC-32 (IEEE 802.3, as zip and PNG use it) of `bytes`. */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC32_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return reflectedCrc(CRC32_TABLE, bytes);
 }
 
 const hex32 = (v: number): string => `0x${v.toString(16).padStart(8, '0')}`;

@@ -13,26 +13,16 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } fr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '../model/torch-zip';
+import { crc32, reflectedCrc, reflectedCrcTable } from '../model/torch-zip';
 import { writing } from './checkpoint';
 
 // ---------------------------------------------------------------- CRC32C (Castagnoli, reflected 0x82F63B78)
 
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
+const CRC32C_TABLE = reflectedCrcTable(0x82f63b78);
 
 /** CRC-32C (Castagnoli) of `bytes` (RFC 3720 B.4: "123456789" → 0xE3069283). */
 export function crc32c(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC32C_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return reflectedCrc(CRC32C_TABLE, bytes);
 }
 
 /** TFRecord's masked CRC: rotate right by 15 and add 0xa282ead8 (mod 2^32). */
