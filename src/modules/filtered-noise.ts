@@ -24,6 +24,7 @@
  */
 import { RealFFT, multiplySpectraInPlace } from '../dsp/fft';
 import { FIRDesigner, groupDelay, type NoiseFilterDesign } from '../dsp/fir';
+import { MinimumPhase } from '../dsp/minimum-phase';
 import { NoiseSource } from '../dsp/noise';
 import { StreamFormBase, type ModuleContext, type ModuleForms } from './form';
 import { assertOption, type NodeOf } from './schema';
@@ -48,6 +49,11 @@ export interface FilteredNoiseOptions {
   modelSampleRate?: number;
   /** Seed of the counter-based noise source (default 0). */
   noiseSeed?: number;
+  /**
+   * Filter in minimum phase (the design's magnitude response, see src/dsp/minimum-phase) with no output advance,
+   * default false.
+   */
+  minimumPhase?: boolean;
 }
 
 /** Resolved geometry of a FilteredNoise module (exported for the differentiable form and tests). */
@@ -60,7 +66,9 @@ export interface NoiseGeometry {
   /** Synthesis filter size N' (= N at the model rate). */
   synthFilterSize: number;
   design: NoiseFilterDesign;
-  /** Output advance in samples (groupDelay(N', design)). */
+  /** Taps converted to minimum phase (then the advance is 0). */
+  minimumPhase: boolean;
+  /** Output advance in samples (groupDelay(N', design), 0 in minimum phase). */
   advance: number;
   /** Noise scale: amplitude · √(sampleRate/modelRate). */
   noiseScale: number;
@@ -112,7 +120,7 @@ export function noiseGeometry(o: FilteredNoiseOptions): NoiseGeometry {
   const maxSegment = Math.ceil(hop) + 1;
   return {
     sampleRate: o.sampleRate, hop, filterSize: N, nMagnitudes: M, synthFilterSize: Ns, design: o.design,
-    advance: groupDelay(Ns, o.design), noiseScale: amplitude * Math.sqrt(o.sampleRate / modelRate), noiseSeed,
+    minimumPhase: o.minimumPhase === true, advance: o.minimumPhase === true ? 0 : groupDelay(Ns, o.design), noiseScale: amplitude * Math.sqrt(o.sampleRate / modelRate), noiseSeed,
     sameRate, maxSegment, fftSize: nextPow2(maxSegment + Ns - 1), mapLo, mapW,
   };
 }
@@ -124,6 +132,7 @@ export function noiseGeometry(o: FilteredNoiseOptions): NoiseGeometry {
 export class NoiseFrameFilter {
   readonly g: NoiseGeometry;
   private readonly designer: FIRDesigner;
+  private readonly minimumPhase: MinimumPhase | null;
   private readonly fft: RealFFT;
   private readonly mags: Float32Array;
   /** Taps of the last designed frame (synthFilterSize). */
@@ -136,6 +145,7 @@ export class NoiseFrameFilter {
   constructor(g: NoiseGeometry) {
     this.g = g;
     this.designer = new FIRDesigner(g.synthFilterSize, g.design);
+    this.minimumPhase = g.minimumPhase ? new MinimumPhase(g.synthFilterSize) : null;
     this.fft = new RealFFT(g.fftSize);
     this.mags = new Float32Array(g.synthFilterSize / 2 + 1);
     this.taps = new Float32Array(g.synthFilterSize);
@@ -168,6 +178,7 @@ export class NoiseFrameFilter {
       }
     }
     this.designer.design(m, this.taps);
+    if (this.minimumPhase !== null) this.minimumPhase.convert(this.taps);
   }
 
   /**
@@ -372,7 +383,7 @@ class FilteredNoiseNode extends StreamFormBase {
     super();
     this.s = new FilteredNoiseStream({ sampleRate: x.sampleRate, frameRate: x.frameRate, filterSize: n.filterSize,
       design: n.design, amplitude: n.amplitude, modelSampleRate: x.modelSampleRate, noiseSeed: x.noiseSeed,
-      maxFramesAhead: x.maxFramesAhead });
+      minimumPhase: x.minimumPhaseNoise, maxFramesAhead: x.maxFramesAhead });
   }
   override pushFrame(c: readonly Float32Array[]): boolean { return this.s.pushFrame(c[0], 0); }
   override canPush(): boolean { return this.s.canPush(); }
@@ -387,6 +398,6 @@ class FilteredNoiseNode extends StreamFormBase {
 export const FILTERED_NOISE: ModuleForms<'FilteredNoise'> = {
   batch: (n, [freqResponse], nFrames, nSamples, x) => filteredNoiseBatch(freqResponse, nFrames, nSamples, {
     sampleRate: x.sampleRate, frameRate: x.frameRate, filterSize: n.filterSize, design: n.design, amplitude: n.amplitude,
-    modelSampleRate: x.modelSampleRate, noiseSeed: x.noiseSeed }),
+    modelSampleRate: x.modelSampleRate, noiseSeed: x.noiseSeed, minimumPhase: x.minimumPhaseNoise }),
   stream: (n, x) => new FilteredNoiseNode(n, x),
 };
