@@ -1,0 +1,213 @@
+// Latency measured on rendered audio, not read from the plan: sharp onsets and pitch steps go through the engine
+// (48 kHz, block 128) for each bundled model and a converted seed checkpoint, in audio and control mode; onsets
+// are found in input and output with a 1 ms RMS envelope (as ../shared/checks/onset_latency.py does: 10 % of the
+// way from floor to steady level, held 5 ms) and pitch changes by a normalised autocorrelation written here (not
+// the engine's tracker). The measured delays are checked against engine.latencySamples and the targets.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { convertCheckpoint } from '../../src/model/ckpt';
+import { readModel, type DDSPModel } from '../../src/model/model-file';
+import { StreamingEngine } from '../../src/engine/streaming-engine';
+
+const SR = 48000;
+const BLOCK = 128;
+/** Onset times (s, off the 20 ms frame grid and the 128-sample tick grid) and pitches (Hz). */
+const NOTES: [number, number][] = [[0.507, 392], [1.213, 523.25], [1.911, 440], [2.604, 659.25], [3.319, 293.66], [4.015, 587.33]];
+const NOTE_S = 0.4;
+const TOTAL_S = 4.8;
+
+/** Bright harmonic tone (11 harmonics, 1/k), 2 ms linear attack, 10 ms release. */
+function notes(): Float32Array {
+  const x = new Float32Array(Math.round(TOTAL_S * SR));
+  for (const [on, f] of NOTES) {
+    const i0 = Math.round(on * SR);
+    const n = Math.round(NOTE_S * SR);
+    for (let i = 0; i < n; i++) {
+      const t = i / SR;
+      let v = 0;
+      for (let k = 1; k < 12; k++) v += Math.sin(2 * Math.PI * f * k * t) / k;
+      x[i0 + i] = 0.25 * v * Math.min(1, t / 0.002) * Math.min(1, (NOTE_S - t) / 0.01);
+    }
+  }
+  return x;
+}
+
+/** A continuous bright tone whose pitch steps to each note's pitch at its onset time (phase continuous). */
+function pitchSteps(): Float32Array {
+  const x = new Float32Array(Math.round(TOTAL_S * SR));
+  let phase = 0;
+  for (let i = 0; i < x.length; i++) {
+    const t = i / SR;
+    let f = 440;
+    for (const [on, hz] of NOTES) if (t >= on) f = hz;
+    phase += f / SR;
+    let v = 0;
+    for (let k = 1; k < 12; k++) v += Math.sin(2 * Math.PI * k * phase) / k;
+    x[i] = 0.2 * v;
+  }
+  return x;
+}
+
+function envelope(x: Float32Array): Float64Array {
+  const n = SR / 1000;
+  const e = new Float64Array(Math.floor(x.length / n));
+  for (let m = 0; m < e.length; m++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[m * n + i] ** 2;
+    e[m] = Math.sqrt(s / n);
+  }
+  return e;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Onset of each note (s): the envelope's first 1 ms step above floor + 10 % (steady − floor) that stays 5 ms. */
+function onsets(x: Float32Array, shiftS: number): number[] {
+  const e = envelope(x);
+  const at = (t: number) => Math.round(t * 1000);
+  return NOTES.map(([on]) => {
+    const t = on + shiftS;
+    const floor = median(Array.from(e.subarray(at(t - 0.25), at(t - 0.1))));
+    const steady = median(Array.from(e.subarray(at(t + 0.15), at(t + 0.3))));
+    const thr = floor + 0.1 * (steady - floor);
+    for (let m = at(t - 0.25); m < at(t + 0.3); m++) {
+      let held = true;
+      for (let j = 0; j < 5; j++) if (!(e[m + j] > thr)) held = false;
+      if (held) return m / 1000;
+    }
+    return NaN;
+  });
+}
+
+/** Normalised autocorrelation of x around sample c (window 512) at lag L. */
+function autocorrelation(x: Float32Array, c: number, L: number): number {
+  const W = 512;
+  let s = 0;
+  let a = 0;
+  let b = 0;
+  for (let i = c - W / 2; i < c + W / 2; i++) {
+    s += x[i] * x[i + L];
+    a += x[i] * x[i];
+    b += x[i + L] * x[i + L];
+  }
+  return s / Math.sqrt(a * b + 1e-30);
+}
+
+/**
+ * Time (s) at which the output's pitch changes from the previous note's to note n's: the first analysis point
+ * (every 0.25 ms, window 512 centred there) from which the new period's autocorrelation exceeds the old one's for
+ * 5 ms.
+ */
+function pitchChanges(x: Float32Array, shiftS: number): number[] {
+  const out: number[] = [];
+  for (let n = 1; n < NOTES.length; n++) {
+    const lagOld = Math.round(SR / NOTES[n - 1][1]);
+    const lagNew = Math.round(SR / NOTES[n][1]);
+    const t0 = NOTES[n][0] + shiftS;
+    const step = SR / 4000;
+    const wins: boolean[] = [];
+    const from = Math.round((t0 - 0.08) * SR);
+    for (let c = from; c < from + 0.2 * SR; c += step) {
+      wins.push(autocorrelation(x, c, lagNew) > autocorrelation(x, c, lagOld));
+    }
+    let found = NaN;
+    for (let i = 0; i + 20 < wins.length; i++) {
+      if (wins.slice(i, i + 20).every(Boolean)) { found = (from + i * step) / SR; break; }
+    }
+    out.push(found);
+  }
+  return out;
+}
+
+/** Streams `input` (null: control mode from the note curve) through the engine in blocks of 128. */
+function render(model: DDSPModel, mode: 'audio' | 'control', input: Float32Array | null, legato: boolean,
+  reverbMix: number): { out: Float32Array; latency: number } {
+  const engine = new StreamingEngine(model, { sampleRate: SR, mode, noiseSeed: 1, controls: { reverbMix } });
+  const n = Math.round(TOTAL_S * SR);
+  const out = new Float32Array(n);
+  const f0 = new Float64Array(1);
+  const loud = new Float64Array(1);
+  for (let p = 0; p < n; p += BLOCK) {
+    if (mode === 'control') {
+      // The curve's value at the quantum's first sample (what an AudioParam or a MIDI event gives a worklet).
+      const t = p / SR;
+      const note = NOTES.filter(([on]) => on <= t).pop();
+      const sounding = note !== undefined && (legato || t < note[0] + NOTE_S);
+      f0[0] = note ? note[1] : 440;
+      loud[0] = sounding ? -20 : -80;
+      engine.setControlFeatures(f0, loud);
+    }
+    engine.process(input, out, BLOCK, p, p);
+  }
+  return { out, latency: engine.latencySamples };
+}
+
+const MODELS: [string, () => DDSPModel][] = [
+  ['violin', () => readModel(readFileSync('models/violin.onnx'))],
+  ['flute', () => readModel(readFileSync('models/flute.onnx'))],
+  ['cello', () => readModel(readFileSync('models/cello.onnx'))],
+  ['seed checkpoint', () => convertCheckpoint(new Uint8Array(readFileSync('test/fixtures/seed-trained/model.ckpt')), { fileName: 'model.ckpt' })],
+];
+
+describe('latency measured on audio (48 kHz, block 128)', () => {
+  for (const [name, load] of MODELS) {
+    it(`${name}: control mode, note-on → sound ≤ 5 ms, the onset within 1 ms of the reported latency`, () => {
+      const model = load();
+      const { out, latency } = render(model, 'control', null, false, 0.5);
+      const reportedMs = (latency / SR) * 1000;
+      expect(reportedMs).toBeLessThanOrEqual(5);
+      const found = onsets(out, 0);
+      // The key arrives with the next quantum (what a worklet sees); from there the reported latency applies.
+      const delays = found.map((t, i) => (t - Math.ceil((NOTES[i][0] * SR) / BLOCK) * BLOCK / SR) * 1000);
+      const physical = found.map((t, i) => (t - NOTES[i][0]) * 1000);
+      console.log(`[latency] ${name} control: reported ${reportedMs.toFixed(2)} ms, note-on → sound ${median(physical).toFixed(2)} ms, ` +
+        `from the key's quantum ${median(delays).toFixed(2)} ms (${delays.map((d) => d.toFixed(1)).join(' ')})`);
+      for (const d of physical) expect(d).toBeLessThanOrEqual(5);
+      expect(Math.abs(median(delays) - reportedMs)).toBeLessThanOrEqual(1);
+    });
+
+    it(`${name}: control mode, pitch steps heard after the reported latency (within the tick's quantisation)`, () => {
+      const model = load();
+      const { out, latency } = render(model, 'control', null, true, 0);
+      const reportedMs = (latency / SR) * 1000;
+      const changes = pitchChanges(out, 0);
+      const delays = changes.map((t, i) => (t - Math.ceil((NOTES[i + 1][0] * SR) / BLOCK) * BLOCK / SR) * 1000);
+      console.log(`[latency] ${name} control pitch: ${delays.map((d) => d.toFixed(2)).join(' ')} ms from the key's quantum`);
+      expect(Math.abs(median(delays) - reportedMs)).toBeLessThanOrEqual(1);
+    });
+
+    it(`${name}: audio mode ≤ 30 ms measured; the centred window hears at most half a window ahead of the report`, () => {
+      const model = load();
+      const input = notes();
+      const { out, latency } = render(model, 'audio', input, false, 0.5);
+      const reportedMs = (latency / SR) * 1000;
+      const inOn = onsets(input, 0);
+      const outOn = onsets(out, latency / SR);
+      const delays = outOn.map((t, i) => (t - inOn[i]) * 1000);
+      const physical = median(delays);
+      console.log(`[latency] ${name} audio: reported ${reportedMs.toFixed(2)} ms, measured ${physical.toFixed(2)} ms (${delays.map((d) => d.toFixed(1)).join(' ')})`);
+      expect(physical).toBeLessThanOrEqual(30);
+      expect(physical).toBeLessThanOrEqual(reportedMs + 1);
+      const halfWindowMs = ((SR * 2048) / 48000 / 2 / SR) * 1000;
+      expect(physical).toBeGreaterThanOrEqual(reportedMs - halfWindowMs - 1);
+    });
+
+    it(`${name}: audio mode, pitch steps heard between the report and one hop after it`, () => {
+      const model = load();
+      const input = pitchSteps();
+      const { out, latency } = render(model, 'audio', input, true, 0);
+      const reportedMs = (latency / SR) * 1000;
+      const changes = pitchChanges(out, latency / SR);
+      const delays = changes.map((t, i) => (t - NOTES[i + 1][0]) * 1000 + reportedMs);
+      console.log(`[latency] ${name} audio pitch: ${delays.map((d) => d.toFixed(2)).join(' ')} ms`);
+      const hopMs = 1000 / model.frameRate;
+      for (const d of delays) {
+        expect(d).toBeGreaterThanOrEqual(reportedMs - hopMs / 2 - 1);
+        expect(d).toBeLessThanOrEqual(reportedMs + hopMs + 1);
+      }
+    });
+  }
+});
