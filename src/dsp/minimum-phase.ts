@@ -48,7 +48,9 @@ export class MinimumPhase {
     this.fft.forward(x, s);
     let peak = 0;
     for (let k = 0; k <= half; k++) {
-      const m = Math.hypot(s[2 * k], s[2 * k + 1]);
+      const re = s[2 * k];
+      const im = s[2 * k + 1];
+      const m = Math.sqrt(re * re + im * im);
       s[2 * k] = m;
       if (m > peak) peak = m;
     }

@@ -144,6 +144,8 @@ export class EstimatorRuntime {
   private readonly stages: Stage[];
   private readonly input: Float32Array;
   private readonly h: Float32Array;
+  /** h's first H values (the view hiddenState returns: made once, not per call). */
+  private readonly hView: Float32Array;
   private readonly gi: Float32Array;
   private readonly gh: Float32Array;
   private readonly logits: Float32Array;
@@ -249,6 +251,7 @@ export class EstimatorRuntime {
     const view = (at: number, n: number): Float32Array => new Float32Array(buffer, at * 4, n);
     this.input = view(inputAt, 4);
     this.h = view(hAt, Hp);
+    this.hView = this.h.subarray(0, H);
     this.gi = view(giAt, roundUp(3 * H, BLOCK));
     this.gh = view(ghAt, roundUp(3 * H, BLOCK));
     this.logits = view(logitsAt, roundUp(P, BLOCK));
@@ -285,7 +288,7 @@ export class EstimatorRuntime {
 
   /** The GRU hidden state (H values; a read-only view of internal memory that changes with every frame). */
   get hiddenState(): Float32Array {
-    return this.h.subarray(0, this.H);
+    return this.hView;
   }
 
   /** Sets the GRU hidden state (H values; non-finite values become 0). */

@@ -66,7 +66,7 @@ export interface NoiseGeometry {
   /** Synthesis filter size N' (= N at the model rate). */
   synthFilterSize: number;
   design: NoiseFilterDesign;
-  /** Taps converted to minimum phase (then the advance is 0). */
+  /** Taps converted to minimum phase from the linear-phase design (then the advance is 0). */
   minimumPhase: boolean;
   /** Output advance in samples (groupDelay(N', design), 0 in minimum phase). */
   advance: number;
@@ -144,7 +144,9 @@ export class NoiseFrameFilter {
 
   constructor(g: NoiseGeometry) {
     this.g = g;
-    this.designer = new FIRDesigner(g.synthFilterSize, g.design);
+    // Minimum phase starts from the linear-phase design whatever the model's: both meet the request at the bin
+    // centres, and the seed's circular taps, read as a causal filter, dip between them.
+    this.designer = new FIRDesigner(g.synthFilterSize, g.minimumPhase ? 'linear-phase' : g.design);
     this.minimumPhase = g.minimumPhase ? new MinimumPhase(g.synthFilterSize) : null;
     this.fft = new RealFFT(g.fftSize);
     this.mags = new Float32Array(g.synthFilterSize / 2 + 1);

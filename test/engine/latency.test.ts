@@ -96,26 +96,37 @@ function autocorrelation(x: Float32Array, c: number, L: number): number {
   return s / Math.sqrt(a * b + 1e-30);
 }
 
+/** f0 (Hz) around sample c: the shortest lag in 60–200 samples whose autocorrelation is ≥ 0.9 × the largest. */
+function f0At(x: Float32Array, c: number): number {
+  const r = new Float64Array(201);
+  let best = 0;
+  for (let L = 60; L <= 200; L++) { r[L] = autocorrelation(x, c, L); best = Math.max(best, r[L]); }
+  for (let L = 61; L < 200; L++) if (r[L] >= 0.9 * best && r[L] >= r[L - 1] && r[L] >= r[L + 1]) return SR / L;
+  return 0;
+}
+
 /**
  * Time (s) at which the output's pitch changes from the previous note's to note n's: the first analysis point
- * (every 0.25 ms, window 512 centred there) from which the new period's autocorrelation exceeds the old one's for
- * 5 ms.
+ * (every 0.25 ms, window 512 centred there) from which the estimated f0 stays on the new side of the two pitches'
+ * geometric mean for 5 ms.
  */
 function pitchChanges(x: Float32Array, shiftS: number): number[] {
   const out: number[] = [];
   for (let n = 1; n < NOTES.length; n++) {
-    const lagOld = Math.round(SR / NOTES[n - 1][1]);
-    const lagNew = Math.round(SR / NOTES[n][1]);
+    const from = NOTES[n - 1][1];
+    const to = NOTES[n][1];
+    const mid = Math.sqrt(from * to);
     const t0 = NOTES[n][0] + shiftS;
     const step = SR / 4000;
-    const wins: boolean[] = [];
-    const from = Math.round((t0 - 0.08) * SR);
-    for (let c = from; c < from + 0.2 * SR; c += step) {
-      wins.push(autocorrelation(x, c, lagNew) > autocorrelation(x, c, lagOld));
+    const start = Math.round((t0 - 0.05) * SR);
+    const isNew: boolean[] = [];
+    for (let c = start; c < start + 0.15 * SR; c += step) {
+      const f = f0At(x, c);
+      isNew.push(to > from ? f > mid : f > 0 && f < mid);
     }
     let found = NaN;
-    for (let i = 0; i + 20 < wins.length; i++) {
-      if (wins.slice(i, i + 20).every(Boolean)) { found = (from + i * step) / SR; break; }
+    for (let i = 0; i + 20 < isNew.length; i++) {
+      if (isNew.slice(i, i + 20).every(Boolean)) { found = (start + i * step) / SR; break; }
     }
     out.push(found);
   }
@@ -195,7 +206,7 @@ describe('latency measured on audio (48 kHz, block 128)', () => {
       expect(physical).toBeGreaterThanOrEqual(reportedMs - halfWindowMs - 1);
     });
 
-    it(`${name}: audio mode, pitch steps heard between the report and one hop after it`, () => {
+    it(`${name}: audio mode, pitch steps heard after the report, at most a window and a half hop later`, () => {
       const model = load();
       const input = pitchSteps();
       const { out, latency } = render(model, 'audio', input, true, 0);
@@ -203,10 +214,15 @@ describe('latency measured on audio (48 kHz, block 128)', () => {
       const changes = pitchChanges(out, latency / SR);
       const delays = changes.map((t, i) => (t - NOTES[i + 1][0]) * 1000 + reportedMs);
       console.log(`[latency] ${name} audio pitch: ${delays.map((d) => d.toFixed(2)).join(' ')} ms`);
+      // The tracker reads the new pitch once (most of) its centred window holds it; a window straddling the step
+      // may read a common subharmonic (392 → 523 Hz reads 131 Hz) that the oscillators then glide from. So the
+      // change is heard no earlier than the report and at most a window (W/2 to its end, W/2 of mixed frames) plus
+      // one and a half hops (the frame grid and the control position) after it.
       const hopMs = 1000 / model.frameRate;
+      const windowMs = (2048 / 48000) * 1000;
       for (const d of delays) {
-        expect(d).toBeGreaterThanOrEqual(reportedMs - hopMs / 2 - 1);
-        expect(d).toBeLessThanOrEqual(reportedMs + hopMs + 1);
+        expect(d).toBeGreaterThanOrEqual(reportedMs - 1);
+        expect(d).toBeLessThanOrEqual(reportedMs + windowMs + 1.5 * hopMs);
       }
     });
   }
