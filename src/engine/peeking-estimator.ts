@@ -16,8 +16,12 @@ export class PeekingEstimator {
   /** Params of the last tick (estimator sigmoid outputs). */
   readonly output: Float32Array;
   private readonly est: EstimatorRuntime;
-  /** Ticks per model frame (context hop / 128; may be fractional). */
-  private readonly ticksPerFrame: number;
+  /**
+   * Ticks from one commit to the next, per model frame modulo their count: round((m + 1)·t) − round(m·t) with
+   * t = hop/128 ticks per frame, tabulated over the period after which t·m is whole again (integers on the audio
+   * thread: docs/architecture.md, "Numbers on the audio path").
+   */
+  private readonly commitSteps: Int32Array;
   /** GRU state committed at the last frame instant. */
   private readonly committed: Float32Array;
   /** The estimator's own state around a tick (another user of the runtime, the audio path, keeps its state). */
@@ -33,7 +37,10 @@ export class PeekingEstimator {
   constructor(est: EstimatorRuntime, hopContext: number) {
     if (!(hopContext > 0 && hopContext < Infinity)) throw new RangeError(`hopContext must be a positive number of samples, got ${hopContext}`);
     this.est = est;
-    this.ticksPerFrame = hopContext / QUANTUM;
+    const t = hopContext / QUANTUM;
+    let period = 1;
+    while (period < 4096 && Math.abs(period * t - Math.round(period * t)) > 1e-9) period++;
+    this.commitSteps = Int32Array.from({ length: period }, (_, m) => Math.round((m + 1) * t) - Math.round(m * t));
     this.output = new Float32Array(est.output.length);
     this.committed = new Float32Array(est.spec.hiddenSize);
     this.saved = new Float32Array(est.spec.hiddenSize);
@@ -56,8 +63,8 @@ export class PeekingEstimator {
       last[1] = loudnessDb[index];
     }
     if (commit) {
+      this.commitTick += this.commitSteps[this.frame % this.commitSteps.length];
       this.frame++;
-      this.commitTick = Math.round(this.frame * this.ticksPerFrame);
     }
     this.tick++;
   }

@@ -108,6 +108,12 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 /** Largest |f0| (Hz) and |loudness| (dB) fed to the network; beyond these the input is clamped. */
 const MAX_ABS_F0_HZ = 1e6;
 const MAX_ABS_DB = 1e4;
+/**
+ * Largest budget step() counts with: far above a whole frame (3.2 M multiply-accumulates at hidden 512) and a small
+ * integer, so budget arithmetic never boxes, even before V8 optimises step() (docs/architecture.md, "Numbers on the
+ * audio path"); step(Infinity) counts with it.
+ */
+const MAX_BUDGET = 0x3fffffff;
 
 /** Options of the EstimatorRuntime constructor. */
 export interface EstimatorRuntimeOptions {
@@ -363,7 +369,7 @@ export class EstimatorRuntime {
     }
     const stages = this.stages;
     const n = stages.length;
-    let budget = maxMacs > 0 ? maxMacs : 1;
+    let budget = maxMacs >= MAX_BUDGET ? MAX_BUDGET : maxMacs > 0 ? maxMacs : 1;
     while (this.stage < n) {
       const s = stages[this.stage];
       const remaining = s.blocks - this.block;
