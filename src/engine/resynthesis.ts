@@ -33,7 +33,8 @@ export interface ResynthesisOptions {
 }
 
 /**
- * Resynthesises `nSamples` samples at `o.sampleRate` from per-frame features at the model's frame rate.
+ * Resynthesises `nSamples` samples at `o.sampleRate` from per-frame features at the model's frame rate (with
+ * `o.ticks`: per tick).
  * @param f0Hz the conditioned f0 per frame, Hz (held over unvoiced frames and shifted: what the estimator and the
  *   oscillators get)
  * @param loudnessDb loudness per frame, dB (the same number of frames)
