@@ -135,6 +135,9 @@ export class NoiseFrameFilter {
   private readonly minimumPhase: MinimumPhase | null;
   private readonly fft: RealFFT;
   private readonly mags: Float32Array;
+  /** The magnitudes `taps` were designed from, once any were. */
+  private readonly lastMags: Float32Array;
+  private designed = false;
   /** Taps of the last designed frame (synthFilterSize). */
   readonly taps: Float32Array;
   private readonly bufA: Float32Array;
@@ -150,6 +153,7 @@ export class NoiseFrameFilter {
     this.minimumPhase = g.minimumPhase ? new MinimumPhase(g.synthFilterSize) : null;
     this.fft = new RealFFT(g.fftSize);
     this.mags = new Float32Array(g.synthFilterSize / 2 + 1);
+    this.lastMags = new Float32Array(g.synthFilterSize / 2 + 1);
     this.taps = new Float32Array(g.synthFilterSize);
     this.bufA = new Float32Array(g.fftSize);
     this.bufB = new Float32Array(g.fftSize);
@@ -179,8 +183,22 @@ export class NoiseFrameFilter {
         m[j] = a + w * (b - a);
       }
     }
+    // Same magnitudes as the last design, same taps (control mode repeats a tick's params while its features
+    // stand still): skip the design.
+    const last = this.lastMags;
+    let same = this.designed;
+    for (let j = 0; same && j < m.length; j++) if (m[j] !== last[j]) same = false;
+    if (same) return;
+    last.set(m);
+    this.designed = true;
     this.designer.design(m, this.taps);
     if (this.minimumPhase !== null) this.minimumPhase.convert(this.taps);
+  }
+
+  /** Zero taps (a frame without magnitudes). */
+  silence(): void {
+    this.taps.fill(0);
+    this.designed = false;
   }
 
   /**
@@ -330,7 +348,7 @@ export class FilteredNoiseStream {
     const R = this.ring.length;
     drawNoise(this.src, g, s0, this.seg, 0, len);
     if (magnitudes.length < offset + g.nMagnitudes) {
-      this.filt.taps.fill(0);
+      this.filt.silence();
     } else {
       this.filt.design(magnitudes, offset);
     }
