@@ -91,7 +91,7 @@ describe('ddsp-stream render', () => {
     expect(s.block).toBe(256);
     expect(s.sample_rate).toBe(48000);
     expect(s.audio_seconds).toBeCloseTo(0.6, 2);
-    expect(s.latency_samples).toBe(2143);
+    expect(s.latency_samples).toBe(1503);
     expect(s.worst_block_ms).toBeGreaterThanOrEqual(s.p99_block_ms);
     const d = await decodeAudio(readFileSync(out));
     expect(d.sampleRate).toBe(48000);
@@ -233,7 +233,7 @@ describe('ddsp-stream convert, bench, help', () => {
     const r = await cli('bench', '--seconds', '0.5', '--hidden', '16', '--harmonics', '8', '--no-train', '--json');
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j.latency_samples).toBe(2143);
+    expect(j.latency_samples).toBe(1503);
     expect(j.rtf).toBeGreaterThan(0);
     expect(j.worst_block_ms).toBeGreaterThanOrEqual(j.p99_block_ms);
   });
