@@ -106,7 +106,7 @@ export const MIDI_MAX_SECONDS = 3600;
 
 /** Options of {@link midiToFeatures}. */
 export interface MidiFeatureOptions {
-  /** Frames per second of the output (the model's frame rate). */
+  /** Frames per second of the output (`render --midi`: control mode's ticks, sampleRate / 128). */
   frameRate: number;
   /** Keep only this MIDI channel, 1–16 (as DAWs number them: status-byte channel + 1). Default: all merged. */
   channel?: number;

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeWavFile } from '../io/audio-file';
 import { CONTROLS, type EngineControlName } from '../modules/controls';
+import { QUANTUM } from '../engine/framer';
 import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
 import { WARMUP_QUANTA, type EngineControls } from '../engine/streaming-engine';
 import { MidiError, midiToFeatures } from './midi';
@@ -169,23 +170,24 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       throw new CliError(`cannot read ${featuresPath}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }
     const curve = parseFeatureCsv(text, featuresPath);
-    const fr = featuresAtFrameRate(curve.timeS, curve.f0Hz, curve.loudnessDb, model.frameRate);
-    features = { f0Hz: fr.f0Hz, loudnessDb: fr.loudnessDb };
     sampleRate = num(p, 'sample-rate', model.sampleRate);
+    // Sampled once per tick, as the engine takes control features.
+    const fr = featuresAtFrameRate(curve.timeS, curve.f0Hz, curve.loudnessDb, sampleRate / QUANTUM);
+    features = { f0Hz: fr.f0Hz, loudnessDb: fr.loudnessDb };
     nSamples = Math.max(1, Math.round(fr.durationS * sampleRate));
   } else if (midiPath !== undefined) {
     const bytes = await readFile(midiPath).catch((e: { code?: string; message: string }) => {
       throw new CliError(`cannot read ${midiPath}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
     });
+    sampleRate = num(p, 'sample-rate', model.sampleRate);
     let m;
     try {
-      m = midiToFeatures(bytes, { frameRate: model.frameRate, channel: num(p, 'midi-channel'), peakDb: num(p, 'midi-peak-db') });
+      m = midiToFeatures(bytes, { frameRate: sampleRate / QUANTUM, channel: num(p, 'midi-channel'), peakDb: num(p, 'midi-peak-db') });
     } catch (e) {
       throw e instanceof MidiError ? new CliError(`${midiPath}: ${e.message}`) : e;
     }
     for (const w of m.warnings) io.stderr(`ddsp-stream render: warning: ${midiPath}: ${w}\n`);
     features = { f0Hz: m.f0Hz, loudnessDb: m.loudnessDb };
-    sampleRate = num(p, 'sample-rate', model.sampleRate);
     nSamples = Math.max(1, Math.round(m.durationSeconds * sampleRate));
   } else {
     const loaded = await loadMono(inPath as string, num(p, 'sample-rate'));

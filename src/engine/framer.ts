@@ -12,19 +12,22 @@
  * context sample segmentStart(k − 1) = ceil((k − 0.5)·hopContext − 0.5) (earlier when a noise filter's advance
  * reaches further ahead).
  *
- * Latency budget (defaults: 48 kHz model and context, frame rate 50 → hop 960, window W = 2048, no resampling):
+ * Latency budget, audio mode (defaults: 48 kHz model and context, frame rate 50 → hop 960, window W = 2048, no
+ * resampling):
  *   - frame k's window ends at sample 960k + 1024 (exclusive): it is complete once input sample 960k + 1023 has
  *     arrived, which in a 1-sample block is the call that also emits output sample 960k + 1023;
  *   - the harmonic needs frame k from batch sample 960k − 480 (segmentStart(k − 1));
  *   - so exact stream == batch needs a delay of 1023 + 480 = 1503 samples (31.3 ms) with zero compute time;
- *   - the estimator's work for a frame is spread over E = 5 quanta of 128 samples = 640 samples (13.3 ms),
- *     so no render quantum carries a whole frame;
- *   - total D = 1503 + 640 = 2143 samples = 44.65 ms (≤ 45 ms, SEED-NOTES §3).
+ *   - the frame's estimator runs in the call that completes its window (~0.26 ms at hidden 512, within a quantum's
+ *     budget): D = 1503 samples = 31.3 ms. An optional spread of E quanta (spreadSamples = 128·E) cuts one frame's
+ *     work into slices, so no quantum carries a whole frame, and adds 128·E samples.
  * When the context rate differs from the model rate, the analysis path goes through a StreamResampler and the
- * delay grows by its latency (converted to context samples, measured exactly from the resampler's behaviour);
- * the default spread then shrinks (5 → 4 quanta) where needed to stay within 45 ms. With a 48 kHz model:
- *   context   44.1 kHz: 1438 (32.6 ms, incl. 64 model samples of resampler) + 512 spread = 1950 samples = 44.2 ms
- *             96 kHz:   3121 (32.5 ms) + 640 = 3761 samples = 39.2 ms;  88.2 kHz: 3506 samples = 39.8 ms.
+ * delay grows by its latency (converted to context samples, measured exactly from the resampler's behaviour):
+ *   context 44.1 kHz: 1438 samples = 32.6 ms (incl. 64 model samples of resampler); 96 kHz: 3121 = 32.5 ms.
+ *
+ * Control mode has no window: "frame" j is a tick of one render quantum, sampled from the control features when
+ * input sample 128j arrives (frameAvailable = 128j + 1), and the control-rate synth (hop 128, minimum-phase noise
+ * with no advance) needs it from segmentStart(j − 1) = 128j − 64: D = 64 samples = 1.33 ms at any rate.
  *
  * @packageDocumentation
  */
@@ -33,10 +36,8 @@
 export const REFERENCE_WINDOW = 2048;
 /** Sample rate at which {@link REFERENCE_WINDOW} applies. */
 export const REFERENCE_RATE = 48000;
-/** Render quantum of the Web Audio API; the estimator spread is counted in these. */
+/** Render quantum of the Web Audio API: the estimator spread is counted in these, control mode ticks once per quantum. */
 export const QUANTUM = 128;
-/** Default number of quanta a frame's estimator work is spread over. */
-export const DEFAULT_SPREAD_QUANTA = 5;
 
 /**
  * Analysis window length at `sampleRate` (Hz): 2048 at 48 kHz, scaled with the rate, rounded to an even
@@ -199,6 +200,11 @@ export interface FramePlanOptions {
   frameRate: number;
   /** Analysis window at the model rate (default {@link analysisWindowSize}(modelRate)). */
   windowSize?: number;
+  /**
+   * Input samples needed before frame k exists, when no analysis window decides it (control mode's ticks);
+   * default: frame k's window complete (through `production`).
+   */
+  frameAvailable?: (k: number) => number;
   resamplerLatency: number;
   production: ProductionMap;
   /**
@@ -221,8 +227,8 @@ export function makeFramePlan(o: FramePlanOptions): FramePlan {
   const windowSize = o.windowSize ?? analysisWindowSize(o.modelRate);
   if (!(hopModel >= 1)) throw new RangeError(`model sampleRate / frameRate must be ≥ 1 sample, got ${hopModel}`);
   if (!(hopContext >= 1)) throw new RangeError(`context sampleRate / frameRate must be ≥ 1 sample, got ${hopContext}`);
-  const frameAvailable = (k: number) =>
-    o.production.inputNeeded(windowStart(k, hopModel, windowSize) + windowSize + o.resamplerLatency);
+  const frameAvailable = o.frameAvailable ?? ((k: number) =>
+    o.production.inputNeeded(windowStart(k, hopModel, windowSize) + windowSize + o.resamplerLatency));
   // First sample e whose rendering needs frame k: the smallest e with framesNeeded(e + 1) > k (binary search).
   const searchNeed = (k: number) => {
     if (o.framesNeeded(1) > k) return 0;

@@ -1,13 +1,18 @@
 /**
- * One model's complete streaming pipeline: analysis resampler → framer → YIN pitch + A-weighted loudness at the
- * model's rate → estimator (work spread over quanta) → synth graph at the context rate. The StreamingEngine runs
- * one pipeline, two while it crossfades to a new model. A pipeline is what {@link prepareModel} builds (everything
- * allocated up front); `process()` allocates nothing and never throws.
+ * One model's complete streaming pipeline, in two paths that share the estimator:
+ *  - audio mode: analysis resampler → framer → YIN pitch + A-weighted loudness at the model's rate → estimator
+ *    (in the quantum a frame's window completes, or spread over quanta) → synth graph at the context rate;
+ *  - control mode: the caller's f0/loudness sampled once per render quantum (a "tick") → the estimator peeking from
+ *    the GRU state committed at the model's last frame instant ({@link PeekingEstimator}) → a synth graph at the
+ *    tick rate (hop 128, minimum-phase noise), so nothing waits for an analysis window.
+ * Switching modes crossfades over ~10 ms once the incoming path is warm. The StreamingEngine runs one pipeline,
+ * two while it crossfades to a new model. A pipeline is what {@link prepareModel} builds (everything allocated up
+ * front); `process()` allocates nothing and never throws.
  *
- * Timing (see framer.ts for the maths): the pipeline's output at stream sample s is the batch render's sample
- * s − latencySamples (zeros before). Frame k is analysed as soon as its window is complete, estimated with a
- * budget of frameMacs/spreadSamples multiply-accumulates per sample while work is pending, and pushed to the
- * synthesizer just before the first sample that needs it (finishing the estimator first if the budget has not).
+ * Timing (see framer.ts for the maths): a path's output at stream sample s is its batch render's sample
+ * s − latencySamples (zeros before). Frame k is analysed (tick j sampled) as soon as it is available, estimated
+ * (at once, or with a budget of frameMacs/spreadSamples multiply-accumulates per sample), and pushed to the
+ * synthesizer just before the first sample that needs it.
  *
  * @packageDocumentation
  */
@@ -16,16 +21,16 @@ import { StreamResampler } from '../dsp/resample';
 import { YinTracker, PitchResult } from '../dsp/yin';
 import { LoudnessMeter } from '../dsp/loudness';
 import { EstimatorRuntime } from '../estimator/realtime';
-import { SynthStream, type SynthConfig } from '../synth/graph';
+import { SynthStream, type SynthRenderOptions } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS } from '../modules/controls';
 import {
-  AnalysisRing, QUANTUM, DEFAULT_SPREAD_QUANTA, analysisWindowSize, identityProduction, makeFramePlan,
-  measureProduction, windowStart, type FramePlan,
+  AnalysisRing, QUANTUM, analysisWindowSize, identityProduction, makeFramePlan, measureProduction, windowStart,
+  type FramePlan,
 } from './framer';
-
-/** Latency the default estimator spread is fitted into, seconds (SEED-NOTES §3). */
-export const LATENCY_BUDGET_S = 0.045;
+import { PeekingEstimator } from './peeking-estimator';
+/** Crossfade length of a model swap or a mode switch, seconds. */
+export const SWAP_FADE_SECONDS = 0.01;
 /** f0 held before the first voiced frame (the seed's prev_f0). */
 export const INITIAL_F0_HZ = 440;
 
@@ -36,15 +41,14 @@ export interface ModelPipelineOptions {
    * applies its own seed when the prepared model is swapped in.
    */
   noiseSeed?: number;
-  /** Quanta of 128 samples one frame's estimator work is spread over (default: 5, fewer if needed to stay ≤ 45 ms). */
+  /** Audio mode: quanta of 128 samples one frame's estimator work is spread over (default 0: in one quantum). */
   spreadQuanta?: number;
 }
 
 /**
- * Builds a model's frame plan at `contextRate` (probing the analysis resampler when rates differ).
+ * Builds a model's audio-mode frame plan at `contextRate` (probing the analysis resampler when rates differ).
  * @param synth the model's synthesizer at `contextRate` (its framesNeeded() rule fixes when frames are needed)
- * @param spreadQuanta quanta of 128 samples a frame's estimator work is spread over; default: the largest of
- *   5, 4, …, 1 that keeps the latency within {@link LATENCY_BUDGET_S} (5 at 48 kHz, 4 at 44.1 kHz)
+ * @param spreadQuanta quanta of 128 samples a frame's estimator work is spread over (default 0)
  */
 export function planFor(model: DDSPModel, contextRate: number, synth: SynthStream, spreadQuanta?: number): FramePlan {
   checkRate('sampleRate', contextRate);
@@ -68,17 +72,24 @@ export function planFor(model: DDSPModel, contextRate: number, synth: SynthStrea
   }
   const hopModel = model.sampleRate / model.frameRate;
   if (!(hopModel >= 1)) throw new RangeError(`model.sampleRate / model.frameRate must be ≥ 1, got ${hopModel}`);
-  const make = (q: number) => makeFramePlan({
+  return makeFramePlan({
     contextRate, modelRate: model.sampleRate, frameRate: model.frameRate, windowSize,
     resamplerLatency, production, framesNeeded: (e) => synth.framesNeeded(e),
-    spreadSamples: q * QUANTUM,
+    spreadSamples: (spreadQuanta ?? 0) * QUANTUM,
   });
-  if (spreadQuanta !== undefined) return make(spreadQuanta);
-  let plan = make(DEFAULT_SPREAD_QUANTA);
-  for (let q = DEFAULT_SPREAD_QUANTA - 1; q >= 1 && plan.latencySamples > LATENCY_BUDGET_S * contextRate; q--) {
-    plan = make(q);
-  }
-  return plan;
+}
+
+/**
+ * A model's control-mode plan at `contextRate`: tick j (one per render quantum) is sampled when input sample
+ * QUANTUM·j arrives; `synth` is the tick-rate synthesizer ({@link controlSynthOptions}).
+ */
+export function controlPlanFor(model: DDSPModel, contextRate: number, synth: SynthStream): FramePlan {
+  checkRate('sampleRate', contextRate);
+  return makeFramePlan({
+    contextRate, modelRate: model.sampleRate, frameRate: contextRate / QUANTUM, windowSize: 0, resamplerLatency: 0,
+    production: identityProduction, frameAvailable: (j) => QUANTUM * j + 1,
+    framesNeeded: (e) => synth.framesNeeded(e), spreadSamples: 0,
+  });
 }
 
 function checkRate(name: string, r: number): void {
@@ -116,25 +127,25 @@ export class FeatureHold {
 }
 
 /**
- * A prepared model: the whole pipeline for one model at one context rate. Build with prepareModel() (allocates;
- * off the audio thread); hand it to StreamingEngine.setModel().
+ * One path of a pipeline: audio mode (`ticks` null: frames analysed from the input's windows, estimated at once or
+ * spread over quanta, pushed to the frame-rate synth) or control mode (`ticks` set: the control features sampled
+ * per tick, estimated at once by the peeking estimator, pushed to the tick-rate synth). Both keep the same queue of
+ * frames and push each just before the first sample that needs it.
  */
-export class ModelPipeline {
-  readonly model: DDSPModel;
+class FramePath {
   readonly plan: FramePlan;
-  readonly sampleRate: number;
-  /** Output = batch render delayed by this many context samples. */
+  /** Output = this path's batch render delayed by this many context samples. */
   readonly latencySamples: number;
-  /** True if the noise seed was given to prepareModel (then a swap keeps it). */
-  readonly hasNoiseSeed: boolean;
+  readonly synth: SynthStream;
 
+  private readonly ticks: PeekingEstimator | null;
   private readonly resampler: StreamResampler | null;
   private readonly resampled: Float32Array;
   private readonly zeros = new Float32Array(QUANTUM);
   private readonly frameParams: Float32Array;
   private readonly ring: AnalysisRing;
-  private readonly yin: YinTracker;
-  private readonly meter: LoudnessMeter;
+  private readonly yin: YinTracker | null;
+  private readonly meter: LoudnessMeter | null;
   private readonly pitch = new PitchResult();
   /** f0 (Hz) and loudness (dB) of the frame being analysed, in a typed array, not passed as numbers (V8 boxing:
    *  docs/architecture.md, "Numbers on the audio path"). */
@@ -142,7 +153,6 @@ export class ModelPipeline {
   /** Control mode: the f0 (Hz) and loudness (dB) last set. */
   private readonly controlFeatures = new Float64Array([CONTROLS.f0.defaultValue, CONTROLS.loudness.defaultValue]);
   private readonly estimator: EstimatorRuntime;
-  private readonly synth: SynthStream;
   private readonly hold = new FeatureHold();
   private readonly nParams: number;
   private readonly macsPerSample: number;
@@ -166,7 +176,7 @@ export class ModelPipeline {
   private nextPushed = 0;
   private nextNeed = 0;
   /** Context input samples consumed (= output samples produced). */
-  private inCount = 0;
+  inCount = 0;
   /** Model-rate samples the resampler has produced (stream index, including its latency). */
   private produced = 0;
   /** Frames whose features were missing when the synth needed them (never at the computed latency): diagnostics. */
@@ -174,24 +184,27 @@ export class ModelPipeline {
   /** Frames whose estimator work had to be finished at once because the spread budget had not (diagnostics). */
   forcedFrames = 0;
 
-  // Controls as applied per frame (set by the engine).
+  // Pitch shift as applied per frame (set by the engine).
   private pitchShiftTarget = 0;
   private pitchShiftNow = 0;
   private pitchShiftFresh = true;
   private readonly pitchAlpha: number;
-  private controlMode = false;
 
-  constructor(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}) {
-    if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
-    this.model = model;
-    this.sampleRate = sampleRate;
-    this.hasNoiseSeed = options.noiseSeed !== undefined;
-    this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed));
-    const plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
-    this.plan = plan;
+  constructor(model: DDSPModel, sampleRate: number, estimator: EstimatorRuntime, control: boolean,
+    options: ModelPipelineOptions) {
+    this.estimator = estimator;
+    if (control) {
+      this.synth = new SynthStream(model.synth, controlSynthOptions(model, sampleRate, options.noiseSeed));
+      this.plan = controlPlanFor(model, sampleRate, this.synth);
+      this.ticks = new PeekingEstimator(estimator, sampleRate / model.frameRate);
+    } else {
+      this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed));
+      this.plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
+      this.ticks = null;
+    }
+    const plan = this.plan;
     this.latencySamples = plan.latencySamples;
-
-    if (sampleRate !== model.sampleRate) {
+    if (!control && sampleRate !== model.sampleRate) {
       this.resampler = new StreamResampler(sampleRate, model.sampleRate, QUANTUM);
       this.resampled = new Float32Array(this.resampler.maxOutput(QUANTUM) + 8);
     } else {
@@ -200,58 +213,40 @@ export class ModelPipeline {
     }
     const W = plan.windowSize;
     const perChunk = this.resampler ? this.resampled.length : QUANTUM;
-    this.ring = new AnalysisRing(W + plan.resamplerLatency + 2 * perChunk + 64);
-    this.yin = makeTracker(model, W);
-    this.meter = new LoudnessMeter(model.sampleRate, W);
-    this.estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
+    this.ring = new AnalysisRing(control ? 1 : W + plan.resamplerLatency + 2 * perChunk + 64);
+    this.yin = control ? null : makeTracker(model, W);
+    this.meter = control ? null : new LoudnessMeter(model.sampleRate, W);
     this.nParams = model.estimator.outputSize;
-    const spread = Math.max(1, plan.spreadSamples);
-    // A whole number: small integers are never boxed.
-    this.macsPerSample = Math.ceil(this.estimator.frameMacs / spread);
+    // A whole number: small integers are never boxed. (Unused without a spread: frames are estimated at once.)
+    this.macsPerSample = Math.ceil(estimator.frameMacs / Math.max(1, plan.spreadSamples));
     // Frames in flight: analysed ahead of need by at most (latency + one chunk) / hop, plus slack.
     this.cap = Math.ceil((plan.latencySamples + 2 * QUANTUM + W) / plan.hopContext) + 4;
     this.qF0 = new Float32Array(this.cap);
     this.qLoud = new Float32Array(this.cap);
     this.qParams = new Float32Array(this.cap * this.nParams);
     this.frameParams = new Float32Array(this.nParams);
-    this.pitchAlpha = 1 - Math.exp(-1 / (CONTROLS.pitchShift.smoothing.seconds * model.frameRate));
+    this.pitchAlpha = 1 - Math.exp(-1 / (CONTROLS.pitchShift.smoothing.seconds * plan.frameRate));
   }
 
-  /**
-   * Sets the controls read per frame (pitch shift) and per sample (mix gains, smoothed by the synth over 5 ms, or
-   * at once if `immediate`): values = [pitchShift, harmonicMix, noiseMix, reverbMix] (clamped by the engine).
-   */
+  /** Sets pitch shift (values[0], per frame) and the mixes (values[1..3], per sample; see ModelPipeline). */
   setControls(values: Float64Array, immediate: boolean): void {
     this.pitchShiftTarget = values[0];
     this.synth.setControlsFrom(values, 1, immediate);
   }
 
-  /** Switches the synth's noise seed (see SynthStream.setNoiseSeed); allocation-free. */
-  setNoiseSeed(noiseSeed: number): void {
-    this.synth.setNoiseSeed(noiseSeed);
-  }
-
-  /** 'control' mode takes f0/loudness from setControlFeatures() instead of the input. */
-  setControlMode(on: boolean): void {
-    this.controlMode = on;
-  }
-
-  /** Control mode: the features of the frames analysed from now on, values = [f0Hz, loudnessDb]. */
+  /** Control mode: the features of the ticks sampled from now on, values = [f0Hz, loudnessDb]. */
   setControlFeatures(values: Float64Array): void {
     this.controlFeatures[0] = values[0];
     this.controlFeatures[1] = values[1];
   }
 
-  /** Output samples produced so far (stream index). */
-  get position(): number {
-    return this.inCount;
-  }
-
-  /** Back to the start state: silence before, nothing analysed, fresh GRU state, oscillator phase, reverb tail. */
   reset(): void {
     this.resampler?.reset();
     this.ring.reset();
-    this.estimator.reset();
+    // The paths share one estimator runtime: the audio path's GRU state is the runtime's, the control path keeps
+    // its own (and saves and restores the runtime's around each tick).
+    if (this.ticks === null) this.estimator.reset();
+    else this.ticks.reset();
     this.synth.reset();
     this.hold.reset();
     this.nextAnalysed = 0;
@@ -273,23 +268,32 @@ export class ModelPipeline {
    * (written, not added). Allocation-free.
    */
   process(input: Float32Array | null, inOffset: number, output: Float32Array, outOffset: number, n: number): void {
-    this.feed(input, inOffset, n);
+    if (this.ticks === null) this.feed(input, inOffset, n);
     this.inCount += n;
     this.analyse();
     this.work(n);
     this.render(output, outOffset, n);
   }
 
+  /** Finishes a frame whose estimator work is in progress (before another path uses the shared estimator). */
+  settle(): void {
+    if (this.estimating) {
+      this.forcedFrames++;
+      this.estimator.step(Infinity);
+      this.endFrame();
+    }
+  }
+
   /** Pushes input into the analysis ring (through the resampler when rates differ). */
   private feed(input: Float32Array | null, inOffset: number, n: number): void {
     const ring = this.ring;
     if (this.resampler === null) {
-      if (input === null || this.controlMode) ring.writeZeros(n);
+      if (input === null) ring.writeZeros(n);
       else ring.write(input, inOffset, n);
       this.produced = ring.written;
       return;
     }
-    const got = input === null || this.controlMode
+    const got = input === null
       ? this.resampler.process(this.zeros, 0, n, this.resampled, 0)
       : this.resampler.process(input, inOffset, n, this.resampled, 0);
     // The resampler's first `latency` outputs belong to negative batch time: keep them zero (silence before).
@@ -301,7 +305,7 @@ export class ModelPipeline {
     this.produced += got;
   }
 
-  /** Analyses every frame whose window is complete (or samples control features in control mode). */
+  /** Analyses every frame whose window is complete (control mode: samples the control features per tick). */
   private analyse(): void {
     const plan = this.plan;
     const W = plan.windowSize;
@@ -310,7 +314,7 @@ export class ModelPipeline {
       const k = this.nextAnalysed;
       if (k - this.nextPushed >= this.cap) break; // queue full (cannot happen with the sizing above)
       const feat = this.features;
-      if (this.controlMode) {
+      if (this.yin === null || this.meter === null) {
         feat[0] = this.controlFeatures[0];
         feat[1] = this.controlFeatures[1];
       } else {
@@ -337,13 +341,26 @@ export class ModelPipeline {
       this.qF0[slot] = held * Math.pow(2, this.pitchShiftNow / 12);
       this.qLoud[slot] = loud;
       this.nextAnalysed = k + 1;
+      if (this.ticks !== null) {
+        this.ticks.tickFrom(this.qF0, this.qLoud, slot);
+        this.storeParams(slot, this.ticks.output);
+        this.nextEstimated = k + 1;
+      }
     }
   }
 
-  /** Spends this chunk's estimator budget. */
+  /** Spends this chunk's estimator budget (without a spread: estimates every analysed frame now). */
   private work(n: number): void {
     if (!this.estimating && this.nextEstimated >= this.nextAnalysed) {
       this.credit = 0;
+      return;
+    }
+    if (this.plan.spreadSamples === 0) {
+      while (this.nextEstimated < this.nextAnalysed) {
+        this.beginFrame();
+        this.estimator.step(Infinity);
+        this.endFrame();
+      }
       return;
     }
     this.credit += n * this.macsPerSample;
@@ -367,14 +384,16 @@ export class ModelPipeline {
   }
 
   private endFrame(): void {
-    const slot = this.nextEstimated % this.cap;
-    const src = this.estimator.output;
+    this.storeParams(this.nextEstimated % this.cap, this.estimator.output);
+    this.estimating = false;
+    this.nextEstimated++;
+  }
+
+  private storeParams(slot: number, src: Float32Array): void {
     const dst = this.qParams;
     const P = this.nParams;
     const base = slot * P;
     for (let i = 0; i < P; i++) dst[base + i] = src[i];
-    this.estimating = false;
-    this.nextEstimated++;
   }
 
   /** Makes sure frame k's params exist (finishing the estimator now if needed). False if not analysed yet. */
@@ -441,9 +460,157 @@ export class ModelPipeline {
   }
 }
 
+/**
+ * A prepared model: the whole pipeline for one model at one context rate, both modes. Build with prepareModel()
+ * (allocates; off the audio thread); hand it to StreamingEngine.setModel().
+ */
+export class ModelPipeline {
+  readonly model: DDSPModel;
+  readonly sampleRate: number;
+  /** True if the noise seed was given to prepareModel (then a swap keeps it). */
+  readonly hasNoiseSeed: boolean;
+
+  private readonly audio: FramePath;
+  private readonly control: FramePath;
+  /** The path playing, and the one fading in after a mode switch (null when none). */
+  private active: FramePath;
+  private incoming: FramePath | null = null;
+  /** Pipeline input count at which the incoming path's fade starts; fade length, samples. */
+  private fadeStart = 0;
+  private readonly fadeLength: number;
+  private readonly faded = new Float32Array(QUANTUM);
+  /** Context input samples consumed since construction / reset. */
+  private inCount = 0;
+
+  constructor(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}) {
+    if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
+    this.model = model;
+    this.sampleRate = sampleRate;
+    this.hasNoiseSeed = options.noiseSeed !== undefined;
+    const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
+    this.audio = new FramePath(model, sampleRate, estimator, false, options);
+    this.control = new FramePath(model, sampleRate, estimator, true, options);
+    this.active = this.audio;
+    this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
+  }
+
+  /** The frame plan of the mode in effect (the one fading in during a switch). */
+  get plan(): FramePlan {
+    return (this.incoming ?? this.active).plan;
+  }
+
+  /** Output = the batch render of the mode in effect delayed by this many context samples. */
+  get latencySamples(): number {
+    return (this.incoming ?? this.active).latencySamples;
+  }
+
+  /** Scheduling diagnostics summed over both paths (see StreamingEngine.diagnostics). */
+  get forcedFrames(): number { return this.audio.forcedFrames + this.control.forcedFrames; }
+  get lateFrames(): number { return this.audio.lateFrames + this.control.lateFrames; }
+
+  /** Output samples produced so far (stream index). */
+  get position(): number {
+    return this.inCount;
+  }
+
+  /** Pipeline input count after which the mode in effect analyses its frame (control mode: tick) k. */
+  frameAvailable(k: number): number {
+    const p = this.incoming ?? this.active;
+    return this.inCount - p.inCount + p.plan.frameAvailable(k);
+  }
+
+  /**
+   * Sets the controls read per frame (pitch shift) and per sample (mix gains, smoothed by the synth over 5 ms, or
+   * at once if `immediate`): values = [pitchShift, harmonicMix, noiseMix, reverbMix] (clamped by the engine).
+   */
+  setControls(values: Float64Array, immediate: boolean): void {
+    this.audio.setControls(values, immediate);
+    this.control.setControls(values, immediate);
+  }
+
+  /** Switches the synths' noise seed (see SynthStream.setNoiseSeed); allocation-free. */
+  setNoiseSeed(noiseSeed: number): void {
+    this.audio.synth.setNoiseSeed(noiseSeed);
+    this.control.synth.setNoiseSeed(noiseSeed);
+  }
+
+  /**
+   * 'control' mode takes f0/loudness from setControlFeatures() instead of the input. Before any output, at once;
+   * later the incoming mode's path starts from its reset state and, once warm (its latency plus three of its
+   * frames), crossfades in over ~10 ms. Switching back during the switch reverses it without a jump.
+   */
+  setControlMode(on: boolean): void {
+    const target = on ? this.control : this.audio;
+    if (target === (this.incoming ?? this.active)) return;
+    if (this.inCount === 0) {
+      this.active = target;
+      this.incoming = null;
+      return;
+    }
+    const inc = this.incoming;
+    if (inc !== null) {
+      // Back to the path still playing: before the fade, drop the incoming one; during it, run the fade backwards.
+      const t = this.inCount - this.fadeStart;
+      if (t > 0) {
+        this.incoming = this.active;
+        this.active = inc;
+        this.fadeStart = this.inCount - (this.fadeLength - t);
+      } else {
+        this.incoming = null;
+      }
+      return;
+    }
+    target.reset();
+    this.incoming = target;
+    this.fadeStart = this.inCount + target.latencySamples + Math.ceil(3 * target.plan.hopContext);
+  }
+
+  /** Control mode: the features of the ticks sampled from now on, values = [f0Hz, loudnessDb]. */
+  setControlFeatures(values: Float64Array): void {
+    this.control.setControlFeatures(values);
+  }
+
+  /** Back to the start state in the mode in effect: silence before, fresh GRU state, oscillator phase, reverb tail. */
+  reset(): void {
+    if (this.incoming !== null) this.active = this.incoming;
+    this.incoming = null;
+    this.audio.reset();
+    this.control.reset();
+    this.inCount = 0;
+  }
+
+  /**
+   * Processes one chunk of at most 128 samples: input (already sanitised, or null = silence) to output
+   * (written, not added). Allocation-free.
+   */
+  process(input: Float32Array | null, inOffset: number, output: Float32Array, outOffset: number, n: number): void {
+    const a = this.active;
+    a.process(input, inOffset, output, outOffset, n);
+    const inc = this.incoming;
+    if (inc !== null) {
+      a.settle();
+      const b = this.faded;
+      inc.process(input, inOffset, b, 0, n);
+      inc.settle();
+      const L = this.fadeLength;
+      for (let i = 0; i < n; i++) {
+        const t = this.inCount + i - this.fadeStart;
+        if (t >= 0) {
+          const g = t >= L ? 1 : (t + 0.5) / L;
+          output[outOffset + i] += (b[i] - output[outOffset + i]) * g;
+        }
+      }
+      if (this.inCount + n - this.fadeStart >= L) {
+        this.active = inc;
+        this.incoming = null;
+      }
+    }
+    this.inCount += n;
+  }
+}
 /** The synth options of a model at a context rate (shared by the stream and the batch reference). */
 export function synthOptions(model: DDSPModel, sampleRate: number, noiseSeed?: number,
-  gains?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number }) {
+  gains?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number }): SynthRenderOptions {
   return {
     sampleRate,
     frameRate: model.frameRate,
@@ -454,4 +621,13 @@ export function synthOptions(model: DDSPModel, sampleRate: number, noiseSeed?: n
     noiseMix: gains?.noiseMix ?? CONTROLS.noiseMix.defaultValue,
     reverbMix: gains?.reverbMix ?? CONTROLS.reverbMix.defaultValue,
   };
+}
+
+/**
+ * Control mode's synth options: one frame per render quantum (the ticks) and minimum-phase noise, whose filter
+ * needs no look-ahead (a linear-phase one would need N/2 = 256 samples, four times the harmonic's 64).
+ */
+export function controlSynthOptions(model: DDSPModel, sampleRate: number, noiseSeed?: number,
+  gains?: { harmonicMix?: number; noiseMix?: number; reverbMix?: number }): SynthRenderOptions {
+  return { ...synthOptions(model, sampleRate, noiseSeed, gains), frameRate: sampleRate / QUANTUM, minimumPhaseNoise: true };
 }

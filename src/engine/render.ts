@@ -22,11 +22,14 @@ import { SynthStream } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS, ENGINE_CONTROL_NAMES } from '../modules/controls';
 import { analysisWindowSize, batchFrameCount, windowStart } from './framer';
-import { FeatureHold, makeTracker, planFor, synthOptions } from './model-pipeline';
+import { FeatureHold, controlPlanFor, controlSynthOptions, makeTracker, planFor, synthOptions } from './model-pipeline';
 import { resynthesize } from './resynthesis';
 import { DEFAULT_CONTROLS, StreamingEngine, type EngineControls } from './streaming-engine';
 
-/** Per-frame features for control mode: f0 (Hz; ≤ 0 = unvoiced, held) and loudness (dB), at the model's frame rate. */
+/**
+ * Control-mode features, one per tick of 128 samples at the context rate (tick j at sample 128·j, as the engine
+ * samples them): f0 (Hz; ≤ 0 = unvoiced, held) and loudness (dB). {@link featuresAtFrameRate} samples a curve.
+ */
 export interface FrameFeatures {
   f0Hz: Float32Array;
   loudnessDb: Float32Array;
@@ -38,13 +41,13 @@ export interface RenderOfflineOptions {
   sampleRate: number;
   /** Constant controls (defaults and ranges: {@link CONTROLS}; out-of-range values are clamped). */
   controls?: Partial<EngineControls>;
-  /** Control mode: features per model frame instead of analysing `input` (frames past the end hold the last). */
+  /** Control mode: features per tick instead of analysing `input` (ticks past the end hold the last). */
   features?: FrameFeatures;
   /** Noise seed (same default as the engine). */
   noiseSeed?: number;
   /** Extra samples rendered after the input (e.g. the reverb tail), default 0. */
   tailSamples?: number;
-  /** Estimator spread of the engine this should match (only changes the reported latency). */
+  /** Audio mode: estimator spread of the engine this should match (only changes the reported latency). */
   spreadQuanta?: number;
   /** Called as frames are estimated (done, total). */
   onProgress?: (done: number, total: number) => void;
@@ -56,7 +59,8 @@ export interface RenderOfflineResult {
   audio: Float32Array;
   /** The latency a StreamingEngine with the same model and rate adds (context samples). */
   latencySamples: number;
-  /** Frames used (model frame rate), and their features as fed to the estimator (held, pitch-shifted f0). */
+  /** Frames used (model frame rate; control mode: ticks), and their features as fed to the estimator (held,
+   *  pitch-shifted f0). */
   nFrames: number;
   f0Hz: Float32Array;
   loudnessDb: Float32Array;
@@ -111,7 +115,9 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
   const tail = opts.tailSamples ?? 0;
   if (!(Number.isInteger(tail) && tail >= 0)) throw new RangeError(`opts.tailSamples must be a non-negative integer, got ${tail}`);
   const controls = clampControls(opts.controls);
-  const plan = planFor(model, sr, new SynthStream(model.synth, synthOptions(model, sr)), opts.spreadQuanta);
+  const plan = opts.features
+    ? controlPlanFor(model, sr, new SynthStream(model.synth, controlSynthOptions(model, sr)))
+    : planFor(model, sr, new SynthStream(model.synth, synthOptions(model, sr)), opts.spreadQuanta);
   const nOut = input.length + tail;
   const { nFrames, nSynth } = batchFrameCount(plan, Math.max(1, nOut));
 
@@ -156,7 +162,7 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
   }
 
   const audio = resynthesize(model, f0, loud, nSynth,
-    { sampleRate: sr, noiseSeed: opts.noiseSeed, controls, onProgress: opts.onProgress });
+    { sampleRate: sr, noiseSeed: opts.noiseSeed, controls, onProgress: opts.onProgress, ticks: opts.features !== undefined });
   const result = audio.length === nOut ? audio : audio.slice(0, nOut);
   for (let i = 0; i < result.length; i++) if (!Number.isFinite(result[i])) result[i] = 0;
   return { audio: result, latencySamples: plan.latencySamples, nFrames, f0Hz: f0, loudnessDb: loud };
@@ -180,7 +186,7 @@ export interface RenderStreamOptions {
   /** Block size handed to process(), default 128. */
   block?: number;
   controls?: Partial<EngineControls>;
-  /** Control mode features per model frame (then `input` only sets the length, and may be null with nSamples). */
+  /** Control mode features per tick (then `input` only sets the length, and may be null with nSamples). */
   features?: FrameFeatures;
   /** Output length when input is null (control mode). */
   nSamples?: number;
@@ -239,7 +245,7 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
       src = inBlock;
     }
     if (feats) {
-      // Split the block where frames are sampled, so each frame gets its own features.
+      // Split the block where ticks are sampled, so each tick gets its own features.
       let done = 0;
       let t = 0;
       while (done < m) {
@@ -359,8 +365,8 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
 }
 
 /**
- * Resamples a feature curve (rows at arbitrary times, e.g. read from the `f0` command's CSV) to a model's frame
- * rate: frame k (time k/frameRate) takes the loudness linearly interpolated in time and the f0 of the nearer row
+ * Resamples a feature curve (rows at arbitrary times, e.g. read from the `f0` command's CSV) to a frame rate
+ * (control mode's ticks: sampleRate / 128): frame k (time k/frameRate) takes the loudness linearly interpolated in time and the f0 of the nearer row
  * (interpolated when both neighbours are voiced; 0 = unvoiced).
  * @returns per-frame features and the duration they cover (last row time + one row spacing), seconds
  */

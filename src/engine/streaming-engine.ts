@@ -8,7 +8,8 @@
  * noiseMix, reverbMix. In control mode f0 and loudness come from {@link StreamingEngine.setControlFeatures}.
  *
  * Output is exactly `renderOffline(model, input).audio` delayed by {@link StreamingEngine.latencySamples}, for any
- * block size (2143 samples = 44.65 ms at the defaults; budget in framer.ts). `process()` allocates nothing,
+ * block size (audio mode: 1503 samples = 31.3 ms at the defaults; control mode: 64 samples = 1.33 ms; budget in
+ * framer.ts). `process()` allocates nothing,
  * sanitises NaN/Inf input to 0, clips output at ±LIMITS.output.maxAbsSample and never throws. `setModel()` swaps models with a ~10 ms crossfade.
  *
  * Threads: the constructor and prepareModel() allocate (main thread, or the worklet's message handler);
@@ -21,7 +22,7 @@ import { LIMITS } from '../model/limits';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../modules/controls';
 import { QUANTUM, type FramePlan } from './framer';
-import { ModelPipeline, type ModelPipelineOptions } from './model-pipeline';
+import { ModelPipeline, SWAP_FADE_SECONDS, type ModelPipelineOptions } from './model-pipeline';
 
 const OUTPUT_PEAK = LIMITS.output.maxAbsSample;
 
@@ -37,8 +38,8 @@ export interface EngineOptions {
    */
   noiseSeed?: number;
   /**
-   * Quanta of 128 samples one frame's estimator work is spread over (changes the latency). Default: 5, or fewer
-   * when needed to keep the latency within 45 ms (4 at 44.1 kHz).
+   * Audio mode: quanta of 128 samples one frame's estimator work is spread over (adds 128 samples of latency per
+   * quantum). Default 0: a frame is estimated in the quantum its window completes.
    */
   spreadQuanta?: number;
   /** Initial controls (the synth starts at these without a smoothing ramp; default {@link DEFAULT_CONTROLS}). */
@@ -83,8 +84,7 @@ export const DEFAULT_CONTROLS: Readonly<EngineControls> = Object.freeze({
 /** A model prepared for a StreamingEngine at one context rate (opaque). */
 export type PreparedModel = ModelPipeline;
 
-/** Crossfade length of a model swap, seconds. */
-export const SWAP_FADE_SECONDS = 0.01;
+export { SWAP_FADE_SECONDS };
 
 /**
  * Builds everything a model needs to run at `sampleRate` (allocates; call off the audio thread, then pass the
@@ -205,8 +205,8 @@ export class StreamingEngine {
   }
 
   /**
-   * Exact latency in context samples: output = renderOffline(input) delayed by this. During a model swap, the
-   * latency of the model being faded in.
+   * Exact latency in context samples of the mode in effect: output = renderOffline(input) delayed by this. During
+   * a model swap or a mode switch, the latency of the model or mode being faded in.
    */
   get latencySamples(): number {
     return (this.pending ?? this.incoming ?? this.pipeline).latencySamples;
@@ -219,14 +219,14 @@ export class StreamingEngine {
 
   /**
    * Engine input count (samples since construction / reset) after which the current model analyses its frame k
-   * (and, in control mode, samples the features last set): features set before the process() call that
-   * reaches this count apply to frame k.
+   * (in control mode: samples the features last set for its tick k, once per 128-sample quantum): features set
+   * before the process() call that reaches this count apply to tick k.
    */
   frameAvailableAt(k: number): number {
-    return this.position - this.pipeline.position + this.pipeline.plan.frameAvailable(k);
+    return this.position - this.pipeline.position + this.pipeline.frameAvailable(k);
   }
 
-  /** The current model's frame plan (rates, hops, window, latency; see framer.ts). */
+  /** The current model's frame plan in the mode in effect (rates, hops, window, latency; see framer.ts). */
   get plan(): FramePlan {
     return this.pipeline.plan;
   }
@@ -245,7 +245,11 @@ export class StreamingEngine {
     return this.mode;
   }
 
-  /** Switches between analysing the input ('audio') and taking features from setControlFeatures() ('control'). */
+  /**
+   * Switches between analysing the input ('audio') and taking features from setControlFeatures() ('control'). The
+   * incoming mode's path starts at once and crossfades in over ~10 ms when warm (its latency plus three of its
+   * frames: ~20 ms into control mode, ~100 ms into audio mode at 50 frames/s); latencySamples is then that mode's.
+   */
   setMode(mode: 'audio' | 'control'): void {
     if (mode !== 'audio' && mode !== 'control') return;
     this.mode = mode;
@@ -256,7 +260,8 @@ export class StreamingEngine {
   }
 
   /**
-   * Control mode: the features of the frames analysed from now on, f0 = `f0Hz[index]` (Hz; 0 or less = unvoiced,
+   * Control mode: the features of the ticks sampled from now on (one per 128-sample quantum, see
+   * frameAvailableAt), f0 = `f0Hz[index]` (Hz; 0 or less = unvoiced,
    * the last voiced f0 is held) and loudness = `loudnessDb[index]` (dB); non-finite values are ignored. Read from
    * arrays (an AudioParam's values, a feature curve) so that no number is boxed on the render thread (V8 boxing:
    * docs/architecture.md, "Numbers on the audio path").
@@ -389,7 +394,7 @@ export class StreamingEngine {
     // Sanitised copy of the input (missing samples = 0).
     const x = this.inBuf;
     let src: Float32Array | null = null;
-    if (input !== null && input !== undefined && this.mode === 'audio') {
+    if (input !== null && input !== undefined) {
       const avail = input.length - inOffset;
       for (let i = 0; i < m; i++) {
         const v = i < avail ? input[inOffset + i] : 0;

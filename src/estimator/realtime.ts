@@ -108,6 +108,12 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 /** Largest |f0| (Hz) and |loudness| (dB) fed to the network; beyond these the input is clamped. */
 const MAX_ABS_F0_HZ = 1e6;
 const MAX_ABS_DB = 1e4;
+/**
+ * Largest budget step() counts with: far above a whole frame (3.2 M multiply-accumulates at hidden 512) and a small
+ * integer, so budget arithmetic never boxes, even before V8 optimises step() (docs/architecture.md, "Numbers on the
+ * audio path"); step(Infinity) counts with it.
+ */
+const MAX_BUDGET = 0x3fffffff;
 
 /** Options of the EstimatorRuntime constructor. */
 export interface EstimatorRuntimeOptions {
@@ -144,6 +150,8 @@ export class EstimatorRuntime {
   private readonly stages: Stage[];
   private readonly input: Float32Array;
   private readonly h: Float32Array;
+  /** h's first H values (the view hiddenState returns: made once, not per call). */
+  private readonly hView: Float32Array;
   private readonly gi: Float32Array;
   private readonly gh: Float32Array;
   private readonly logits: Float32Array;
@@ -249,6 +257,7 @@ export class EstimatorRuntime {
     const view = (at: number, n: number): Float32Array => new Float32Array(buffer, at * 4, n);
     this.input = view(inputAt, 4);
     this.h = view(hAt, Hp);
+    this.hView = this.h.subarray(0, H);
     this.gi = view(giAt, roundUp(3 * H, BLOCK));
     this.gh = view(ghAt, roundUp(3 * H, BLOCK));
     this.logits = view(logitsAt, roundUp(P, BLOCK));
@@ -285,7 +294,7 @@ export class EstimatorRuntime {
 
   /** The GRU hidden state (H values; a read-only view of internal memory that changes with every frame). */
   get hiddenState(): Float32Array {
-    return this.h.subarray(0, this.H);
+    return this.hView;
   }
 
   /** Sets the GRU hidden state (H values; non-finite values become 0). */
@@ -360,7 +369,7 @@ export class EstimatorRuntime {
     }
     const stages = this.stages;
     const n = stages.length;
-    let budget = maxMacs > 0 ? maxMacs : 1;
+    let budget = maxMacs >= MAX_BUDGET ? MAX_BUDGET : maxMacs > 0 ? maxMacs : 1;
     while (this.stage < n) {
       const s = stages[this.stage];
       const remaining = s.blocks - this.block;

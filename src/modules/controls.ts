@@ -10,7 +10,7 @@
 
 /** How a change of a control reaches the sound. */
 export type ControlSmoothing =
-  /** One-pole smoothing of the value applied per model frame, time constant `seconds`. */
+  /** One-pole smoothing of the value applied per model frame (control mode: per tick), time constant `seconds`. */
   | { readonly kind: 'frame-one-pole'; readonly seconds: number }
   /** A per-sample linear ramp to each new value, applied by the synth (CONTROL_RAMP_SECONDS, src/modules/smoother.ts). */
   | { readonly kind: 'sample-ramp' }

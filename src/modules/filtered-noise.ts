@@ -24,6 +24,7 @@
  */
 import { RealFFT, multiplySpectraInPlace } from '../dsp/fft';
 import { FIRDesigner, groupDelay, type NoiseFilterDesign } from '../dsp/fir';
+import { MinimumPhase } from '../dsp/minimum-phase';
 import { NoiseSource } from '../dsp/noise';
 import { StreamFormBase, type ModuleContext, type ModuleForms } from './form';
 import { assertOption, type NodeOf } from './schema';
@@ -48,6 +49,11 @@ export interface FilteredNoiseOptions {
   modelSampleRate?: number;
   /** Seed of the counter-based noise source (default 0). */
   noiseSeed?: number;
+  /**
+   * Filter in minimum phase (the design's magnitude response, see src/dsp/minimum-phase) with no output advance,
+   * default false.
+   */
+  minimumPhase?: boolean;
 }
 
 /** Resolved geometry of a FilteredNoise module (exported for the differentiable form and tests). */
@@ -60,7 +66,9 @@ export interface NoiseGeometry {
   /** Synthesis filter size N' (= N at the model rate). */
   synthFilterSize: number;
   design: NoiseFilterDesign;
-  /** Output advance in samples (groupDelay(N', design)). */
+  /** Taps converted to minimum phase from the linear-phase design (then the advance is 0). */
+  minimumPhase: boolean;
+  /** Output advance in samples (groupDelay(N', design), 0 in minimum phase). */
   advance: number;
   /** Noise scale: amplitude · √(sampleRate/modelRate). */
   noiseScale: number;
@@ -112,7 +120,7 @@ export function noiseGeometry(o: FilteredNoiseOptions): NoiseGeometry {
   const maxSegment = Math.ceil(hop) + 1;
   return {
     sampleRate: o.sampleRate, hop, filterSize: N, nMagnitudes: M, synthFilterSize: Ns, design: o.design,
-    advance: groupDelay(Ns, o.design), noiseScale: amplitude * Math.sqrt(o.sampleRate / modelRate), noiseSeed,
+    minimumPhase: o.minimumPhase === true, advance: o.minimumPhase === true ? 0 : groupDelay(Ns, o.design), noiseScale: amplitude * Math.sqrt(o.sampleRate / modelRate), noiseSeed,
     sameRate, maxSegment, fftSize: nextPow2(maxSegment + Ns - 1), mapLo, mapW,
   };
 }
@@ -124,8 +132,12 @@ export function noiseGeometry(o: FilteredNoiseOptions): NoiseGeometry {
 export class NoiseFrameFilter {
   readonly g: NoiseGeometry;
   private readonly designer: FIRDesigner;
+  private readonly minimumPhase: MinimumPhase | null;
   private readonly fft: RealFFT;
   private readonly mags: Float32Array;
+  /** The magnitudes `taps` were designed from, once any were. */
+  private readonly lastMags: Float32Array;
+  private designed = false;
   /** Taps of the last designed frame (synthFilterSize). */
   readonly taps: Float32Array;
   private readonly bufA: Float32Array;
@@ -135,9 +147,13 @@ export class NoiseFrameFilter {
 
   constructor(g: NoiseGeometry) {
     this.g = g;
-    this.designer = new FIRDesigner(g.synthFilterSize, g.design);
+    // Minimum phase starts from the linear-phase design whatever the model's: both meet the request at the bin
+    // centres, and the seed's circular taps, read as a causal filter, dip between them.
+    this.designer = new FIRDesigner(g.synthFilterSize, g.minimumPhase ? 'linear-phase' : g.design);
+    this.minimumPhase = g.minimumPhase ? new MinimumPhase(g.synthFilterSize) : null;
     this.fft = new RealFFT(g.fftSize);
     this.mags = new Float32Array(g.synthFilterSize / 2 + 1);
+    this.lastMags = new Float32Array(g.synthFilterSize / 2 + 1);
     this.taps = new Float32Array(g.synthFilterSize);
     this.bufA = new Float32Array(g.fftSize);
     this.bufB = new Float32Array(g.fftSize);
@@ -167,7 +183,22 @@ export class NoiseFrameFilter {
         m[j] = a + w * (b - a);
       }
     }
+    // Same magnitudes as the last design, same taps (control mode repeats a tick's params while its features
+    // stand still): skip the design.
+    const last = this.lastMags;
+    let same = this.designed;
+    for (let j = 0; same && j < m.length; j++) if (m[j] !== last[j]) same = false;
+    if (same) return;
+    last.set(m);
+    this.designed = true;
     this.designer.design(m, this.taps);
+    if (this.minimumPhase !== null) this.minimumPhase.convert(this.taps);
+  }
+
+  /** Zero taps (a frame without magnitudes). */
+  silence(): void {
+    this.taps.fill(0);
+    this.designed = false;
   }
 
   /**
@@ -317,7 +348,7 @@ export class FilteredNoiseStream {
     const R = this.ring.length;
     drawNoise(this.src, g, s0, this.seg, 0, len);
     if (magnitudes.length < offset + g.nMagnitudes) {
-      this.filt.taps.fill(0);
+      this.filt.silence();
     } else {
       this.filt.design(magnitudes, offset);
     }
@@ -372,7 +403,7 @@ class FilteredNoiseNode extends StreamFormBase {
     super();
     this.s = new FilteredNoiseStream({ sampleRate: x.sampleRate, frameRate: x.frameRate, filterSize: n.filterSize,
       design: n.design, amplitude: n.amplitude, modelSampleRate: x.modelSampleRate, noiseSeed: x.noiseSeed,
-      maxFramesAhead: x.maxFramesAhead });
+      minimumPhase: x.minimumPhaseNoise, maxFramesAhead: x.maxFramesAhead });
   }
   override pushFrame(c: readonly Float32Array[]): boolean { return this.s.pushFrame(c[0], 0); }
   override canPush(): boolean { return this.s.canPush(); }
@@ -387,6 +418,6 @@ class FilteredNoiseNode extends StreamFormBase {
 export const FILTERED_NOISE: ModuleForms<'FilteredNoise'> = {
   batch: (n, [freqResponse], nFrames, nSamples, x) => filteredNoiseBatch(freqResponse, nFrames, nSamples, {
     sampleRate: x.sampleRate, frameRate: x.frameRate, filterSize: n.filterSize, design: n.design, amplitude: n.amplitude,
-    modelSampleRate: x.modelSampleRate, noiseSeed: x.noiseSeed }),
+    modelSampleRate: x.modelSampleRate, noiseSeed: x.noiseSeed, minimumPhase: x.minimumPhaseNoise }),
   stream: (n, x) => new FilteredNoiseNode(n, x),
 };

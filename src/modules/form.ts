@@ -24,6 +24,8 @@ export interface ModuleContext {
   controls: Readonly<Record<UserControl, number>>;
   /** How many frames may be pushed ahead of the render position (stream form). */
   maxFramesAhead: number;
+  /** Noise filters in minimum phase, with no group-delay advance (control mode's tick-rate synth). */
+  minimumPhaseNoise: boolean;
 }
 
 /**

@@ -58,6 +58,12 @@ export interface SynthRenderOptions {
   reverbMix?: number;
   /** Extension: the model's sample rate, Hz (default config.sampleRate, else sampleRate). */
   modelSampleRate?: number;
+  /**
+   * Noise filters in minimum phase (same magnitude response, no group-delay advance) instead of the model's design,
+   * default false. Control mode's tick-rate synth uses it: at a hop of 128 samples a linear-phase filter's N/2
+   * advance would dominate the latency.
+   */
+  minimumPhaseNoise?: boolean;
 }
 
 /** Per node of a graph, the context its forms are built with. */
@@ -80,6 +86,7 @@ function contexts(c: SynthConfig, o: SynthRenderOptions, maxFramesAhead: number)
     const state = MODULES[n.type].state;
     return {
       sampleRate: o.sampleRate, frameRate: o.frameRate, modelSampleRate: modelRate, controls, maxFramesAhead,
+      minimumPhaseNoise: o.minimumPhaseNoise === true,
       noiseSeed: state.noise ? noiseSeed + noiseIndex++ : noiseSeed,
       learned: state.learned ? learnedIR(n, (state.learned.size as (n: SynthNode) => number)(n), o) : null,
     };

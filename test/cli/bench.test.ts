@@ -51,7 +51,7 @@ describe('ddsp-stream bench --json', () => {
     expect(lines.length).toBe(1);
     const j = JSON.parse(lines[0]) as Record<string, unknown>;
     for (const k of STREAM_KEYS) expect(j[k], k).toBeTypeOf('number');
-    expect(j.latency_samples).toBe(2143);
+    expect(j.latency_samples).toBe(1503);
     expect(j.training_note).toBeUndefined();
     expect(j.training, String(j.training_note)).not.toBeNull();
     expectTraining(j.training as Record<string, unknown>, 1);

@@ -104,7 +104,7 @@ describe('ddsp-stream render', () => {
     expect(s.block).toBe(256);
     expect(s.sample_rate).toBe(48000);
     expect(s.audio_seconds).toBeCloseTo(0.6, 2);
-    expect(s.latency_samples).toBe(2143);
+    expect(s.latency_samples).toBe(1503);
     expect(s.worst_block_ms).toBeGreaterThanOrEqual(s.p99_block_ms);
     // 0.6 s of input plus the latency's flush: every block lies in the first second, none in the steady state
     expect(s.worst_block_first_s_ms).toBe(s.worst_block_ms);
@@ -249,7 +249,7 @@ describe('ddsp-stream convert, bench, help', () => {
     const r = await cli('bench', '--seconds', '0.5', '--hidden', '16', '--harmonics', '8', '--no-train', '--json');
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j.latency_samples).toBe(2143);
+    expect(j.latency_samples).toBe(1503);
     expect(j.rtf).toBeGreaterThan(0);
     expect(j.worst_block_ms).toBeGreaterThanOrEqual(j.p99_block_ms);
   });

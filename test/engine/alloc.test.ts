@@ -1,7 +1,8 @@
 // The whole realtime path allocates nothing per block: StreamingEngine.process() with the real kernels (YIN,
 // loudness, estimator, harmonic / filtered noise / reverb synth) and a default-size synthetic model (hidden 512,
 // 256 harmonics, noise filter 512, 1 s reverb), at 48 and 44.1 kHz (the latter through the analysis resampler), in
-// audio and control mode, in 128-sample and 1-sample blocks, with every control automated on every quantum.
+// audio and control mode, in 128-sample and 1-sample blocks, with every control automated on every quantum, and
+// across model swaps and mode switches.
 //
 // Measured exactly (./heap-meter.ts: V8 new-space growth over 2000 quanta, windows with a garbage collection
 // discarded, the larger of two windows; repeated up to 4 times while V8 is still optimising). Bound: < 1 byte per quantum on
@@ -98,6 +99,25 @@ it('process() allocates nothing per quantum across model swaps (crossfades) and 
         if (k % 4000 === 0) e.setModel(models[(k / 4000) & 1]);
         else e.reset();
       }
+      quantum(1);
+    }
+  };
+  run(WARMUP_QUANTA);
+  expect(steadyBytesPerCall(run, 2 * MEASURED_QUANTA, 1)).toBeLessThan(1);
+});
+
+it('process() allocates nothing per quantum across mode switches (crossfades both ways)', () => {
+  const sampleRate = 48000;
+  const e = new StreamingEngine(model, { sampleRate });
+  const quantum = driver(e, sampleRate, new Int32Array([128]));
+  const st = new Int32Array(1);
+  // One switch per 1000 quanta (into audio mode the incoming path warms up for ~100 ms, then both fade for 10 ms),
+  // measured over windows of 4000 quanta; as for swaps, the rare switch itself may box a few numbers while
+  // interpreted, a per-quantum allocation would read 16 bytes per quantum or more.
+  const run = (quanta: number): void => {
+    for (let q = 0; q < quanta; q++) {
+      const k = st[0]++;
+      if (k % 1000 === 0) e.setMode(((k / 1000) & 1) === 0 ? 'control' : 'audio');
       quantum(1);
     }
   };

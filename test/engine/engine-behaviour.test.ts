@@ -165,24 +165,119 @@ describe('process() robustness', () => {
 });
 
 describe('estimator work spread', () => {
-  it('spreads each frame over several 128-sample quanta: no quantum runs a whole frame', () => {
+  /** Per estimated frame, the number of quanta whose process() stepped its estimator. */
+  function frameSpans(spreadQuanta: number | undefined): { spans: number[]; e: StreamingEngine } {
     const model = syntheticModel({ hiddenSize: 96, nHarmonics: 16, filterSize: 64, irSeconds: 0.02 });
-    const e = new StreamingEngine(model, { sampleRate: 48000 });
-    // Spy on the running pipeline's estimator (internal): which quanta call step() for each frame.
-    const est = (e as unknown as { pipeline: { estimator: { step: (m?: number) => boolean; begin: (a: number, b: number) => void } } }).pipeline.estimator;
+    const e = new StreamingEngine(model, { sampleRate: 48000, spreadQuanta });
+    // Spy on the audio path's estimator (internal): which quanta call step() for each frame.
+    type Est = { step: (m?: number) => boolean; beginFrom: (f: Float32Array, l: Float32Array, i: number) => void };
+    const est = (e as unknown as { pipeline: { audio: { estimator: Est } } }).pipeline.audio.estimator;
     const step = est.step.bind(est);
-    const begin = est.begin.bind(est);
+    const beginFrom = est.beginFrom.bind(est);
     let quantum = 0;
     let frameQuanta = new Set<number>();
     const spans: number[] = [];
-    est.begin = (a: number, b: number) => { frameQuanta = new Set(); begin(a, b); };
+    est.beginFrom = (f, l, i) => { frameQuanta = new Set(); beginFrom(f, l, i); };
     est.step = (m?: number) => { frameQuanta.add(quantum); const done = step(m); if (done) spans.push(frameQuanta.size); return done; };
     const x = tone(48000, 48000, 330);
     const out = new Float32Array(128);
     for (let p = 0; p + 128 <= x.length; p += 128, quantum++) e.process(x, out, 128, p, 0);
+    return { spans, e };
+  }
+
+  it('spreadQuanta 5 spreads each frame over several 128-sample quanta: no quantum runs a whole frame', () => {
+    const { spans, e } = frameSpans(5);
     expect(spans.length).toBeGreaterThan(40);
     expect(Math.min(...spans)).toBeGreaterThanOrEqual(5);
     expect(e.diagnostics).toEqual({ forcedFrames: 0, lateFrames: 0 });
+  });
+
+  it('by default a frame is estimated whole in the quantum its window completes', () => {
+    const { spans, e } = frameSpans(undefined);
+    expect(spans.length).toBeGreaterThan(40);
+    expect(Math.max(...spans)).toBe(1);
+    expect(e.diagnostics).toEqual({ forcedFrames: 0, lateFrames: 0 });
+  });
+});
+
+describe('mode switch', () => {
+  it('crossfades without a click both ways; after each fade the output is that mode started fresh at the switch', () => {
+    const sr = 48000;
+    const model = smallModel(23);
+    const n = 2 * sr;
+    const input = tone(n, sr, 247, 0.5);
+    const toControl = 29952; // quantum boundaries
+    const toAudio = 59904;
+    const f0 = Float64Array.of(262);
+    const loudness = Float64Array.of(-30);
+    const e = new StreamingEngine(model, { sampleRate: sr });
+    const audioLatency = e.latencySamples;
+    const out = new Float32Array(n);
+    const latencies: number[] = [];
+    for (let p = 0; p < n; p += 128) {
+      if (p === toControl) e.setMode('control');
+      if (p === toAudio) e.setMode('audio');
+      if (p === toControl || p === toAudio) latencies.push(e.latencySamples);
+      e.setControlFeatures(f0, loudness);
+      e.process(input, out, 128, p, p);
+    }
+    // The latency reported is the incoming mode's from the switch on.
+    expect(latencies).toEqual([64, audioLatency]);
+    // Control mode's path from the switch: a fresh control-mode engine with the same features.
+    const c = new StreamingEngine(model, { sampleRate: sr, mode: 'control' });
+    const fresh = new Float32Array(toAudio - toControl);
+    for (let p = 0; p < fresh.length; p += 128) {
+      c.setControlFeatures(f0, loudness);
+      c.process(null, fresh, 128, 0, p);
+    }
+    const controlFadeEnd = toControl + 64 + 3 * 128 + 480;
+    expect(maxAbsDiff(out.subarray(controlFadeEnd, toAudio), fresh.subarray(controlFadeEnd - toControl)).max).toBe(0);
+    // And audio mode's path from the switch back: a fresh engine fed the input from there.
+    const audioFadeEnd = toAudio + audioLatency + 3 * 960 + 480;
+    const freshAudio = streamBlocks(model, input.subarray(toAudio), 128, { sampleRate: sr }, 0).out;
+    expect(maxAbsDiff(out.subarray(audioFadeEnd), freshAudio.subarray(audioFadeEnd - toAudio)).max).toBe(0);
+    // No click: no sample-to-sample step during a switch larger than in either mode's steady state (with the model
+    // swap test's 20 % for the sum of two uncorrelated signals mid-fade).
+    const jump = (y: Float32Array, from: number, to: number) => {
+      let m = 0;
+      for (let i = from; i < to - 1; i++) m = Math.max(m, Math.abs(y[i + 1] - y[i]));
+      return m;
+    };
+    const steady = Math.max(jump(out, audioLatency + 4000, toControl), jump(out, controlFadeEnd + 2000, toAudio),
+      jump(out, audioFadeEnd + 2000, n));
+    expect(jump(out, toControl, controlFadeEnd + 2000)).toBeLessThanOrEqual(1.2 * steady);
+    expect(jump(out, toAudio, audioFadeEnd + 2000)).toBeLessThanOrEqual(1.2 * steady);
+    expect(rms(out, toControl, toControl + 2000)).toBeGreaterThan(0);
+    expect(rms(out, toAudio, toAudio + 2000)).toBeGreaterThan(0);
+  });
+
+  it('switching back before the fade completes returns without a jump', () => {
+    const sr = 48000;
+    const model = smallModel(24);
+    const n = sr;
+    const input = tone(n, sr, 247, 0.5);
+    const e = new StreamingEngine(model, { sampleRate: sr });
+    const f0 = Float64Array.of(300);
+    const loudness = Float64Array.of(-30);
+    const out = new Float32Array(n);
+    const sw = 19968;
+    const back = sw + 640; // mid-fade (control's fade starts at sw + 64 + 3·128)
+    for (let p = 0; p < n; p += 128) {
+      if (p === sw) e.setMode('control');
+      if (p === back) e.setMode('audio');
+      e.setControlFeatures(f0, loudness);
+      e.process(input, out, 128, p, p);
+    }
+    expect(e.getMode()).toBe('audio');
+    expect(e.latencySamples).toBe(1503);
+    // Back on the audio path that never stopped: after the reversed fade it equals an engine never switched.
+    const plain = streamBlocks(model, input, 128, { sampleRate: sr }, 0).out;
+    expect(maxAbsDiff(out.subarray(back + 480), plain.subarray(back + 480)).max).toBe(0);
+    let m = 0;
+    let steady = 0;
+    for (let i = sw; i < back + 2000; i++) m = Math.max(m, Math.abs(out[i + 1] - out[i]));
+    for (let i = 4000; i < sw; i++) steady = Math.max(steady, Math.abs(out[i + 1] - out[i]));
+    expect(m).toBeLessThanOrEqual(1.2 * steady);
   });
 });
 

@@ -76,16 +76,28 @@ describe('resampler production map', () => {
 });
 
 describe('frame plan and latency', () => {
-  it('at the defaults (48 kHz, hop 960, window 2048, spread 5 quanta): 1503 + 640 = 2143 samples ≤ 45 ms', () => {
+  it('at the defaults (48 kHz, hop 960, window 2048, no spread): 1023 + 480 = 1503 samples; a spread of 5 quanta adds 640', () => {
     const model = syntheticModel({ hiddenSize: 8, nHarmonics: 256, filterSize: 512, irSeconds: 0.05 });
     const e = new StreamingEngine(model, { sampleRate: 48000 });
     expect(e.plan.windowSize).toBe(2048);
     expect(e.plan.hopModel).toBe(960);
-    expect(e.plan.spreadSamples).toBe(640);
-    expect(e.latencySamples).toBe(2143);
-    expect((e.latencySamples / 48000) * 1000).toBeLessThanOrEqual(45);
-    // Without the spread: the pure alignment look-ahead of SEED-NOTES §3.
-    expect(new StreamingEngine(model, { sampleRate: 48000, spreadQuanta: 0 }).latencySamples).toBe(1503);
+    expect(e.plan.spreadSamples).toBe(0);
+    // The pure alignment look-ahead of SEED-NOTES §3: the estimator runs in the quantum the window completes.
+    expect(e.latencySamples).toBe(1503);
+    expect((e.latencySamples / 48000) * 1000).toBe(31.3125);
+    expect(new StreamingEngine(model, { sampleRate: 48000, spreadQuanta: 5 }).latencySamples).toBe(2143);
+  });
+
+  it('control mode: a tick per quantum, sampled at 128j, needed by the harmonic from 128j − 64: 64 samples at any rate', () => {
+    // filterSize 512: a linear-phase noise filter would need 256 samples ahead; minimum phase needs none.
+    const model = syntheticModel({ hiddenSize: 8, nHarmonics: 256, filterSize: 512, irSeconds: 0.05 });
+    for (const sr of [44100, 48000, 96000]) {
+      const e = new StreamingEngine(model, { sampleRate: sr, mode: 'control' });
+      expect(e.latencySamples).toBe(64);
+      expect(e.plan.hopContext).toBe(128);
+      expect(e.frameAvailableAt(3)).toBe(3 * 128 + 1);
+      expect(new StreamingEngine(model, { sampleRate: sr }).latencySamples).toBeGreaterThan(1400);
+    }
   });
 
   it('frame need points agree with the synthesizer (harmonic rule; noise filter larger than the hop)', () => {
@@ -122,13 +134,12 @@ describe('frame plan and latency', () => {
     const l96 = new StreamingEngine(model, { sampleRate: 96000 }).latencySamples;
     expect(l441).toBeGreaterThan(0);
     expect(l96).toBeGreaterThan(0);
-    // Both hold the alignment look-ahead (1503 samples at 48 kHz = 31.3 ms) plus the resampler's delay plus the
-    // spread (the default fits it into 45 ms: 4 quanta at 44.1 kHz, 5 at 96 kHz).
-    expect(new StreamingEngine(model, { sampleRate: 44100 }).plan.spreadSamples).toBe(4 * 128);
-    expect(new StreamingEngine(model, { sampleRate: 96000 }).plan.spreadSamples).toBe(5 * 128);
+    // Both hold the alignment look-ahead (1503 samples at 48 kHz = 31.3 ms) plus the resampler's delay.
+    expect(l441).toBe(1438);
+    expect(l96).toBe(3121);
     for (const [l, sr] of [[l441, 44100], [l96, 96000]]) {
       expect(l / sr).toBeGreaterThan(1503 / 48000);
-      expect(l / sr).toBeLessThanOrEqual(0.045);
+      expect(l / sr).toBeLessThanOrEqual(0.033);
     }
   });
 });

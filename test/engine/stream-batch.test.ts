@@ -88,25 +88,29 @@ describe('stream == batch delayed by latencySamples', () => {
 });
 
 describe('control mode', () => {
-  it('engine in control mode == renderOffline with the same per-frame features, blocks 1, 7, 128, 1000, 2048', () => {
-    const model = smallModel(8);
-    const nFrames = 30;
-    const f0 = new Float32Array(nFrames);
-    const loud = new Float32Array(nFrames);
-    for (let k = 0; k < nFrames; k++) {
-      f0[k] = k % 9 === 4 ? 0 : 200 + 10 * k; // some unvoiced frames: held
-      loud[k] = -50 + k;
-    }
-    const n = Math.round((nFrames / model.frameRate) * 48000);
-    const ref = renderOffline(model, new Float32Array(n), { sampleRate: 48000, features: { f0Hz: f0, loudnessDb: loud } });
-    const peak = maxAbs(ref.audio);
-    expect(peak).toBeGreaterThan(1e-4);
-    for (const block of BLOCKS) {
-      const st = renderStream(model, null, { sampleRate: 48000, block, nSamples: n, features: { f0Hz: f0, loudnessDb: loud } });
-      const d = maxAbsDiff(st.audio, ref.audio);
-      expect(d.max, `block ${block}: ${d.max} at ${d.at}`).toBeLessThanOrEqual(1e-5 * peak);
-    }
-  });
+  for (const [sr, design] of [[48000, 'linear-phase'], [44100, 'seed']] as const) {
+    it(`engine in control mode == renderOffline with the same per-tick features at ${sr} Hz (${design} noise model), blocks 1, 7, 128, 1000, 2048`, () => {
+      const model = smallModel(8, 48000, { design });
+      const nTicks = 300;
+      const f0 = new Float32Array(nTicks);
+      const loud = new Float32Array(nTicks);
+      for (let k = 0; k < nTicks; k++) {
+        f0[k] = k % 9 === 4 ? 0 : 200 + k; // some unvoiced ticks: held
+        loud[k] = k % 40 < 3 ? loud[Math.max(0, k - 1)] : -50 + (k % 37); // some unchanged ticks: not re-estimated
+      }
+      const n = nTicks * 128;
+      const ref = renderOffline(model, new Float32Array(n), { sampleRate: sr, features: { f0Hz: f0, loudnessDb: loud } });
+      expect(ref.latencySamples).toBe(64);
+      const peak = maxAbs(ref.audio);
+      expect(peak).toBeGreaterThan(1e-4);
+      for (const block of BLOCKS) {
+        const st = renderStream(model, null, { sampleRate: sr, block, nSamples: n, features: { f0Hz: f0, loudnessDb: loud } });
+        expect(st.latencySamples).toBe(64);
+        const d = maxAbsDiff(st.audio, ref.audio);
+        expect(d.max, `block ${block}: ${d.max} at ${d.at}`).toBeLessThanOrEqual(1e-5 * peak);
+      }
+    });
+  }
 
   it('setControlFeatures before each frame drives the output; the input is ignored', () => {
     const model = smallModel(9);

@@ -78,22 +78,26 @@ describe('CLI on the converted seed-trained model', () => {
     expect(r.code, r.err).toBe(0);
     const out = await readWav(outPath);
 
-    // Exactly the engine in control mode fed the CSV's curve at the model's frame rate.
+    // Exactly the engine in control mode fed the CSV's curve, one value per tick (128 samples).
     const curve = parseFeatureCsv(csv);
-    const fr = featuresAtFrameRate(curve.timeS, curve.f0Hz, curve.loudnessDb, model.frameRate);
+    const fr = featuresAtFrameRate(curve.timeS, curve.f0Hz, curve.loudnessDb, SR / 128);
     expect(out.length).toBe(Math.round(fr.durationS * SR));
     const stream = renderStream(model, null, { sampleRate: SR, block: 2048, features: fr, nSamples: out.length,
       controls: { noiseMix: 0 } }).audio;
     expect(absDiffStats(out, stream).max).toBe(0);
 
-    // And what the audio-mode render of the clip computes (the CSV rounds f0 and loudness to 3 decimals).
+    // And close to what the audio-mode render of the clip computes, though no longer the same computation: control
+    // mode applies a row at its own time (the CSV's times are the window centres), audio mode frame k at
+    // k·hop + hop/2 (the seed's alignment), so control mode is ~hop/2 − 64 = 416 samples earlier; and it takes the
+    // CSV's 100 rows/s per tick where audio mode sees 50 frames/s. (Before control mode ran at the model's frame
+    // rate this was the same computation, < 0.01; the seed's own render of this clip is 0.26 from ours.)
     const { audio } = await readAudio('audio', 'dev_violin_48k.flac');
     const ref = renderOffline(model, audio, { sampleRate: SR, controls: { noiseMix: 0 } }).audio.subarray(0, out.length);
-    const d = spectralDistance(out, ref);
-    const diff = absDiffStats(out, ref);
-    console.log(`[fidelity] render --features (f0 CSV) vs audio-mode render: spectral distance ${d.toExponential(2)}, ` +
-      `max |Δ| ${diff.max.toExponential(2)} (${out.length} samples; the clip has ${audio.length})`);
-    expect(d).toBeLessThan(0.01);
+    const best = bestAlignedDistance(out, ref, 960, 32);
+    console.log(`[fidelity] render --features (f0 CSV) vs audio-mode render: spectral distance ${best.distance.toExponential(2)} ` +
+      `at lag ${best.lag}; at lag 0 ${spectralDistance(out, ref).toExponential(2)} (${out.length} samples; the clip has ${audio.length})`);
+    expect(Math.abs(best.lag - 416)).toBeLessThanOrEqual(64);
+    expect(best.distance).toBeLessThan(0.2);
   });
 
   it('render --features with the seed\'s own features in that format: within 0.35 of the seed\'s render', async () => {

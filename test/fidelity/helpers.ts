@@ -8,6 +8,8 @@ import { convertCheckpoint } from '../../src/model/ckpt';
 import { readModel, writeModel, type DDSPModel } from '../../src/model/model-file';
 import { DEFAULT_FFT_SIZES, LOG_EPS, hannWindow, multiScaleSpectralLoss } from '../../src/dsp/spectral';
 import { RealFFT } from '../../src/dsp/fft';
+import { QUANTUM } from '../../src/engine/framer';
+import { featuresAtFrameRate } from '../../src/engine/render';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 export const SR = 48000;
@@ -81,6 +83,16 @@ export interface SeedFeatures { f0Hz: Float32Array; loudnessDb: Float32Array }
 export function seedFeatures(dir: string, name: string): SeedFeatures {
   const j = readJson<{ f0_hz: number[]; loudness_db: number[] }>(dir, `features_${name}.json`);
   return { f0Hz: Float32Array.from(j.f0_hz), loudnessDb: Float32Array.from(j.loudness_db) };
+}
+
+/**
+ * The seed's per-frame features (50 frames/s, frame j at j/50 s) as control mode takes them: one per tick of 128
+ * samples at SR, loudness and f0 interpolated linearly in time between frames.
+ */
+export function perTick(f: SeedFeatures): SeedFeatures {
+  const timeS = Float64Array.from({ length: f.f0Hz.length }, (_, j) => j / 50);
+  const t = featuresAtFrameRate(timeS, f.f0Hz, f.loudnessDb, SR / QUANTUM);
+  return { f0Hz: t.f0Hz, loudnessDb: t.loudnessDb };
 }
 
 /** Frames the seed's streaming model produces for n input samples in blocks of 2048 (windows ending by the end). */

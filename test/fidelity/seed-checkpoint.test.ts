@@ -9,7 +9,7 @@ import { analyseFeatures, renderOffline, renderStream } from '../../src/engine/r
 import { EstimatorRuntime } from '../../src/estimator/realtime';
 import {
   SR, SEED_WINDOW_SHIFT, absDiffStats, bestAlignedDistance, centsApart, convertedModel, delayed, readAudio, readJson,
-  seedFeatures, seedFrameCount, seedRightFrames, shifted, spectralDistance,
+  perTick, seedFeatures, seedFrameCount, seedRightFrames, shifted, spectralDistance,
 } from './helpers';
 
 const DIR = 'seed-checkpoint';
@@ -100,7 +100,7 @@ describe.each(NAMES)('seed-checkpoint %s', (name) => {
     const { output: seed } = seedRender(name);
     const N = seed.length;
     const f = seedFeatures(DIR, name);
-    const ours = renderStream(model, null, { sampleRate: SR, block: 2048, features: f, nSamples: N + MAX_LAG,
+    const ours = renderStream(model, null, { sampleRate: SR, block: 2048, features: perTick(f), nSamples: N + MAX_LAG,
       controls: { pitchShift: 0, harmonicMix: 1, noiseMix: 0, reverbMix: 0.5 } }).audio;
     const best = bestAlignedDistance(ours, seed, MAX_LAG);
     const silence = spectralDistance(new Float32Array(N), seed);

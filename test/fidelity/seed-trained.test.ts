@@ -17,7 +17,7 @@ import { CheckpointError, convertCheckpoint } from '../../src/model/ckpt';
 import type { DDSPModel } from '../../src/model/model-file';
 import {
   SR, SEED_WINDOW_SHIFT, absDiffStats, asInt16Samples, bestAlignedDistance, centsApart, convertedModel, delayed, fixturePath,
-  readAudio, readF32, readJson, readTruth, replacePickleString, seedFeatures, seedFrameCount, seedFrameTime,
+  readAudio, readF32, readJson, readTruth, replacePickleString, perTick, seedFeatures, seedFrameCount, seedFrameTime,
   seedRightFrames, spectralDistance, truthAt, type SeedFeatures,
 } from './helpers';
 
@@ -167,7 +167,7 @@ describe.each(['dev_violin', 'dev_cello'])('seed-trained %s', (name) => {
     const N = c.seed.length;
     // The StreamingEngine in control mode, blocks of 2048 as the seed rendered, features set per frame (renderStream
     // calls setControlFeatures before each frame is sampled); MAX_LAG extra samples for negative lags.
-    const ours = renderStream(model, null, { sampleRate: SR, block: 2048, features: c.features, nSamples: N + MAX_LAG,
+    const ours = renderStream(model, null, { sampleRate: SR, block: 2048, features: perTick(c.features), nSamples: N + MAX_LAG,
       controls: CONTROLS }).audio;
     const best = bestAlignedDistance(ours, c.seed, MAX_LAG);
     const unaligned = spectralDistance(ours.subarray(0, N), c.seed);
