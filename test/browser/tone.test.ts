@@ -69,8 +69,10 @@ describe.skipIf(skip !== null)('DDSPNode in a Tone.js graph (Chromium, built pac
       found.push(`${n.note}: ${est.f0Hz.toFixed(1)} Hz (${cents.toFixed(1)} cents), rms ${rms.toFixed(4)}`);
       results.push({ note: n.note, rms, cents });
     }
-    // and silent between notes once the loudness falls (the reverb tail aside): quieter than while playing
-    const gap = out.subarray(Math.round(2.1 * SR) + r.latencySamples - 2048, Math.round(2.1 * SR) + r.latencySamples);
+    // and quiet once the loudness falls: the 2048 samples up to 200 ms after the last note-off (1.95 s), whose
+    // reverb tail has decayed below a quarter of a note's level
+    const gapEnd = Math.round(2.15 * SR) + r.latencySamples;
+    const gap = out.subarray(gapEnd - 2048, gapEnd);
     const gapRms = Math.sqrt(gap.reduce((s, v) => s + v * v, 0) / gap.length);
     console.log(`[tone ${r.toneVersion}] ${found.join('; ')}; after the last note rms ${gapRms.toFixed(5)}`);
     for (const { note, rms, cents } of results) {
