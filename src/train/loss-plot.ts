@@ -11,9 +11,9 @@ export interface RgbImage { rgb: Uint8Array; width: number; height: number }
 type Rgb = readonly [number, number, number];
 
 /** The training curve's colour (matplotlib's tab:blue). */
-export const TRAIN_COLOUR: Rgb = [31, 119, 180];
+export const TRAIN_COLOUR: readonly [number, number, number] = [31, 119, 180];
 /** The validation curve's colour (tab:orange). */
-export const VAL_COLOUR: Rgb = [255, 127, 14];
+export const VAL_COLOUR: readonly [number, number, number] = [255, 127, 14];
 const INK: Rgb = [40, 40, 40];
 const GRID: Rgb = [228, 228, 228];
 

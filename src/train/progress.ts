@@ -7,7 +7,7 @@
 const WINDOW = 100;
 
 /**
- * Wall-clock time per step over the last {@link WINDOW} steps (from one step's end to the next, so validation and
+ * Wall-clock time per step over the last 100 steps (WINDOW) (from one step's end to the next, so validation and
  * checkpoints are included: what the time left depends on).
  */
 export class StepTimer {

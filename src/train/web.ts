@@ -23,9 +23,13 @@
  * whenever asked (`snapshot()` on the returned promise), without stopping.
  *
  * ```ts
- * const node = await DDSPNode.create(ctx, { model: firstModel });
- * const run = trainInBrowser({ audio, modelEvery: 200, onModel: (s) => node.setModel(s.model) });
- * button.onclick = async () => download((await run.snapshot()).modelFile);
+ * import { DDSPNode, type DDSPModel } from 'ddsp-stream';
+ * import { trainInBrowser, type TrainingAudio } from 'ddsp-stream/train/web';
+ *
+ * declare const ctx: AudioContext, audio: TrainingAudio[], startModel: DDSPModel, saveButton: HTMLButtonElement;
+ * const node = await DDSPNode.create(ctx, { model: startModel });
+ * const run = trainInBrowser({ audio, modelEvery: 200, onModel: (s) => void node.loadModel(s.model) });
+ * saveButton.onclick = async () => console.log((await run.snapshot()).modelFile.length, 'bytes');
  * const result = await run;
  * ```
  *
@@ -81,7 +85,7 @@ export interface WebTrainProgress {
 
 /** A playable model taken while training goes on: the weights after `step` steps. */
 export interface WebModelSnapshot {
-  /** Give it to `DDSPNode.create(ctx, { model })`, `node.setModel(model)` or `StreamingEngine`. */
+  /** Give it to `DDSPNode.create(ctx, { model })`, `node.loadModel(model)` or `StreamingEngine`. */
   model: DDSPModel;
   /** The same model as a model file (what `ddsp-stream export` writes as model.onnx). */
   modelFile: Uint8Array<ArrayBuffer>;
