@@ -247,12 +247,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     else log(progressLine());
   };
 
-  // ---- progress bar
+  // ---- progress bar ({time_left}, not cli-progress's own {eta}, which knows only the step count, not max_time)
   const bar = o.progress === false ? null : new cliProgress.SingleBar({
-    format: `train |{bar}| {value}/{total} steps | epoch {epoch} | loss {loss} | {step_time} s/step, {speed} steps/s | ETA {eta} | ${valKey} {val}`,
-    noTTYOutput: true, notTTYSchedule: 10000, stream: process.stderr, hideCursor: false, etaBuffer: 50,
+    format: `train |{bar}| {value}/{total} steps | epoch {epoch} | loss {loss} | {step_time} s/step, {speed} steps/s | ETA {time_left} | ${valKey} {val}`,
+    noTTYOutput: true, notTTYSchedule: 10000, stream: process.stderr, hideCursor: false,
   }, cliProgress.Presets.shades_classic);
-  bar?.start(totalSteps || loop.step + 1, loop.step, { epoch: loop.epoch, loss: '-', step_time: '-', speed: '-', eta: '?', val: '-' });
+  bar?.start(totalSteps || loop.step + 1, loop.step, { epoch: loop.epoch, loss: '-', step_time: '-', speed: '-', time_left: '?', val: '-' });
 
   const startStep = loop.step;
   let stepSecondsSum = 0;
@@ -277,7 +277,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           ...(Number.isFinite(p.eta) ? { 'time/eta_seconds': p.eta } : {}) }, loop.step);
       }
       bar?.update(loop.step, { epoch: report.epoch, loss: fmt(report.total), step_time: p.secondsPerStep.toFixed(3),
-        speed: p.stepsPerSecond.toFixed(2), eta: formatDuration(p.eta), val: fmt(p.val) });
+        speed: p.stepsPerSecond.toFixed(2), time_left: formatDuration(p.eta), val: Number.isNaN(p.val) ? '-' : fmt(p.val) });
 
       if (report.epochMeans) {
         tb.scalars(report.epochMeans, loop.step);
