@@ -58,6 +58,23 @@ const workletSource = () => ({
   },
 });
 
+/**
+ * Keeps the bundled models' URLs (src/web/bundled-models.ts: `new URL('../../models/NAME.onnx', import.meta.url)`)
+ * pointing at the package's models/ folder from wherever the built chunk lands, so bundlers find the files.
+ */
+const modelUrls = () => ({
+  name: 'model-urls',
+  transform(code, id) {
+    if (!id.replace(/\\/g, '/').endsWith('src/web/bundled-models.ts')) return null;
+    return { code: code.replaceAll("'../../models/", "'__DDSP_STREAM_MODELS__/"), map: null };
+  },
+  renderChunk(code, chunk) {
+    if (!code.includes('__DDSP_STREAM_MODELS__/')) return null;
+    const rel = relative(dirname(join(DIST, chunk.fileName)), join(ROOT, 'models')).split(sep).join('/');
+    return { code: code.replaceAll('__DDSP_STREAM_MODELS__/', `${rel}/`), map: null };
+  },
+});
+
 /** Replaces src/train/shipped-configs.ts with the YAML files of configs/, by their path inside it. */
 const shippedConfigs = () => ({
   name: 'shipped-configs',
@@ -216,7 +233,7 @@ export default [
     input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js' },
     external: isExternal,
-    plugins: [workletSource(), shippedConfigs(), resolve(), commonjs(), typescript(), notices(), declarations()],
+    plugins: [workletSource(), shippedConfigs(), modelUrls(), resolve(), commonjs(), typescript(), notices(), declarations()],
     onwarn: quietBundled,
   },
   {

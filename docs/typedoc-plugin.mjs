@@ -1,8 +1,9 @@
-// TypeDoc plugin for the API reference (`npm run docs:api`, options in docs/typedoc.json): names the two entry
-// modules by their import paths, `ddsp-stream` and `ddsp-stream/train`, instead of their file names.
+// TypeDoc plugin for the API reference (`npm run docs:api`, options in docs/typedoc.json): names the entry modules
+// by their import paths (`ddsp-stream`, `ddsp-stream/node`, `ddsp-stream/train`, `ddsp-stream/train/web`) instead of
+// the names TypeDoc derives from their files.
 import { Converter, ReflectionKind } from 'typedoc';
 
-const NAMES = { index: 'ddsp-stream', train: 'ddsp-stream/train' };
+const NAMES = { index: 'ddsp-stream', node: 'ddsp-stream/node', train: 'ddsp-stream/train', 'train/web': 'ddsp-stream/train/web' };
 
 /** @param {import('typedoc').Application} app */
 export function load(app) {

@@ -1,8 +1,8 @@
 /**
  * ddsp-stream — realtime DDSP for the Web Audio API. Public playback entry: the AudioWorklet node, the streaming
- * engine every host drives, its user controls, offline rendering and the model file reader. Audio file decoding,
- * which needs Node, is in `ddsp-stream/node`; training in `ddsp-stream/train`. Nothing imported from here pulls in
- * tfjs or onnxruntime.
+ * engine every host drives, its user controls, offline rendering and the model file reader. Audio files in Node
+ * (decodeAudio, encodeWav, MIDI files) are in `ddsp-stream/node`, training in `ddsp-stream/train`
+ * (`ddsp-stream/train/web` in a page); nothing imported from here pulls in tfjs or onnxruntime.
  *
  * @packageDocumentation
  */
@@ -11,8 +11,8 @@
 export * from './web';
 
 // Engine.
-export { CONTROLS, CONTROL_NAMES, ENGINE_CONTROL_NAMES } from './engine/controls';
-export type { ControlName, ControlSpec, ControlSmoothing, EngineControlName } from './engine/controls';
+export { CONTROLS, CONTROL_NAMES, ENGINE_CONTROL_NAMES } from './modules/controls';
+export type { ControlName, ControlSpec, ControlSmoothing, EngineControlName } from './modules/controls';
 export { StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS } from './engine/streaming-engine';
 export type { EngineOptions, EngineControls, PreparedModel } from './engine/streaming-engine';
 export type { ModelPipeline, ModelPipelineOptions } from './engine/model-pipeline';
@@ -25,5 +25,6 @@ export { analysisWindowSize } from './engine/framer';
 export type { FramePlan } from './engine/framer';
 
 // Model file.
-export { readModel, writeModel, ModelFormatError } from './model/model-file';
+export { readModel, writeModel, validateModel, ModelFormatError, DEFAULT_LOUDNESS_RANGE_DB } from './model/model-file';
+export { LIMITS } from './model/limits';
 export type { DDSPModel, EstimatorSpec, Weights, SynthConfig, SynthNode, NoiseFilterDesign } from './model/model-file';

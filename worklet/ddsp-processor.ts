@@ -4,10 +4,11 @@
 //
 // Threads: the constructor and onMessage() run on the render thread between quanta (they may allocate);
 // process() runs on the render thread once per quantum (allocation-free).
-import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/engine/controls';
+import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/modules/controls';
 import { StreamingEngine } from '../src/engine/streaming-engine';
-import { readModel, type DDSPModel } from '../src/model/model-file';
+import { DEFAULT_LOUDNESS_RANGE_DB, readModel, validateModel, type DDSPModel } from '../src/model/model-file';
 import {
+  MODE_PARAM,
   PROCESSOR_NAME,
   type DDSPMode,
   type DDSPProcessorOptions,
@@ -34,15 +35,18 @@ function wireError(e: unknown, fallback: WireError['code']): WireError {
   return { code: name === 'ModelFormatError' ? 'MODEL_FORMAT' : fallback, message };
 }
 
+/** The node's controls and the mode (protocol.ts says why the mode is a parameter). */
+const DESCRIPTORS: readonly ParameterDescriptor[] = [...PARAMETER_DESCRIPTORS, MODE_PARAM];
+
 /** The processor. The class extends the scope's AudioWorkletProcessor, so import it only where one exists. */
 export class DDSPProcessor extends scope.AudioWorkletProcessor {
   static get parameterDescriptors(): readonly ParameterDescriptor[] {
-    return PARAMETER_DESCRIPTORS;
+    return DESCRIPTORS;
   }
 
   /** The engine, built on the first successful load (render thread only). */
   engine: StreamingEngine | null = null;
-  /** Current mode. */
+  /** Current mode: the mode param's value (read each quantum); until the first quantum, its initial value. */
   mode: DDSPMode = 'audio';
   private readonly noiseSeed: number | undefined;
   /** The node's initial AudioParam values, so the first model starts at them without a smoothing ramp. */
@@ -55,9 +59,9 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     super(options);
     this.rate = scope.sampleRate;
     const po = options?.processorOptions ?? {};
-    if (po.mode === 'control' || po.mode === 'audio') this.mode = po.mode;
     this.noiseSeed = typeof po.noiseSeed === 'number' ? po.noiseSeed : undefined;
     const pd = options?.parameterData ?? {};
+    if (pd[MODE_PARAM.name] >= 0.5) this.mode = 'control';
     for (const k of ENGINE_CONTROL_NAMES) {
       const v = pd[k];
       if (typeof v === 'number' && v - v === 0) this.initialControls[k] = v;
@@ -86,14 +90,6 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
         case 'load':
           this.post({ id, result: this.load(req.model) });
           return;
-        case 'mode':
-          if (req.mode !== 'audio' && req.mode !== 'control') {
-            throw new RangeError(`mode must be 'audio' or 'control', got ${String(req.mode)}`);
-          }
-          this.mode = req.mode;
-          this.engine?.setMode(req.mode);
-          this.post({ id, result: null });
-          return;
         case 'reset':
           this.engine?.reset();
           this.post({ id, result: null });
@@ -113,6 +109,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       model = readModel(payload);
     } else if (payload !== null && typeof payload === 'object') {
       model = payload as DDSPModel;
+      validateModel(model); // an object gets readModel's checks too
     } else {
       throw new TypeError('model must be the model file bytes (ArrayBuffer or Uint8Array) or a DDSPModel object');
     }
@@ -130,6 +127,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       latencySamples: this.engine.latencySamples,
       sampleRate: this.rate,
       modelSampleRate: model.sampleRate,
+      loudnessRangeDb: model.loudnessRangeDb ?? [DEFAULT_LOUDNESS_RANGE_DB[0], DEFAULT_LOUDNESS_RANGE_DB[1]],
     };
     if (model.name !== undefined) result.name = model.name;
     return result;
@@ -152,7 +150,12 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     ctl.harmonicMix = parameters.harmonicMix[0];
     ctl.noiseMix = parameters.noiseMix[0];
     ctl.reverbMix = parameters.reverbMix[0];
-    const control = this.mode === 'control';
+    const mode = parameters.mode[0] >= 0.5 ? 'control' : 'audio';
+    if (mode !== this.mode) {
+      this.mode = mode;
+      engine.setMode(mode);
+    }
+    const control = mode === 'control';
     if (control) engine.setControlFeatures(parameters.f0, parameters.loudness, 0);
 
     const chans = inputs[0];

@@ -4,7 +4,7 @@
 //
 // Audio graph:  source ─► inputBus ─┬─► inputAnalyser (level meter)
 //                                   └─► DDSPNode ─► outputAnalyser ─► volume ─► destination
-import { DDSPError, DDSPNode } from 'ddsp-stream';
+import { BUNDLED_MODELS, DDSPError, DDSPNode } from 'ddsp-stream';
 
 type DemoNode = DDSPNode<AudioContext>;
 type Source = 'keyboard' | 'mic' | 'file';
@@ -133,7 +133,7 @@ const CONTROL_FORMAT: Record<ControlName | 'volume' | 'note-level', (v: number) 
   noiseMix: (v) => v.toFixed(2),
   reverbMix: (v) => v.toFixed(2),
   volume: (v) => `${Math.round(v * 100)} %`,
-  'note-level': (v) => `${v} dB`,
+  'note-level': (v) => `${Math.round(v * 100)} %`,
 };
 const CONTROLS: ControlName[] = ['pitchShift', 'harmonicMix', 'noiseMix', 'reverbMix'];
 /** Smoothing time constant of slider moves, s. */
@@ -239,8 +239,10 @@ async function initModels(): Promise<void> {
   modelSelect.add(none);
   for (const m of models) modelSelect.add(new Option(`${m.name} (${(m.bytes / 1e6).toFixed(1)} MB)`, m.url));
   modelSelect.value = '';
-  if (models.length > 0) {
-    await loadModel(models[0].url, models[0].name, models[0].url);
+  // The package's default model (the first bundled one, the violin) when the folder has it.
+  const first = models.find((m) => m.name === BUNDLED_MODELS[0]) ?? models[0];
+  if (first !== undefined) {
+    await loadModel(first.url, first.name, first.url);
   } else {
     setStatus('No bundled models found: load a model file (.onnx) to start.', 'info');
   }
@@ -281,11 +283,13 @@ let micStream: MediaStream | null = null;
 let micNode: MediaStreamAudioSourceNode | null = null;
 let fileBuffer: AudioBuffer | null = null;
 let filePlayer: AudioBufferSourceNode | null = null;
+/** Name of the audio in fileBuffer, for the status line. */
+let fileLabel = '';
 const playButton = $<HTMLButtonElement>('audio-play');
 
 function setMode(mode: 'audio' | 'control'): Promise<void> {
   return enqueue(async () => {
-    if (node !== null && node.mode !== mode) await node.setMode(mode);
+    if (node !== null && node.mode !== mode) node.setMode(mode);
   });
 }
 
@@ -314,6 +318,7 @@ function playFile(): void {
   filePlayer.connect(inputBus);
   filePlayer.start();
   playButton.textContent = 'Stop';
+  setStatus(`Playing “${fileLabel}” (${fileBuffer.duration.toFixed(1)} s, looped).`, 'ok');
 }
 
 async function startMic(): Promise<void> {
@@ -371,7 +376,7 @@ async function useAudio(bytes: ArrayBuffer, label: string): Promise<void> {
     setStatus(`Could not decode “${label}” as audio: ${describeError(e)}`, 'error');
     return;
   }
-  setStatus(`Playing “${label}” (${fileBuffer.duration.toFixed(1)} s, looped).`, 'ok');
+  fileLabel = label;
   if (source === 'file') playFile();
 }
 
@@ -401,8 +406,10 @@ $<HTMLInputElement>('audio-file').addEventListener('change', async (ev) => {
   await useAudio(await file.arrayBuffer(), file.name);
 });
 playButton.addEventListener('click', () => {
-  if (filePlayer !== null) stopFile();
-  else if (fileBuffer !== null) playFile();
+  if (filePlayer !== null) {
+    stopFile();
+    setStatus(`Stopped “${fileLabel}”.`, 'info');
+  } else if (fileBuffer !== null) playFile();
   else setStatus('Choose an example phrase or an audio file first.', 'info');
 });
 
@@ -415,8 +422,10 @@ function midiToHz(note: number): number {
 function noteName(note: number): string {
   return `${NOTE_NAMES[((note % 12) + 12) % 12]}${Math.floor(note / 12) - 1}`;
 }
+/** A note's loudness: the level slider scaled by the velocity, on the model's own loudness range. */
 function noteLoudness(velocity: number): number {
-  return sliderValue('note-level') + 30 * Math.log10(Math.max(1, velocity) / 127);
+  const level = sliderValue('note-level') * (Math.max(1, velocity) / 127);
+  return node === null ? SILENT_DB : node.levelToLoudness(Math.min(1, level));
 }
 
 function applyTopNote(): void {
@@ -616,13 +625,16 @@ function updateMeters(): void {
 }
 setInterval(updateMeters, 1000);
 
+/** Highest pitch the readout reports, Hz: the top of a piano (C8), above every bundled model's range. */
+const MAX_READOUT_HZ = 4200;
+
 /**
  * Pitch of a frame by the YIN difference function (cumulative-mean normalised, absolute threshold, parabolic
  * refinement). Returns 0 when no period is clear.
  */
 function estimatePitch(x: Float32Array, sampleRate: number, d: Float32Array): number {
   const maxLag = Math.min(d.length - 1, Math.floor(sampleRate / 50));
-  const minLag = Math.max(2, Math.floor(sampleRate / 2000));
+  const minLag = Math.max(2, Math.floor(sampleRate / MAX_READOUT_HZ));
   const w = x.length - maxLag;
   let sum = 0;
   d[0] = 1;

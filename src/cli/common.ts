@@ -37,13 +37,17 @@ export async function loadModel(arg: string | undefined): Promise<DDSPModel> {
   }
 }
 
-/** Reads an audio file as mono, optionally resampled to `sampleRate`. */
+/** Reads an audio file as mono, optionally resampled to `sampleRate`. @throws AudioFileError / CliError naming the file. */
 export async function loadMono(path: string, sampleRate?: number): Promise<{ audio: Float32Array; sampleRate: number }> {
   const dec = await readAudioFile(path);
   let audio = downmix(dec.channels);
   let rate = dec.sampleRate;
   if (sampleRate !== undefined && sampleRate !== rate) {
-    audio = resample(audio, rate, sampleRate);
+    try {
+      audio = resample(audio, rate, sampleRate);
+    } catch (e) {
+      throw new CliError(`${path}: cannot resample from ${rate} to ${sampleRate} Hz (${(e as Error).message.split('\n')[0]})`);
+    }
     rate = sampleRate;
   }
   return { audio, sampleRate: rate };

@@ -8,7 +8,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { writeWavFile } from '../io/audio-file';
-import { CONTROLS, type EngineControlName } from '../engine/controls';
+import { CONTROLS, type EngineControlName } from '../modules/controls';
 import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
 import { WARMUP_QUANTA, type EngineControls } from '../engine/streaming-engine';
 import { MidiError, midiToFeatures } from './midi';
@@ -204,7 +204,10 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   } finally {
     prog.stop();
   }
-  await writeWavFile(outPath, result.audio, sampleRate, (str(p, 'format', 'float32') as 'float32' | 'pcm16'));
+  const format = str(p, 'format', 'float32') as 'float32' | 'pcm16';
+  await writeWavFile(outPath, result.audio, sampleRate, format);
+  const clipped = clipWarning(result.audio, format);
+  if (clipped !== null) io.stderr(`ddsp-stream render: warning: ${outPath}: ${clipped}\n`);
 
   if (bool(p, 'stats')) {
     const times = result.blockMs ?? new Float64Array(0);
@@ -226,4 +229,22 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     io.stdout(`${JSON.stringify(stats)}\n`);
   }
   return 0;
+}
+
+/** What to say when `audio` goes beyond ±1 (full scale), or null when it does not. */
+export function clipWarning(audio: Float32Array, format: 'float32' | 'pcm16'): string | null {
+  let over = 0;
+  let peak = 0;
+  for (let i = 0; i < audio.length; i++) {
+    const a = Math.abs(audio[i]);
+    if (a > 1) over++;
+    if (a > peak) peak = a;
+  }
+  if (over === 0) return null;
+  return (
+    `${over} samples (${((100 * over) / audio.length).toPrecision(2)} %) beyond full scale, peak ${peak.toFixed(2)} ` +
+    `(+${(20 * Math.log10(peak)).toFixed(1)} dBFS): ${format === 'pcm16' ? 'clipped in this 16-bit file' : 'kept in ' +
+    'this float file, but players and 16-bit conversions clip them'}. Lower the input level, --harmonic-mix or ` +
+    '--noise-mix (with --midi, --midi-peak-db; with --features, the loudness column)'
+  );
 }

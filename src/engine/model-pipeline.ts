@@ -18,7 +18,7 @@ import { LoudnessMeter } from '../dsp/loudness';
 import { EstimatorRuntime } from '../estimator/realtime';
 import { SynthStream, type SynthConfig } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
-import { CONTROLS } from './controls';
+import { CONTROLS } from '../modules/controls';
 import {
   AnalysisRing, QUANTUM, DEFAULT_SPREAD_QUANTA, analysisWindowSize, identityProduction, makeFramePlan,
   measureProduction, windowStart, type FramePlan,

@@ -20,7 +20,7 @@ import { LoudnessMeter, loudnessFrames } from '../dsp/loudness';
 import { trackPitchOffline } from '../dsp/pyin';
 import { SynthStream } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
-import { CONTROLS, ENGINE_CONTROL_NAMES } from './controls';
+import { CONTROLS, ENGINE_CONTROL_NAMES } from '../modules/controls';
 import { analysisWindowSize, batchFrameCount, windowStart } from './framer';
 import { FeatureHold, makeTracker, planFor, synthOptions } from './model-pipeline';
 import { resynthesize } from './resynthesis';

@@ -9,7 +9,7 @@
  *
  * Output is exactly `renderOffline(model, input).audio` delayed by {@link StreamingEngine.latencySamples}, for any
  * block size (2143 samples = 44.65 ms at the defaults; budget in framer.ts). `process()` allocates nothing,
- * sanitises NaN/Inf input to 0 and never throws. `setModel()` swaps models with a ~10 ms crossfade.
+ * sanitises NaN/Inf input to 0, clips output at ±LIMITS.output.maxAbsSample and never throws. `setModel()` swaps models with a ~10 ms crossfade.
  *
  * Threads: the constructor and prepareModel() allocate (main thread, or the worklet's message handler);
  * process(), setMode(), setControlFeatures(), setModel() and reset() are cheap and allocation-free (render thread).
@@ -17,10 +17,13 @@
  * @packageDocumentation
  */
 
+import { LIMITS } from '../model/limits';
 import type { DDSPModel } from '../model/model-file';
-import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from './controls';
+import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../modules/controls';
 import { QUANTUM, type FramePlan } from './framer';
 import { ModelPipeline, type ModelPipelineOptions } from './model-pipeline';
+
+const OUTPUT_PEAK = LIMITS.output.maxAbsSample;
 
 /** Construction options. */
 export interface EngineOptions {
@@ -419,9 +422,10 @@ export class StreamingEngine {
         }
       }
     }
+    // NaN/Inf → 0, and the safety clip at ±LIMITS.output.maxAbsSample (+24 dBFS, beyond any sane model's output)
     for (let i = 0; i < m; i++) {
       const v = a[i];
-      output[outOffset + i] = v - v === 0 ? v : 0;
+      output[outOffset + i] = v - v === 0 ? (v > OUTPUT_PEAK ? OUTPUT_PEAK : v < -OUTPUT_PEAK ? -OUTPUT_PEAK : v) : 0;
     }
     this.position += m;
   }

@@ -5,12 +5,14 @@
  * does not pull Node built-ins into a browser bundle.
  *
  * Errors are {@link AudioFileError}s with one-line messages naming the file and what is wrong (empty,
- * unknown format, truncated, no samples).
+ * unknown format, truncated, no samples, past LIMITS.audio). WAV and FLAC headers are checked against the limits
+ * before anything is decoded, so a header that lies costs nothing; every format's result is checked after.
  *
  * @packageDocumentation
  */
 
 import decode from 'audio-decode';
+import { LIMITS } from '../model/limits';
 
 /** A decoded file: one Float32Array per channel (equal lengths), at `sampleRate` Hz. */
 export interface DecodedAudio {
@@ -40,6 +42,7 @@ export async function decodeAudio(bytes: Uint8Array | ArrayBuffer, name = 'audio
   const buf = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (buf.length === 0) throw new AudioFileError(`${name}: file is empty`);
   const wav = checkWavHeader(buf, name);
+  checkFlacHeader(buf, name);
   let data: { channelData: Float32Array[]; sampleRate: number };
   try {
     data = await decode(buf);
@@ -51,16 +54,37 @@ export async function decodeAudio(bytes: Uint8Array | ArrayBuffer, name = 'audio
     throw new AudioFileError(`${name}: cannot decode (${firstLine(msg)})`);
   }
   const channels = (data.channelData ?? []).filter((c) => c && c.length > 0);
-  if (channels.length === 0 || !(data.sampleRate > 0)) {
+  if (channels.length === 0) {
     throw new AudioFileError(`${name}: no audio samples in the file${wav ? ' (empty data chunk)' : ''}`);
   }
-  const len = Math.min(...channels.map((c) => c.length));
+  checkFormat(name, 'decoded ', { channels: channels.length, sampleRate: data.sampleRate, samples: channels.reduce((a, c) => a + c.length, 0) });
+  let len = channels[0].length;
+  for (const c of channels) if (c.length < len) len = c.length;
   const out = channels.map((c) => (c.length === len ? c : c.subarray(0, len)));
   const flacTotal = flacTotalSamples(buf);
   if (flacTotal > 0 && len < flacTotal) {
     throw new AudioFileError(`${name}: truncated FLAC file (${len} of ${flacTotal} samples decoded)`);
   }
+  const cut = mp3CutAt(buf);
+  if (cut !== null) {
+    throw new AudioFileError(`${name}: truncated MP3 file (its last frame needs ${cut.need} bytes from byte ${cut.at}, the file ends ` +
+      `${buf.length - cut.at} bytes later; ${len} samples decodable)`);
+  }
   return { channels: out, sampleRate: data.sampleRate };
+}
+
+/** What a header declares or a decoder returned, against LIMITS.audio (absent fields are not checked). */
+function checkFormat(name: string, what: string, f: { channels?: number; sampleRate?: number; samples?: number }): void {
+  const { maxChannels, sampleRateHz: [lo, hi], maxSamples } = LIMITS.audio;
+  if (f.channels !== undefined && !(f.channels >= 1 && f.channels <= maxChannels)) {
+    throw new AudioFileError(`${name}: ${what}${f.channels} channels; audio files may have 1 to ${maxChannels}`);
+  }
+  if (f.sampleRate !== undefined && !(f.sampleRate >= lo && f.sampleRate <= hi)) {
+    throw new AudioFileError(`${name}: ${what}sample rate ${f.sampleRate} Hz; audio files may have ${lo} to ${hi} Hz`);
+  }
+  if (f.samples !== undefined && f.samples > maxSamples) {
+    throw new AudioFileError(`${name}: ${what}${f.samples} samples (all channels); the limit is ${maxSamples} (split the file)`);
+  }
 }
 
 function firstLine(s: string): string {
@@ -83,12 +107,20 @@ function checkWavHeader(b: Uint8Array, name: string): boolean {
   let pos = 12;
   let sawFmt = false;
   let blockAlign = 0;
+  let channels = 0;
   while (pos + 8 <= b.length) {
     const id = String.fromCharCode(b[pos], b[pos + 1], b[pos + 2], b[pos + 3]);
     const size = dv.getUint32(pos + 4, le);
     if (id === 'fmt ') {
       if (pos + 8 + 16 > b.length) throw new AudioFileError(`${name}: truncated WAV file (fmt chunk cut short)`);
+      channels = dv.getUint16(pos + 8 + 2, le);
+      const rate = dv.getUint32(pos + 8 + 4, le);
       blockAlign = dv.getUint16(pos + 8 + 12, le);
+      const bits = dv.getUint16(pos + 8 + 14, le);
+      checkFormat(name, 'the WAV header declares ', { channels, sampleRate: rate });
+      if (!(bits >= 1 && bits <= 64) || blockAlign < channels) {
+        throw new AudioFileError(`${name}: malformed WAV header (${bits} bits per sample, ${blockAlign} bytes per frame for ${channels} channels)`);
+      }
       sawFmt = true;
     } else if (id === 'data') {
       if (!sawFmt) throw new AudioFileError(`${name}: malformed WAV file (data chunk before fmt chunk)`);
@@ -100,11 +132,67 @@ function checkWavHeader(b: Uint8Array, name: string): boolean {
         throw new AudioFileError(`${name}: truncated WAV file (${have} of ${want} sample frames present)`);
       }
       if (size === 0 || avail === 0) throw new AudioFileError(`${name}: no audio samples in the file (empty data chunk)`);
+      const frames = Math.floor(Math.min(avail, size === 0xffffffff ? avail : size) / blockAlign);
+      checkFormat(name, 'the WAV data chunk holds ', { samples: frames * channels });
       return true;
     }
     pos += 8 + size + (size & 1);
   }
   throw new AudioFileError(`${name}: truncated WAV file (no data chunk)`);
+}
+
+/** A FLAC STREAMINFO's channels, rate and length against LIMITS.audio, before decoding. @throws AudioFileError */
+function checkFlacHeader(b: Uint8Array, name: string): void {
+  if (b.length < 42 || b[0] !== 0x66 || b[1] !== 0x4c || b[2] !== 0x61 || b[3] !== 0x43 || (b[4] & 0x7f) !== 0) return;
+  // STREAMINFO body at 8: sample rate = 20 bits from byte 18, channels − 1 = the next 3 bits
+  const rate = (b[8 + 10] << 12) | (b[8 + 11] << 4) | (b[8 + 12] >> 4);
+  const channels = ((b[8 + 12] >> 1) & 0x07) + 1;
+  checkFormat(name, 'the FLAC header declares ', { channels, sampleRate: rate, samples: flacTotalSamples(b) * channels });
+}
+
+/**
+ * Where an MPEG audio file's last frame is cut short: walks the frame headers from the first one (after an ID3v2
+ * tag) and reports a frame that runs past the end of the file; null when the walk ends cleanly, or meets anything
+ * that is not a frame header (a trailing tag, free-format frames), or the bytes are not MPEG audio.
+ */
+function mp3CutAt(b: Uint8Array): { at: number; need: number } | null {
+  let p = 0;
+  if (b.length >= 10 && b[0] === 0x49 && b[1] === 0x44 && b[2] === 0x33) { // 'ID3'
+    p = 10 + ((b[6] & 0x7f) << 21 | (b[7] & 0x7f) << 14 | (b[8] & 0x7f) << 7 | (b[9] & 0x7f)) + (b[5] & 0x10 ? 10 : 0);
+  }
+  let frames = 0;
+  while (p + 4 <= b.length) {
+    const len = mpegFrameLength(b, p);
+    if (len === 0) return null;
+    if (p + len > b.length) return frames > 0 ? { at: p, need: len } : null;
+    p += len;
+    frames++;
+  }
+  return null;
+}
+
+const MPEG_BITRATES_KBPS = [
+  [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448], // MPEG-1 layer I
+  [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384], // MPEG-1 layer II
+  [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320], // MPEG-1 layer III
+  [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256], // MPEG-2/2.5 layer I
+  [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160], // MPEG-2/2.5 layers II and III
+];
+const MPEG_RATES = [[11025, 12000, 8000], [0, 0, 0], [22050, 24000, 16000], [44100, 48000, 32000]]; // by version bits
+
+/** Bytes of the MPEG audio frame whose header starts at `p`, or 0 when there is no (fixed-rate) header there. */
+function mpegFrameLength(b: Uint8Array, p: number): number {
+  if (b[p] !== 0xff || (b[p + 1] & 0xe0) !== 0xe0) return 0;
+  const version = (b[p + 1] >> 3) & 3; // 0 = 2.5, 2 = 2, 3 = 1
+  const layer = 4 - ((b[p + 1] >> 1) & 3); // 1, 2, 3 (4 = reserved)
+  const brIndex = b[p + 2] >> 4;
+  const rate = MPEG_RATES[version][(b[p + 2] >> 2) & 3];
+  if (version === 1 || layer === 4 || brIndex === 0 || brIndex === 15 || !rate) return 0;
+  const padding = (b[p + 2] >> 1) & 1;
+  const mpeg1 = version === 3;
+  const kbps = MPEG_BITRATES_KBPS[mpeg1 ? layer - 1 : layer === 1 ? 3 : 4][brIndex];
+  if (layer === 1) return (Math.floor((12000 * kbps) / rate) + padding) * 4;
+  return Math.floor(((layer === 3 && !mpeg1 ? 72000 : 144000) * kbps) / rate) + padding;
 }
 
 /** Total samples declared in a FLAC STREAMINFO block (0 when unknown or not FLAC). */

@@ -2,7 +2,7 @@
 // reader; nothing from the checkpoint is executed. See docs/model-format.md ("Converting seed checkpoints").
 import { SEED_DB_RANGE, SEED_F0_NORM_HZ, inferSizes, validateWeights, weightShapes, type Weights } from '../estimator/network';
 import { FORMAT_VERSION, type DDSPModel } from './model-file';
-import { isOmegaNode, omegaRoot, toPlain } from './omegaconf';
+import { ConfigBudget, isOmegaNode, omegaRoot, toPlain } from './omegaconf';
 import type { PyObject } from './pickle';
 import { synthFromSeedDag } from '../synth/dag';
 import { externalParamSizes, synthParamCount, type NoiseFilterDesign, type SynthConfig } from './synth-config';
@@ -37,6 +37,7 @@ export interface LightningCheckpoint {
   lightningVersion?: string;
 }
 
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Map);
 
 function tensorEntry(t: TorchTensor, name: string): { shape: number[]; data: Float32Array } {
@@ -53,10 +54,14 @@ export function readLightningCheckpoint(bytes: Uint8Array, fileName = 'checkpoin
   const { root } = loadTorchZip(bytes, fileName);
   if (!(root instanceof Map)) throw new CheckpointError(`${fileName}: the pickle does not hold a dict (not a Lightning checkpoint)`);
   const sd = root.get('state_dict');
-  if (!(sd instanceof Map)) throw new CheckpointError(`${fileName}: no 'state_dict' (not a Lightning checkpoint; keys: ${[...root.keys()].join(', ')})`);
+  if (!(sd instanceof Map)) {
+    const keys = [...root.keys()].filter((k) => typeof k === 'string').slice(0, 8).map((k) => (k as string).slice(0, 40));
+    throw new CheckpointError(`${fileName}: no 'state_dict' (not a Lightning checkpoint; keys: ${keys.join(', ')})`);
+  }
   const stateDict: Weights = {};
   for (const [k, v] of sd) {
-    const key = String(k);
+    if (typeof k !== 'string') continue;
+    const key = k;
     if (key.startsWith('mfcc.')) continue;
     if (!(v instanceof TorchTensor)) continue;
     stateDict[key] = tensorEntry(v, key);
@@ -66,12 +71,14 @@ export function readLightningCheckpoint(bytes: Uint8Array, fileName = 'checkpoin
   let runConfig: Record<string, unknown> | undefined;
   const hp = root.get('hyper_parameters');
   if (hp instanceof Map) {
+    const budget = new ConfigBudget(fileName);
     for (const [k, v] of hp) {
-      hyperParameters[String(k)] = toPlain(v);
+      if (typeof k !== 'string') continue;
+      hyperParameters[k] = toPlain(v, budget);
       if (!runConfig && isOmegaNode(v)) {
         const r = omegaRoot(v as PyObject);
         if (r !== v) {
-          const plain = toPlain(r);
+          const plain = toPlain(r, budget);
           if (isObj(plain)) runConfig = plain;
         }
       }
@@ -80,7 +87,7 @@ export function readLightningCheckpoint(bytes: Uint8Array, fileName = 'checkpoin
 
   const result: LightningCheckpoint = {
     stateDict, hyperParameters, runConfig,
-    globalStep: Number(root.get('global_step') ?? 0),
+    globalStep: typeof root.get('global_step') === 'number' ? (root.get('global_step') as number) : 0,
     epoch: typeof root.get('epoch') === 'number' ? (root.get('epoch') as number) : undefined,
     lightningVersion: typeof root.get('pytorch-lightning_version') === 'string' ? (root.get('pytorch-lightning_version') as string) : undefined,
   };
@@ -91,7 +98,7 @@ export function readLightningCheckpoint(bytes: Uint8Array, fileName = 'checkpoin
 
 /** Parameter order of the seed's optimizer: chain(estimator.parameters(), synth.parameters()). */
 function parameterOrder(sd: Map<unknown, unknown>): string[] {
-  const keys = [...sd.keys()].map(String);
+  const keys = [...sd.keys()].filter((k): k is string => typeof k === 'string');
   const est = keys.filter((k) => k.startsWith('estimator.'));
   const synth = keys.filter((k) => k.startsWith('synth.') && /\.ir$/.test(k))
     .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
@@ -108,7 +115,7 @@ function readAdam(o: Map<unknown, unknown>, sd: Map<unknown, unknown>, fileName:
       if (!(g instanceof Map)) continue;
       if (out.lr === undefined && typeof g.get('lr') === 'number') out.lr = g.get('lr') as number;
       const betas = g.get('betas');
-      if (out.betas === undefined && Array.isArray(betas) && betas.length === 2) out.betas = [Number(betas[0]), Number(betas[1])];
+      if (out.betas === undefined && Array.isArray(betas) && betas.length === 2) out.betas = [Number(num(betas[0])), Number(num(betas[1]))];
       if (out.eps === undefined && typeof g.get('eps') === 'number') out.eps = g.get('eps') as number;
       if (out.weightDecay === undefined && typeof g.get('weight_decay') === 'number') out.weightDecay = g.get('weight_decay') as number;
       const ps = g.get('params');
@@ -124,7 +131,7 @@ function readAdam(o: Map<unknown, unknown>, sd: Map<unknown, unknown>, fileName:
     const eq = s.get('exp_avg_sq');
     if (!(ea instanceof TorchTensor) || !(eq instanceof TorchTensor)) return;
     const stepV = s.get('step');
-    const step = stepV instanceof TorchTensor ? stepV.toFloat32(`optimizer step ${idx}`)[0] : Number(stepV ?? 0);
+    const step = stepV instanceof TorchTensor ? stepV.toFloat32(`optimizer step ${idx}`)[0] : num(stepV) ?? 0;
     let name = names[pos];
     const param = name !== undefined ? sd.get(name) : undefined;
     if (!(param instanceof TorchTensor) || param.shape.join(',') !== ea.shape.join(',')) name = `param.${idx}`;
@@ -147,7 +154,6 @@ export interface ConvertOptions {
   design?: NoiseFilterDesign;
 }
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 const getPath = (o: unknown, path: string[]): unknown => {
   let v = o;

@@ -3,6 +3,7 @@
 // and initializers. Written and read through ./onnx-proto.ts only. Layout: docs/model-format.md.
 import { inferSizes, validateSpec, validateWeights, weightShapes, type EstimatorSpec, type Weights } from '../estimator/network';
 import { decodeFloat16, encodeFloat16 } from './float16';
+import { LIMITS } from './limits';
 import {
   CONST_AXES_0, CONST_AXES_1, CONST_DB_RANGE, CONST_F0_MIN, CONST_F0_SPAN, CONST_ONE, INPUT_F0, INPUT_LOUDNESS,
   INPUT_STATE, IR_VERSION, OPSET, OUTPUT_PARAMS, OUTPUT_STATE, REVERB_IR, SUPPORTED_OPS, estimatorConstants,
@@ -28,6 +29,7 @@ export const META = {
   sampleRate: 'ddsp.sample_rate',
   frameRate: 'ddsp.frame_rate',
   f0RangeHz: 'ddsp.f0_range_hz',
+  loudnessRangeDb: 'ddsp.loudness_range_db',
   estimator: 'ddsp.estimator',
   synth: 'ddsp.synth',
   name: 'ddsp.name',
@@ -43,6 +45,12 @@ export interface DDSPModel {
   frameRate: number;
   /** The training data's f0 range [min, max] Hz (pitch tracker range); distinct from estimator.f0Norm. */
   f0RangeHz: [number, number];
+  /**
+   * The working loudness range [low, high] in dB on the seed's A-weighted scale (not dBFS: notes sit around
+   * −15…+14): the 5th and 95th percentiles of the training data's voiced frames. Optional (older files, converted
+   * seed models); {@link DEFAULT_LOUDNESS_RANGE_DB} stands in when absent.
+   */
+  loudnessRangeDb?: [number, number];
   /** The estimator network: shapes, input normalisation and canonical weights. */
   estimator: EstimatorSpec & { weights: Weights };
   /** The synth graph the estimator's outputs drive (graph order = parameter order). */
@@ -53,6 +61,18 @@ export interface DDSPModel {
   name?: string;
   /** Free-form string metadata (keys not starting with 'ddsp.'). */
   meta?: Record<string, string>;
+}
+
+/**
+ * The working loudness range assumed for a model whose file gives none: about the bundled violin's (−38.3…+9.7 dB,
+ * the 5th–95th percentile of the loudness of its training frames; each bundled model's file gives its own).
+ */
+export const DEFAULT_LOUDNESS_RANGE_DB: readonly [number, number] = [-38, 10];
+
+/** Problem with a loudness range [low, high] dB (finite, low < high, within ±120), or null. */
+function loudnessRangeProblem(r: unknown): string | null {
+  const ok = Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number' && Math.abs(x) <= 120) && r[0] < r[1];
+  return ok ? null : `must be [low, high] dB with −120 ≤ low < high ≤ 120, got ${JSON.stringify(r)}`;
 }
 
 /** A model file that cannot be used; the message says what is wrong. */
@@ -77,20 +97,43 @@ const fail = (msg: string): never => {
   throw new ModelFormatError(msg);
 };
 
+const inRange = (v: unknown, [lo, hi]: readonly [number, number]): v is number => typeof v === 'number' && v >= lo && v <= hi;
+
+/**
+ * Checks a DDSPModel against the format and LIMITS.model: what writeModel writes, what readModel returns, what the
+ * worklet accepts as an object. The engine can run anything that passes within its realtime budget.
+ * @throws ModelFormatError naming the field and the limit.
+ */
+export function validateModel(m: DDSPModel): void {
+  try {
+    checkModel(m);
+  } catch (e) {
+    if (e instanceof ModelFormatError || !(e instanceof RangeError || e instanceof TypeError)) throw e;
+    fail(e.message);
+  }
+}
+
 function checkModel(m: DDSPModel): void {
   if (m === null || typeof m !== 'object') throw new TypeError('model must be a DDSPModel object');
   if (m.formatVersion !== FORMAT_VERSION) throw new RangeError(`model.formatVersion must be ${FORMAT_VERSION}, got ${m.formatVersion}`);
-  if (!(Number.isFinite(m.sampleRate) && m.sampleRate >= 1000 && m.sampleRate <= 768000)) {
-    throw new RangeError(`model.sampleRate must be in [1000, 768000] Hz, got ${m.sampleRate}`);
-  }
-  if (!(Number.isFinite(m.frameRate) && m.frameRate > 0 && m.frameRate <= m.sampleRate)) {
-    throw new RangeError(`model.frameRate must be in (0, sampleRate] frames/s, got ${m.frameRate}`);
-  }
+  const [srLo, srHi] = LIMITS.model.sampleRateHz;
+  if (!inRange(m.sampleRate, LIMITS.model.sampleRateHz)) throw new RangeError(`model.sampleRate must be in [${srLo}, ${srHi}] Hz, got ${m.sampleRate}`);
+  const [frLo, frHi] = LIMITS.model.frameRateHz;
+  if (!inRange(m.frameRate, LIMITS.model.frameRateHz)) throw new RangeError(`model.frameRate must be in [${frLo}, ${frHi}] frames/s, got ${m.frameRate}`);
   if (!Array.isArray(m.f0RangeHz) || m.f0RangeHz.length !== 2 || !(m.f0RangeHz[0] > 0) || !(m.f0RangeHz[1] > m.f0RangeHz[0]) ||
       !Number.isFinite(m.f0RangeHz[1])) {
     throw new RangeError(`model.f0RangeHz must be [min, max] Hz with 0 < min < max, got ${JSON.stringify(m.f0RangeHz)}`);
   }
+  if (m.loudnessRangeDb !== undefined) {
+    const p = loudnessRangeProblem(m.loudnessRangeDb);
+    if (p) throw new RangeError(`model.loudnessRangeDb ${p}`);
+  }
   validateSpec(m.estimator);
+  const load = m.estimator.hiddenSize ** 2 * m.frameRate;
+  if (load > LIMITS.model.maxEstimatorLoad) {
+    throw new RangeError(`model.estimator.hiddenSize ${m.estimator.hiddenSize} at ${m.frameRate} frames/s is past the realtime limit ` +
+      `hiddenSize² × frameRate ≤ ${LIMITS.model.maxEstimatorLoad} (e.g. 2048 at 50 frames/s, 512 at 800)`);
+  }
   const problems = synthConfigProblems(m.synth);
   if (problems.length) throw new RangeError(`model.synth is invalid: ${problems.join('; ')}`);
   const P = synthParamCount(m.synth);
@@ -98,6 +141,13 @@ function checkModel(m: DDSPModel): void {
     throw new RangeError(`model.estimator.outputSize ${m.estimator.outputSize} != the synth's parameter count ${P}`);
   }
   validateWeights(m.estimator, m.estimator.weights);
+  const maxW = LIMITS.model.maxAbsWeight;
+  for (const [name] of weightShapes(m.estimator)) {
+    const d = m.estimator.weights[name].data;
+    for (let i = 0; i < d.length; i++) {
+      if (!(Math.abs(d[i]) <= maxW)) throw new RangeError(`tensor '${name}' value ${d[i]} at flat index ${i} is beyond the limit |w| ≤ ${maxW}`);
+    }
+  }
   const reverb = m.synth.nodes.find((n) => n.type === 'IRReverb') as { irLength: number } | undefined;
   if (reverb) {
     if (!(m.ir instanceof Float32Array)) throw new TypeError('model.ir must be a Float32Array when the synth has an IRReverb');
@@ -105,8 +155,17 @@ function checkModel(m: DDSPModel): void {
   }
   if (m.ir !== undefined) {
     if (!(m.ir instanceof Float32Array)) throw new TypeError('model.ir must be a Float32Array');
-    for (let i = 0; i < m.ir.length; i++) if (!Number.isFinite(m.ir[i])) throw new RangeError(`model.ir contains a non-finite value at index ${i}`);
+    const { maxIrSeconds, maxAbsIr } = LIMITS.model;
+    if (m.ir.length + 1 > maxIrSeconds * m.sampleRate) {
+      throw new RangeError(`model.ir holds ${m.ir.length} samples, past the limit of ${maxIrSeconds} s (${maxIrSeconds * m.sampleRate} samples at ${m.sampleRate} Hz)`);
+    }
+    for (let i = 0; i < m.ir.length; i++) {
+      const v = m.ir[i];
+      if (!Number.isFinite(v)) throw new RangeError(`model.ir: tensor '${REVERB_IR}' contains a non-finite value (${v}) at index ${i}`);
+      if (!(Math.abs(v) <= maxAbsIr)) throw new RangeError(`model.ir: tensor '${REVERB_IR}' value ${v} at index ${i} is beyond the limit |ir| ≤ ${maxAbsIr}`);
+    }
   }
+  if (m.name !== undefined && typeof m.name !== 'string') throw new TypeError('model.name must be a string');
   if (m.meta) {
     for (const [k, v] of Object.entries(m.meta)) {
       if (k.startsWith('ddsp.')) throw new RangeError(`model.meta key '${k}' is reserved (keys starting with 'ddsp.')`);
@@ -139,11 +198,12 @@ function valueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
 }
 
 /**
- * Serialises a model to ONNX bytes (IR 8, opset 17). Validates first.
- * @throws RangeError/TypeError naming the field when the model is inconsistent (shapes vs synth, NaN weights, …).
+ * Serialises a model to ONNX bytes (IR 8, opset 17). Validates first (validateModel).
+ * @throws ModelFormatError naming the field when the model is inconsistent (shapes vs synth, NaN weights, …) or
+ *   past LIMITS.model.
  */
 export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Array {
-  checkModel(m);
+  validateModel(m);
   const spec = m.estimator;
   const variant: GraphVariant = { float16: !!opts.float16, stateIO: !!opts.stateIO };
   const H = spec.hiddenSize;
@@ -154,10 +214,7 @@ export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Arr
   for (const [name, shape] of weightShapes(spec)) {
     const data = spec.weights[name].data;
     if (variant.float16) {
-      const bits = encodeFloat16(data);
-      for (let i = 0; i < bits.length; i++) {
-        if ((bits[i] & 0x7c00) === 0x7c00) throw new RangeError(`weight '${name}' value ${data[i]} at index ${i} exceeds the float16 range (±65504)`);
-      }
+      const bits = encodeFloat16(data); // |w| ≤ LIMITS.model.maxAbsWeight = the float16 range: no overflow
       initializer.push({ name, dims: shape, dataType: DT.FLOAT16, rawData: rawBytes(bits) });
     } else {
       initializer.push({ name, dims: shape, dataType: DT.FLOAT, rawData: rawBytes(data) });
@@ -190,6 +247,7 @@ export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Arr
     [META.sampleRate, String(m.sampleRate)],
     [META.frameRate, String(m.frameRate)],
     [META.f0RangeHz, JSON.stringify(m.f0RangeHz)],
+    ...(m.loudnessRangeDb ? [[META.loudnessRangeDb, JSON.stringify(m.loudnessRangeDb)] as [string, string]] : []),
     [META.estimator, JSON.stringify(estimatorMeta)],
     [META.synth, JSON.stringify(m.synth)],
   ];
@@ -268,10 +326,10 @@ function parseJson(key: string, s: string): unknown {
   }
 }
 
-function parsePositive(key: string, s: string | undefined): number {
+function parseInRange(key: string, s: string | undefined, range: readonly [number, number], unit: string): number {
   if (s === undefined) return fail(`metadata '${key}' is missing`);
   const v = Number(s);
-  if (!Number.isFinite(v) || v <= 0) fail(`metadata '${key}' must be a positive number, got '${s}'`);
+  if (!inRange(v, range)) fail(`metadata '${key}' must be a number in [${range[0]}, ${range[1]}] ${unit}, got '${s.slice(0, 40)}'`);
   return v;
 }
 
@@ -291,6 +349,9 @@ const sameAttr = (a: AttrValue | null, b: AttrValue): boolean => {
   if ('f' in b) return 'f' in a && Math.fround(a.f) === Math.fround(b.f);
   return 'ints' in a && a.ints.length === b.ints.length && a.ints.every((x, i) => x === b.ints[i]);
 };
+
+/** A short ASCII attribute value (longer ones are not any value the graph uses). */
+const decodeAscii = (b: Uint8Array | null | undefined): string => (b && b.length <= 16 ? String.fromCharCode(...b) : '?');
 
 function describe(n: NodeSpec | { name: string; op: string }, i: number): string {
   return `graph node ${i} ('${n.name}', ${n.op})`;
@@ -328,7 +389,7 @@ function compareGraph(found: NodeProto[], expected: NodeSpec[]): void {
     }
     if (e.op === 'GRU') {
       const dir = (n.attribute ?? []).find((a) => a.name === 'direction');
-      if (dir && String.fromCharCode(...(dir.s ?? [])) !== 'forward') fail(`${where}: direction must be 'forward'`);
+      if (dir && decodeAscii(dir.s) !== 'forward') fail(`${where}: direction must be 'forward'`);
     }
   });
 }
@@ -357,11 +418,22 @@ function checkIO(list: ValueInfoProto[], expected: { name: string; dims: (number
 /**
  * Parses and validates a model file. Refuses, with a ModelFormatError naming the problem: a truncated file, a
  * file that is not ONNX, an unknown or newer format version, an op the engine does not run, a graph that is not
- * the estimator graph, shapes that disagree with the metadata, NaN/Inf weights, a missing tensor.
+ * the estimator graph, shapes that disagree with the metadata, NaN/Inf weights, a missing tensor, values past
+ * LIMITS.model (validateModel).
  */
 export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
   const b = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
   if (!(b instanceof Uint8Array)) throw new TypeError('readModel: bytes must be a Uint8Array or ArrayBuffer');
+  try {
+    return parseModel(b);
+  } catch (e) {
+    // a value no check above foresaw must still come out as the reader's one error type
+    if (e instanceof ModelFormatError || !(e instanceof RangeError || e instanceof TypeError)) throw e;
+    return fail(`unreadable model file (${e.message.split('\n')[0]})`);
+  }
+}
+
+function parseModel(b: Uint8Array): DDSPModel {
   if (b.length === 0) fail('empty file: not an ONNX model');
   if (b.length >= 2 && b[0] === 0x50 && b[1] === 0x4b) {
     fail('not an ONNX model: this is a zip archive (a PyTorch checkpoint? convert it with `ddsp-stream convert`)');
@@ -394,13 +466,17 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
   }
   if (ir < 7) fail(`ONNX IR version ${ir} is too old; model files use IR ${IR_VERSION}`);
 
-  const sampleRate = parsePositive(META.sampleRate, meta.get(META.sampleRate));
-  const frameRate = parsePositive(META.frameRate, meta.get(META.frameRate));
+  const sampleRate = parseInRange(META.sampleRate, meta.get(META.sampleRate), LIMITS.model.sampleRateHz, 'Hz');
+  const frameRate = parseInRange(META.frameRate, meta.get(META.frameRate), LIMITS.model.frameRateHz, 'frames/s');
   const rangeRaw = meta.get(META.f0RangeHz) ?? fail(`metadata '${META.f0RangeHz}' is missing`);
   const range = parseJson(META.f0RangeHz, rangeRaw as string) as number[];
   if (!Array.isArray(range) || range.length !== 2 || !range.every((x) => typeof x === 'number' && Number.isFinite(x)) || !(range[0] > 0 && range[1] > range[0])) {
     fail(`metadata '${META.f0RangeHz}' must be [min, max] Hz with 0 < min < max, got ${rangeRaw}`);
   }
+  const loudRaw = meta.get(META.loudnessRangeDb);
+  const loudnessRangeDb = loudRaw === undefined ? undefined : parseJson(META.loudnessRangeDb, loudRaw) as [number, number];
+  const loudProblem = loudRaw === undefined ? null : loudnessRangeProblem(loudnessRangeDb);
+  if (loudProblem) fail(`metadata '${META.loudnessRangeDb}' ${loudProblem}`);
   const estRaw = meta.get(META.estimator) ?? fail(`metadata '${META.estimator}' is missing`);
   const est = parseJson(META.estimator, estRaw as string) as Record<string, unknown>;
   if (!est || typeof est !== 'object') fail(`metadata '${META.estimator}' must be a JSON object`);
@@ -464,9 +540,6 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
     if (w.shape.join(',') !== shape.join(',')) {
       fail(`shape mismatch: tensor '${name}' is [${w.shape}], expected [${shape}] for hiddenSize ${spec.hiddenSize}, outputSize ${spec.outputSize}`);
     }
-    for (let i = 0; i < w.data.length; i++) {
-      if (!Number.isFinite(w.data[i])) fail(`tensor '${name}' contains a non-finite value (${w.data[i]}) at flat index ${i}`);
-    }
   }
   const extra = Object.keys(weights).filter((k) => !weightShapes(spec).some(([n]) => n === k));
   if (extra.length) fail(`unexpected initializer '${extra[0]}' (not an estimator weight; non-weight initializers are named 'ddsp.*')`);
@@ -509,7 +582,6 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
     if (d.dataType !== DT.FLOAT && d.dataType !== DT.FLOAT16) fail(`tensor '${REVERB_IR}' must be FLOAT or FLOAT16`);
     irData = d.values as Float32Array;
     if (d.dims.length !== 1) fail(`tensor '${REVERB_IR}' must be 1-D, got shape [${d.dims}]`);
-    for (let i = 0; i < irData.length; i++) if (!Number.isFinite(irData[i])) fail(`tensor '${REVERB_IR}' contains a non-finite value (${irData[i]}) at index ${i}`);
   }
   if (reverb) {
     if (!irData) fail(`missing tensor '${REVERB_IR}' (the learned IR of IRReverb '${reverb.name}')`);
@@ -524,6 +596,7 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
     formatVersion: version,
     sampleRate, frameRate,
     f0RangeHz: [range[0] as number, range[1] as number],
+    ...(loudnessRangeDb ? { loudnessRangeDb } : {}),
     estimator: { ...spec, weights: estimatorWeights },
     synth,
     ir: irData,
@@ -532,5 +605,6 @@ export function readModel(bytes: Uint8Array | ArrayBuffer): DDSPModel {
   };
   if (out.ir === undefined) delete out.ir;
   if (out.name === undefined) delete out.name;
+  validateModel(out);
   return out;
 }

@@ -1,9 +1,30 @@
 // Pickled omegaconf containers (DictConfig / ListConfig / value nodes) → plain JS, with `${...}` interpolations
 // resolved through the `_parent` chain the way omegaconf does (absolute paths from the root, `${.x}` relative).
 // Only the pickled __dict__ layout is read (`_content`, `_parent`, `_val`, `_metadata`); nothing is executed.
+// A pickle can share one value many times (`DUP; TUPLE2` repeated doubles it per level), so the plain copy counts
+// every value it produces against LIMITS.checkpoint.maxConfigValues, and nesting (interpolation chains included)
+// against maxConfigDepth: the work is bounded whatever the sharing.
+import { LIMITS } from './limits';
 import { PyObject } from './pickle';
+import { CheckpointError } from './torch-zip';
 
-const MAX_DEPTH = 64;
+const { maxConfigDepth: MAX_DEPTH, maxConfigValues: MAX_VALUES } = LIMITS.checkpoint;
+
+/** The values left to produce converting one checkpoint's hyper-parameters (see toPlain). */
+export class ConfigBudget {
+  private left = MAX_VALUES;
+  constructor(private readonly fileName = 'checkpoint') {}
+
+  /** Counts one value at nesting `depth`. @throws CheckpointError past either limit. */
+  take(depth: number): void {
+    if (depth > MAX_DEPTH) {
+      throw new CheckpointError(`${this.fileName}: hyper_parameters nest deeper than ${MAX_DEPTH} levels (values or \${…} interpolations)`);
+    }
+    if (--this.left < 0) {
+      throw new CheckpointError(`${this.fileName}: hyper_parameters expand to more than ${MAX_VALUES} values (shared references repeated)`);
+    }
+  }
+}
 
 /** True for a pickled omegaconf DictConfig / ListConfig / value node. */
 export function isOmegaNode(v: unknown): boolean {
@@ -40,7 +61,7 @@ function child(container: PyObject, key: string): unknown {
 
 const UNRESOLVED = Symbol('unresolved');
 
-function lookup(path: string, container: PyObject | null, depth: number): unknown {
+function lookup(path: string, container: PyObject | null, depth: number, budget: ConfigBudget): unknown {
   if (path.includes(':') || path.includes('${')) return UNRESOLVED; // custom resolvers (oc.env, now, ...) or nesting
   if (!container) return UNRESOLVED;
   let start: PyObject = container;
@@ -64,7 +85,7 @@ function lookup(path: string, container: PyObject | null, depth: number): unknow
       if (node === undefined) return UNRESOLVED;
     }
   }
-  return toPlain(node, depth + 1, node instanceof PyObject ? parentOf(node) : start);
+  return plain(node, depth + 1, node instanceof PyObject ? parentOf(node) : start, budget);
 }
 
 function parentOf(n: PyObject): PyObject | null {
@@ -73,15 +94,14 @@ function parentOf(n: PyObject): PyObject | null {
 }
 
 /** Resolves every `${...}` in a string. A string that is one whole interpolation takes the target's type. */
-function interpolate(s: string, container: PyObject | null, depth: number): unknown {
-  if (depth > MAX_DEPTH) return s;
+function interpolate(s: string, container: PyObject | null, depth: number, budget: ConfigBudget): unknown {
   const whole = /^\$\{([^${}]*)\}$/.exec(s);
   if (whole) {
-    const v = lookup(whole[1].trim(), container, depth);
+    const v = lookup(whole[1].trim(), container, depth, budget);
     return v === UNRESOLVED ? s : v;
   }
   return s.replace(/\$\{([^${}]*)\}/g, (m, p: string) => {
-    const v = lookup(p.trim(), container, depth);
+    const v = lookup(p.trim(), container, depth, budget);
     return v === UNRESOLVED ? m : String(v);
   });
 }
@@ -89,45 +109,50 @@ function interpolate(s: string, container: PyObject | null, depth: number): unkn
 /**
  * Converts a pickled value to plain JS: omegaconf containers to objects/arrays with interpolations resolved,
  * Maps with string-like keys to objects, other Maps kept, PyObjects with dict items to objects.
- * @param container the DictConfig/ListConfig holding `v` (for relative interpolations); found from `_parent`
- *   when omitted.
+ * @param budget shared by every value of one checkpoint (a fresh one when omitted).
+ * @throws CheckpointError past LIMITS.checkpoint.maxConfigValues or maxConfigDepth.
  */
-export function toPlain(v: unknown, depth = 0, container: PyObject | null = null): unknown {
-  if (depth > MAX_DEPTH) return null;
+export function toPlain(v: unknown, budget = new ConfigBudget()): unknown {
+  return plain(v, 0, null, budget);
+}
+
+/** toPlain at nesting `depth`; `container` is the DictConfig/ListConfig holding `v` (for relative interpolations). */
+function plain(v: unknown, depth: number, container: PyObject | null, budget: ConfigBudget): unknown {
+  budget.take(depth);
   if (v instanceof PyObject) {
     if (isDictConfig(v) || isListConfig(v)) {
       const content = v.attr('_content');
-      if (typeof content === 'string') return interpolate(content, parentOf(v), depth);
+      if (typeof content === 'string') return interpolate(content, parentOf(v), depth, budget);
       if (content === null || content === undefined) return null;
       if (content instanceof Map) {
         const o: Record<string, unknown> = {};
-        for (const [k, c] of content) o[String(k)] = toPlain(c, depth + 1, v);
+        for (const [k, c] of content) o[String(k)] = plain(c, depth + 1, v, budget);
         return o;
       }
-      if (Array.isArray(content)) return content.map((c) => toPlain(c, depth + 1, v));
-      return toPlain(content, depth + 1, v);
+      if (Array.isArray(content)) return content.map((c) => plain(c, depth + 1, v, budget));
+      return plain(content, depth + 1, v, budget);
     }
     if (isOmegaNode(v)) {
       // value node (AnyNode, StringNode, IntegerNode, FloatNode, BooleanNode, EnumNode, ...)
       const val = v.attr('_val');
       const ctx = parentOf(v) ?? container;
-      if (typeof val === 'string' && val.includes('${')) return interpolate(val, ctx, depth);
-      return toPlain(val, depth + 1, ctx);
+      if (typeof val === 'string' && val.includes('${')) return interpolate(val, ctx, depth, budget);
+      return plain(val, depth + 1, ctx, budget);
     }
-    if (v.items) return toPlain(v.items, depth + 1, container);
-    if (v.listItems) return v.listItems.map((c) => toPlain(c, depth + 1, container));
+    if (v.items) return plain(v.items, depth + 1, container, budget);
+    if (v.listItems) return v.listItems.map((c) => plain(c, depth + 1, container, budget));
     return v;
   }
-  if (typeof v === 'string' && v.includes('${') && container) return interpolate(v, container, depth);
+  if (typeof v === 'string' && v.includes('${') && container) return interpolate(v, container, depth, budget);
   if (v instanceof Map) {
     const keys = [...v.keys()];
     if (keys.every((k) => typeof k === 'string' || typeof k === 'number')) {
       const o: Record<string, unknown> = {};
-      for (const [k, c] of v) o[String(k)] = toPlain(c, depth + 1, container);
+      for (const [k, c] of v) o[String(k)] = plain(c, depth + 1, container, budget);
       return o;
     }
     return v;
   }
-  if (Array.isArray(v)) return v.map((c) => toPlain(c, depth + 1, container));
+  if (Array.isArray(v)) return v.map((c) => plain(c, depth + 1, container, budget));
   return v;
 }

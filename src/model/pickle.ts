@@ -1,7 +1,9 @@
 // A small Python pickle reader (protocols 0–5 opcodes as written by torch.save / PyTorch Lightning checkpoints).
 // It builds plain JS values and never executes anything: classes are named (`PyGlobal`), objects are records of
 // their class, constructor arguments and state (`PyObject`); a `reduce` hook turns the calls the caller knows
-// (torch's tensor rebuild, OrderedDict, ...) into real values.
+// (torch's tensor rebuild, OrderedDict, ...) into real values. Work is linear in the pickle's size: no opcode
+// recurses, copies more than its operands or builds an int longer than LIMITS.checkpoint.maxIntBytes.
+import { LIMITS } from './limits';
 
 /** A pickle that cannot be read: the message names the problem, the byte offset and the file. */
 export class PickleError extends Error {
@@ -69,6 +71,10 @@ const OP = {
   NEWOBJ_EX: 0x92, STACK_GLOBAL: 0x93, MEMOIZE: 0x94, FRAME: 0x95,
   BYTEARRAY8: 0x96, NEXT_BUFFER: 0x97, READONLY_BUFFER: 0x98,
 } as const;
+
+const MAX_INT_BYTES = LIMITS.checkpoint.maxIntBytes;
+// Decimal digits of the largest int (INT/LONG text opcodes): 8 bits ≈ 2.41 decimal digits.
+const MAX_INT_DIGITS = Math.ceil(MAX_INT_BYTES * 2.41) + 1;
 
 const OP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k]));
 
@@ -260,152 +266,171 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): unknown
     for (let i = 0; i < kv.length; i += 2) m.set(kv[i], kv[i + 1]);
   };
   const appendItems = (target: unknown, items: unknown[]): void => {
-    if (Array.isArray(target)) target.push(...items);
-    else if (target instanceof PyObject) (target.listItems ??= []).push(...items);
+    // one by one: push(...items) overflows the call stack for long APPENDS
+    if (Array.isArray(target)) for (const it of items) target.push(it);
+    else if (target instanceof PyObject) { const l = (target.listItems ??= []); for (const it of items) l.push(it); }
     else if (target instanceof Set) for (const it of items) target.add(it);
     else fail('pickle APPEND(S) on a value that is not a list');
   };
   const global = (module: string, name: string): PyGlobal => new PyGlobal(module, name);
+  const intBytes = (k: number): number => {
+    if (k > MAX_INT_BYTES) fail(`pickle int of ${k} bytes exceeds the limit of ${MAX_INT_BYTES} bytes`);
+    need(k);
+    return k;
+  };
+  const textInt = (s: string): number | bigint => {
+    const t = s.trim();
+    if (!/^[+-]?\d+$/.test(t)) fail(`pickle int '${t.slice(0, 40)}' is not an integer`);
+    if (t.length > MAX_INT_DIGITS) fail(`pickle int of ${t.length} digits exceeds the limit of ${MAX_INT_DIGITS} digits`);
+    const v = BigInt(t);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
 
-  for (;;) {
-    opPos = pos;
-    if (pos >= n) fail('pickle data truncated (no STOP opcode)');
-    const op = b[pos++];
-    switch (op) {
-      case OP.PROTO: u8(); break;
-      case OP.FRAME: u64(); break;
-      case OP.STOP: {
-        if (stack.length !== 1) fail(`pickle STOP with ${stack.length} values on the stack`);
-        return stack[0];
-      }
-      case OP.MARK: marks.push(stack.length); break;
-      case OP.POP: pop(); break;
-      case OP.POP_MARK: popMark(); break;
-      case OP.DUP: stack.push(top()); break;
-      case OP.NONE: stack.push(null); break;
-      case OP.NEWTRUE: stack.push(true); break;
-      case OP.NEWFALSE: stack.push(false); break;
-      case OP.BININT: stack.push(i32()); break;
-      case OP.BININT1: stack.push(u8()); break;
-      case OP.BININT2: stack.push(u16()); break;
-      case OP.LONG1: { const k = u8(); need(k); stack.push(decodeLong(b, pos, k)); pos += k; break; }
-      case OP.LONG4: { const k = i32(); if (k < 0) fail('negative LONG4 length'); need(k); stack.push(decodeLong(b, pos, k)); pos += k; break; }
-      case OP.INT: {
-        const s = line();
-        if (s === '00') stack.push(false);
-        else if (s === '01') stack.push(true);
-        else { const v = BigInt(s); stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v); }
-        break;
-      }
-      case OP.LONG: {
-        const s = line().replace(/L$/, '');
-        const v = BigInt(s);
-        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
-        break;
-      }
-      case OP.BINFLOAT: { need(8); stack.push(dv.getFloat64(pos, false)); pos += 8; break; }
-      case OP.FLOAT: stack.push(parseFloat(line())); break;
-      case OP.BINUNICODE: stack.push(utf8(u32())); break;
-      case OP.SHORT_BINUNICODE: stack.push(utf8(u8())); break;
-      case OP.BINUNICODE8: stack.push(utf8(u64())); break;
-      case OP.UNICODE: stack.push(line().replace(/\\u([0-9a-fA-F]{4})/g, (_, h) => String.fromCharCode(parseInt(h, 16)))); break;
-      case OP.BINSTRING: { const k = i32(); if (k < 0) fail('negative BINSTRING length'); need(k); stack.push(decodeLatin1(b, pos, pos + k)); pos += k; break; }
-      case OP.SHORT_BINSTRING: { const k = u8(); need(k); stack.push(decodeLatin1(b, pos, pos + k)); pos += k; break; }
-      case OP.STRING: {
-        const s = line();
-        stack.push(s.length >= 2 && (s[0] === "'" || s[0] === '"') ? s.slice(1, -1) : s);
-        break;
-      }
-      case OP.BINBYTES: stack.push(bytesOf(u32())); break;
-      case OP.SHORT_BINBYTES: stack.push(bytesOf(u8())); break;
-      case OP.BINBYTES8: stack.push(bytesOf(u64())); break;
-      case OP.BYTEARRAY8: stack.push(bytesOf(u64())); break;
-      case OP.EMPTY_DICT: stack.push(new Map()); break;
-      case OP.DICT: { const items = popMark(); const m = new Map(); setItems(m, items); stack.push(m); break; }
-      case OP.EMPTY_LIST: stack.push([]); break;
-      case OP.LIST: stack.push(popMark()); break;
-      case OP.EMPTY_TUPLE: stack.push([]); break;
-      case OP.TUPLE: stack.push(popMark()); break;
-      case OP.TUPLE1: { const a = pop(); stack.push([a]); break; }
-      case OP.TUPLE2: { const b2 = pop(); const a = pop(); stack.push([a, b2]); break; }
-      case OP.TUPLE3: { const c = pop(); const b2 = pop(); const a = pop(); stack.push([a, b2, c]); break; }
-      case OP.EMPTY_SET: stack.push(new Set()); break;
-      case OP.ADDITEMS: { const items = popMark(); const s = top(); if (!(s instanceof Set)) fail('pickle ADDITEMS on a value that is not a set'); for (const it of items) (s as Set<unknown>).add(it); break; }
-      case OP.FROZENSET: stack.push(new Set(popMark())); break;
-      case OP.APPEND: { const v = pop(); appendItems(top(), [v]); break; }
-      case OP.APPENDS: { const items = popMark(); appendItems(top(), items); break; }
-      case OP.SETITEM: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; }
-      case OP.SETITEMS: { const items = popMark(); setItems(top(), items); break; }
-      case OP.GLOBAL: { const module = line(); const name = line(); stack.push(global(module, name)); break; }
-      case OP.STACK_GLOBAL: {
-        const name = pop();
-        const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('pickle STACK_GLOBAL needs two strings');
-        stack.push(global(module as string, name as string));
-        break;
-      }
-      case OP.REDUCE: {
-        const args = pop();
-        const cls = pop();
-        stack.push(call(cls, Array.isArray(args) ? args : []));
-        break;
-      }
-      case OP.NEWOBJ: {
-        const args = pop();
-        const cls = pop();
-        stack.push(call(cls, Array.isArray(args) ? args : []));
-        break;
-      }
-      case OP.NEWOBJ_EX: {
-        pop(); // kwargs
-        const args = pop();
-        const cls = pop();
-        stack.push(call(cls, Array.isArray(args) ? args : []));
-        break;
-      }
-      case OP.INST: {
-        const module = line();
-        const name = line();
-        stack.push(call(global(module, name), popMark()));
-        break;
-      }
-      case OP.OBJ: {
-        const items = popMark();
-        const cls = items.shift();
-        stack.push(call(cls, items));
-        break;
-      }
-      case OP.BUILD: {
-        const state = pop();
-        const obj = top();
-        if (obj instanceof PyObject) obj.state = state;
-        // Maps (OrderedDict) and others: state (e.g. torch's state_dict `_metadata`) is not needed; ignore.
-        break;
-      }
-      case OP.BINPERSID: {
-        const pid = pop();
-        if (!opts.persistentLoad) fail('pickle BINPERSID without a persistent_load handler');
-        stack.push(opts.persistentLoad!(pid));
-        break;
-      }
-      case OP.PERSID: {
-        const pid = line();
-        if (!opts.persistentLoad) fail('pickle PERSID without a persistent_load handler');
-        stack.push(opts.persistentLoad!(pid));
-        break;
-      }
-      case OP.BINGET: stack.push(memoGet(u8())); break;
-      case OP.LONG_BINGET: stack.push(memoGet(u32())); break;
-      case OP.GET: stack.push(memoGet(parseInt(line(), 10))); break;
-      case OP.BINPUT: memo.set(u8(), top()); break;
-      case OP.LONG_BINPUT: memo.set(u32(), top()); break;
-      case OP.PUT: memo.set(parseInt(line(), 10), top()); break;
-      case OP.MEMOIZE: memo.set(memo.size, top()); break;
-      default: {
-        const name = OP_NAMES[op];
-        const hex = `0x${op.toString(16).padStart(2, '0')}`;
-        const printable = op >= 0x20 && op < 0x7f ? ` '${String.fromCharCode(op)}'` : '';
-        fail(name ? `unsupported pickle opcode ${name} (${hex})` : `unknown pickle opcode ${hex}${printable}`);
+  try {
+    return run();
+  } catch (e) {
+    // The hooks' own typed errors pass; anything the runtime throws (a RangeError from a hostile value) gets the
+    // offset and the file.
+    if (e instanceof PickleError || !(e instanceof RangeError || e instanceof TypeError || e instanceof SyntaxError)) throw e;
+    return fail(`unreadable pickle (${e.message})`);
+  }
+
+  function run(): unknown {
+    for (;;) {
+      opPos = pos;
+      if (pos >= n) fail('pickle data truncated (no STOP opcode)');
+      const op = b[pos++];
+      switch (op) {
+        case OP.PROTO: u8(); break;
+        case OP.FRAME: u64(); break;
+        case OP.STOP: {
+          if (stack.length !== 1) fail(`pickle STOP with ${stack.length} values on the stack`);
+          return stack[0];
+        }
+        case OP.MARK: marks.push(stack.length); break;
+        case OP.POP: pop(); break;
+        case OP.POP_MARK: popMark(); break;
+        case OP.DUP: stack.push(top()); break;
+        case OP.NONE: stack.push(null); break;
+        case OP.NEWTRUE: stack.push(true); break;
+        case OP.NEWFALSE: stack.push(false); break;
+        case OP.BININT: stack.push(i32()); break;
+        case OP.BININT1: stack.push(u8()); break;
+        case OP.BININT2: stack.push(u16()); break;
+        case OP.LONG1: { const k = intBytes(u8()); stack.push(decodeLong(b, pos, k)); pos += k; break; }
+        case OP.LONG4: { const k = i32(); if (k < 0) fail('negative LONG4 length'); intBytes(k); stack.push(decodeLong(b, pos, k)); pos += k; break; }
+        case OP.INT: {
+          const s = line();
+          if (s === '00') stack.push(false);
+          else if (s === '01') stack.push(true);
+          else stack.push(textInt(s));
+          break;
+        }
+        case OP.LONG: stack.push(textInt(line().replace(/L$/, ''))); break;
+        case OP.BINFLOAT: { need(8); stack.push(dv.getFloat64(pos, false)); pos += 8; break; }
+        case OP.FLOAT: stack.push(parseFloat(line())); break;
+        case OP.BINUNICODE: stack.push(utf8(u32())); break;
+        case OP.SHORT_BINUNICODE: stack.push(utf8(u8())); break;
+        case OP.BINUNICODE8: stack.push(utf8(u64())); break;
+        case OP.UNICODE: stack.push(line().replace(/\\u([0-9a-fA-F]{4})/g, (_, h) => String.fromCharCode(parseInt(h, 16)))); break;
+        case OP.BINSTRING: { const k = i32(); if (k < 0) fail('negative BINSTRING length'); need(k); stack.push(decodeLatin1(b, pos, pos + k)); pos += k; break; }
+        case OP.SHORT_BINSTRING: { const k = u8(); need(k); stack.push(decodeLatin1(b, pos, pos + k)); pos += k; break; }
+        case OP.STRING: {
+          const s = line();
+          stack.push(s.length >= 2 && (s[0] === "'" || s[0] === '"') ? s.slice(1, -1) : s);
+          break;
+        }
+        case OP.BINBYTES: stack.push(bytesOf(u32())); break;
+        case OP.SHORT_BINBYTES: stack.push(bytesOf(u8())); break;
+        case OP.BINBYTES8: stack.push(bytesOf(u64())); break;
+        case OP.BYTEARRAY8: stack.push(bytesOf(u64())); break;
+        case OP.EMPTY_DICT: stack.push(new Map()); break;
+        case OP.DICT: { const items = popMark(); const m = new Map(); setItems(m, items); stack.push(m); break; }
+        case OP.EMPTY_LIST: stack.push([]); break;
+        case OP.LIST: stack.push(popMark()); break;
+        case OP.EMPTY_TUPLE: stack.push([]); break;
+        case OP.TUPLE: stack.push(popMark()); break;
+        case OP.TUPLE1: { const a = pop(); stack.push([a]); break; }
+        case OP.TUPLE2: { const b2 = pop(); const a = pop(); stack.push([a, b2]); break; }
+        case OP.TUPLE3: { const c = pop(); const b2 = pop(); const a = pop(); stack.push([a, b2, c]); break; }
+        case OP.EMPTY_SET: stack.push(new Set()); break;
+        case OP.ADDITEMS: { const items = popMark(); const s = top(); if (!(s instanceof Set)) fail('pickle ADDITEMS on a value that is not a set'); for (const it of items) (s as Set<unknown>).add(it); break; }
+        case OP.FROZENSET: stack.push(new Set(popMark())); break;
+        case OP.APPEND: { const v = pop(); appendItems(top(), [v]); break; }
+        case OP.APPENDS: { const items = popMark(); appendItems(top(), items); break; }
+        case OP.SETITEM: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; }
+        case OP.SETITEMS: { const items = popMark(); setItems(top(), items); break; }
+        case OP.GLOBAL: { const module = line(); const name = line(); stack.push(global(module, name)); break; }
+        case OP.STACK_GLOBAL: {
+          const name = pop();
+          const module = pop();
+          if (typeof module !== 'string' || typeof name !== 'string') fail('pickle STACK_GLOBAL needs two strings');
+          stack.push(global(module as string, name as string));
+          break;
+        }
+        case OP.REDUCE: {
+          const args = pop();
+          const cls = pop();
+          stack.push(call(cls, Array.isArray(args) ? args : []));
+          break;
+        }
+        case OP.NEWOBJ: {
+          const args = pop();
+          const cls = pop();
+          stack.push(call(cls, Array.isArray(args) ? args : []));
+          break;
+        }
+        case OP.NEWOBJ_EX: {
+          pop(); // kwargs
+          const args = pop();
+          const cls = pop();
+          stack.push(call(cls, Array.isArray(args) ? args : []));
+          break;
+        }
+        case OP.INST: {
+          const module = line();
+          const name = line();
+          stack.push(call(global(module, name), popMark()));
+          break;
+        }
+        case OP.OBJ: {
+          const items = popMark();
+          const cls = items.shift();
+          stack.push(call(cls, items));
+          break;
+        }
+        case OP.BUILD: {
+          const state = pop();
+          const obj = top();
+          if (obj instanceof PyObject) obj.state = state;
+          // Maps (OrderedDict) and others: state (e.g. torch's state_dict `_metadata`) is not needed; ignore.
+          break;
+        }
+        case OP.BINPERSID: {
+          const pid = pop();
+          if (!opts.persistentLoad) fail('pickle BINPERSID without a persistent_load handler');
+          stack.push(opts.persistentLoad!(pid));
+          break;
+        }
+        case OP.PERSID: {
+          const pid = line();
+          if (!opts.persistentLoad) fail('pickle PERSID without a persistent_load handler');
+          stack.push(opts.persistentLoad!(pid));
+          break;
+        }
+        case OP.BINGET: stack.push(memoGet(u8())); break;
+        case OP.LONG_BINGET: stack.push(memoGet(u32())); break;
+        case OP.GET: stack.push(memoGet(parseInt(line(), 10))); break;
+        case OP.BINPUT: memo.set(u8(), top()); break;
+        case OP.LONG_BINPUT: memo.set(u32(), top()); break;
+        case OP.PUT: memo.set(parseInt(line(), 10), top()); break;
+        case OP.MEMOIZE: memo.set(memo.size, top()); break;
+        default: {
+          const name = OP_NAMES[op];
+          const hex = `0x${op.toString(16).padStart(2, '0')}`;
+          const printable = op >= 0x20 && op < 0x7f ? ` '${String.fromCharCode(op)}'` : '';
+          fail(name ? `unsupported pickle opcode ${name} (${hex})` : `unknown pickle opcode ${hex}${printable}`);
+        }
       }
     }
   }

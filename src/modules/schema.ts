@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 import type { NoiseFilterDesign } from '../dsp/fir';
+import { CONTROLS } from './controls';
 
 export type { NoiseFilterDesign };
 
@@ -34,15 +35,12 @@ export interface ParamSpec {
 }
 
 /**
- * The user controls of the synth, in the order `SynthStream.setControlsFrom` reads them, with their ranges and
- * defaults: harmonicMix and noiseMix are output gains, reverbMix m the reverb's 2(1−m)·dry + 2m·wet law (the
- * default 0.5 is what the seed trains with).
+ * The user controls of the synth, in the order `SynthStream.setControlsFrom` reads them: harmonicMix and noiseMix
+ * are output gains, reverbMix m the reverb's 2(1−m)·dry + 2m·wet law. Their ranges and defaults are ./controls'.
  */
-export const USER_CONTROLS = [
-  { name: 'harmonicMix', range: [0, 2], default: 1 },
-  { name: 'noiseMix', range: [0, 2], default: 1 },
-  { name: 'reverbMix', range: [0, 1], default: 0.5 },
-] as const;
+export const USER_CONTROLS = (['harmonicMix', 'noiseMix', 'reverbMix'] as const).map((name) => ({
+  name, range: [CONTROLS[name].min, CONTROLS[name].max] as const, default: CONTROLS[name].defaultValue,
+}));
 
 /** A user control's name. */
 export type UserControl = (typeof USER_CONTROLS)[number]['name'];

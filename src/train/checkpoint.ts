@@ -5,10 +5,52 @@
  *
  * File layout (little-endian): `DDSPCKPT` magic (8 bytes), u32 format version, u32 header length,
  * header JSON (UTF-8), zero padding to a multiple of 8, then raw float32 tensors at the offsets the
- * header lists. Written atomically: a temporary file beside the target, fsync, rename, fsync the folder.
+ * header lists. Written atomically: a temporary file beside the target (`<name>.tmp-<pid>`; one left by a killed
+ * process is removed by the next write), fsync, rename, fsync the folder. Failures to write are WriteErrors
+ * naming the path and the reason; a file that is not a checkpoint is a CheckpointError.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CheckpointError } from '../model/torch-zip';
+
+/** A file of a training run that cannot be written; the message names the path and the reason. */
+export class WriteError extends Error {
+  constructor(readonly path: string, readonly code: string | undefined, message: string) {
+    super(message);
+    this.name = 'WriteError';
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system',
+  EACCES: 'permission denied', EPERM: 'operation not permitted', ENOENT: 'no such folder', ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder', EIO: 'input/output error', EMFILE: 'too many open files',
+};
+
+/**
+ * Runs `write`, turning a failure into a WriteError that names `what` and `path` (node's own ENOSPC message names
+ * no path, and `mkdir -p` on a read-only file system reports ENOENT: the nearest existing folder tells the truth).
+ */
+export function writing<T>(what: string, path: string, write: (path: string) => T): T {
+  try {
+    return write(path);
+  } catch (e) {
+    if (e instanceof WriteError) throw e;
+    let code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') code = unwritableAncestor(path) ?? code;
+    const reason = (code && REASONS[code]) ?? (e as Error).message.split('\n')[0];
+    throw new WriteError(path, code, `cannot write ${what} ${path}: ${reason}${code ? ` (${code})` : ''}`);
+  }
+}
+
+function unwritableAncestor(path: string): string | undefined {
+  for (let p = dirname(path); ; p = dirname(p)) {
+    if (existsSync(p)) {
+      try { accessSync(p, constants.W_OK); return undefined; } catch (e) { return (e as NodeJS.ErrnoException).code; }
+    }
+    if (dirname(p) === p) return undefined;
+  }
+}
 
 /** Named float32 tensors (`{ shape, data }`, row-major). */
 export type TensorMap = Record<string, { shape: number[]; data: Float32Array }>;
@@ -113,22 +155,32 @@ export function encodeCheckpoint(state: TrainState): Uint8Array {
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 if (!LITTLE_ENDIAN) throw new Error('ddsp-stream checkpoints need a little-endian host');
 
-/** Parses a checkpoint written by encodeCheckpoint. Throws a clear Error on anything else. */
+/** Parses a checkpoint written by encodeCheckpoint. @throws CheckpointError on anything else, naming `what`. */
 export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint'): TrainState {
-  if (!isOwnCheckpoint(bytes)) throw new Error(`${what}: not a ddsp-stream checkpoint (bad magic)`);
+  const bad = (why: string): never => { throw new CheckpointError(`${what}: ${why}`); };
+  if (!isOwnCheckpoint(bytes)) bad('not a ddsp-stream checkpoint (bad magic)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
-  if (version !== VERSION) throw new Error(`${what}: checkpoint format version ${version} is not supported (expected ${VERSION})`);
+  if (version !== VERSION) bad(`checkpoint format version ${version} is not supported (expected ${VERSION})`);
   const jsonLen = dv.getUint32(12, true);
-  if (16 + jsonLen > bytes.length) throw new Error(`${what}: truncated header`);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + jsonLen)));
+  if (16 + jsonLen > bytes.length) bad('truncated header');
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + jsonLen)));
+  } catch (e) {
+    return bad(`corrupt header (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || !Array.isArray(header.tensors)) bad('corrupt header (no tensor list)');
   const dataStart = Math.ceil((16 + jsonLen) / 8) * 8;
   const weights: TensorMap = {};
   const m: TensorMap = {};
   const v: TensorMap = {};
   for (const t of header.tensors as TensorEntry[]) {
+    const ok = t !== null && typeof t === 'object' && typeof t.name === 'string' && Number.isSafeInteger(t.offset) && t.offset >= 0 &&
+      Number.isSafeInteger(t.length) && t.length >= 0 && Array.isArray(t.shape) && t.shape.reduce((a, d) => a * d, 1) === t.length;
+    if (!ok) bad(`corrupt tensor entry ${JSON.stringify(t).slice(0, 80)}`);
     const start = dataStart + t.offset;
-    if (start + t.length * 4 > bytes.length) throw new Error(`${what}: truncated tensor '${t.name}'`);
+    if (start + t.length * 4 > bytes.length) bad(`truncated tensor '${t.name}'`);
     const data = new Float32Array(t.length);
     new Uint8Array(data.buffer).set(bytes.subarray(start, start + t.length * 4));
     const slash = t.name.indexOf('/');
@@ -137,45 +189,83 @@ export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint'): TrainS
     const target = kind === 'w' ? weights : kind === 'm' ? m : v;
     target[name] = { shape: t.shape, data };
   }
+  const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : bad(`corrupt header (a step counter is ${JSON.stringify(x)})`));
+  const obj = (x: unknown): Record<string, unknown> => (x !== null && typeof x === 'object' && !Array.isArray(x) ? x as Record<string, unknown> : {});
   return {
-    step: header.step,
-    epoch: header.epoch,
-    batchInEpoch: header.batchInEpoch,
+    step: num(header.step),
+    epoch: num(header.epoch),
+    batchInEpoch: num(header.batchInEpoch),
     weights,
-    adam: header.adam ? { ...header.adam, m, v } : null,
-    rng: header.rng ?? {},
-    config: header.config ?? {},
-    meta: header.meta ?? {},
+    adam: header.adam ? { ...(header.adam as Omit<AdamState, 'm' | 'v'>), m, v } : null,
+    rng: obj(header.rng),
+    config: obj(header.config),
+    meta: obj(header.meta),
   };
 }
 
-/** Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the folder. */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+/**
+ * Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the folder. Removes the temp files of
+ * earlier writes to `path` whose process is gone (a kill -9 mid-write).
+ * @param what names the file in a WriteError ('checkpoint', 'file', …).
+ * @throws WriteError naming the path and the reason.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array, what = 'file'): void {
+  removeOrphanTemps(path);
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
-  } catch (e) {
+  writing(what, path, () => {
+    const fd = openSync(tmp, 'w');
+    try {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+      fsyncSync(fd);
+    } catch (e) {
+      closeSync(fd);
+      try { unlinkSync(tmp); } catch { /* ignore */ }
+      throw e;
+    }
     closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* ignore */ }
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
+    renameSync(tmp, path);
+  });
   try {
     const dfd = openSync(dirname(path), 'r');
     try { fsyncSync(dfd); } finally { closeSync(dfd); }
   } catch { /* folders cannot be fsynced on some platforms */ }
 }
 
+/** Deletes `<path>.tmp-<pid>` files whose process no longer runs. */
+function removeOrphanTemps(path: string): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try { names = readdirSync(dirname(path)); } catch { return; }
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    const pid = Number(n.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    try { unlinkSync(join(dirname(path), n)); } catch { /* gone already, or not ours to delete */ }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+  }
+}
+
 /** Writes a checkpoint atomically. */
 export function writeCheckpoint(path: string, state: TrainState): void {
-  writeFileAtomic(path, encodeCheckpoint(state));
+  writeFileAtomic(path, encodeCheckpoint(state), 'checkpoint');
 }
 
 /** Reads one of our checkpoints from disk. */
 export function readCheckpoint(path: string): TrainState {
-  return decodeCheckpoint(new Uint8Array(readFileSync(path)), path);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new CheckpointError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return decodeCheckpoint(bytes, path);
 }

@@ -14,6 +14,7 @@
  */
 import { parse as parseYaml, stringify } from 'yaml';
 import { acknowledge, describeValue, isSchemaKey, knownKeys, validateConfig, type TrainConfig } from './config-schema';
+import { LIMITS } from '../model/limits';
 import { resolveInterpolations } from './interpolate';
 import { ConfigError, parseOverride, parseValue, type Override } from './overrides';
 import { suggest } from './suggest';
@@ -217,6 +218,9 @@ export function composeWith(host: ConfigHost, opts: ComposeSettings = {}): Compo
   const primaryFile = primary.file;
   const defaults = primary.defaults ?? ['_self_'];
 
+  if ((opts.overrides ?? []).length > LIMITS.config.maxOverrides) {
+    throw new ConfigError(`${opts.overrides!.length} overrides; a run takes at most ${LIMITS.config.maxOverrides} (put the values in a config file)`);
+  }
   const overrides: Override[] = (opts.overrides ?? []).map(parseOverride);
   for (const o of overrides) {
     if (o.alternatives.length > 1) {
@@ -362,6 +366,6 @@ export function composeWith(host: ConfigHost, opts: ComposeSettings = {}): Compo
   config.data.raw_dir = abs(config.data.raw_dir);
   config.data.db_path = abs(config.data.db_path);
   config.ckpt = abs(config.ckpt);
-  acknowledge(config, notes);
+  acknowledge(config, notes, new Set(cliValues.map((o) => o.key)));
   return { config, resolved: resolved as Record<string, unknown>, groups: { ...selection }, notes };
 }

@@ -284,17 +284,21 @@ function crossCheck(c: TrainConfig): void {
   maxTimeSeconds(c.trainer.max_time);
 }
 
-/** Seed keys accepted without an effect here: one note line listing those set to something that would matter. */
-export function acknowledge(c: TrainConfig, notes: string[]): void {
+/**
+ * Seed keys accepted without an effect here: one note line listing those the command line (`given`) set to something
+ * that would matter (the shipped defaults set some of them, e.g. gpus: 1, num_workers: 8, as the seed's do).
+ */
+export function acknowledge(c: TrainConfig, notes: string[], given: ReadonlySet<string>): void {
   const items: string[] = [];
   const t = c.trainer;
-  if (t.gpus !== 0 && t.gpus !== null) items.push(`trainer.gpus=${describeValue(t.gpus)} (training runs on the CPU with tfjs)`);
-  if (c.num_workers !== 0) items.push(`num_workers=${c.num_workers} (data loads in-process; trainer.devices=2 uses a second core)`);
-  if (t.num_nodes !== 1) items.push(`trainer.num_nodes=${t.num_nodes} (one machine)`);
-  if (t.benchmark) items.push('trainer.benchmark=true (cuDNN only)');
-  if (t.auto_lr_find !== false) items.push(`trainer.auto_lr_find=${describeValue(t.auto_lr_find)} (not supported; model.lr is used)`);
-  if (t.min_epochs !== null && t.min_epochs > 1) items.push(`trainer.min_epochs=${t.min_epochs} (matters only with early stopping)`);
-  if (c.hydra.job.chdir) items.push('hydra.job.chdir=true (no chdir: relative paths resolve against the start directory)');
+  const set = (key: string) => given.has(key);
+  if (set('trainer.gpus') && t.gpus !== 0 && t.gpus !== null) items.push(`trainer.gpus=${describeValue(t.gpus)} (training runs on the CPU with tfjs)`);
+  if (set('num_workers') && c.num_workers !== 0) items.push(`num_workers=${c.num_workers} (data loads in-process; trainer.devices=2 uses a second core)`);
+  if (set('trainer.num_nodes') && t.num_nodes !== 1) items.push(`trainer.num_nodes=${t.num_nodes} (one machine)`);
+  if (set('trainer.benchmark') && t.benchmark) items.push('trainer.benchmark=true (cuDNN only)');
+  if (set('trainer.auto_lr_find') && t.auto_lr_find !== false) items.push(`trainer.auto_lr_find=${describeValue(t.auto_lr_find)} (not supported; model.lr is used)`);
+  if (set('trainer.min_epochs') && t.min_epochs !== null && t.min_epochs > 1) items.push(`trainer.min_epochs=${t.min_epochs} (matters only with early stopping)`);
+  if (set('hydra.job.chdir') && c.hydra.job.chdir) items.push('hydra.job.chdir=true (no chdir: relative paths resolve against the start directory)');
   if (items.length) notes.push(`accepted, no effect here: ${items.join('; ')}`);
 }
 

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { readModel, writeModel, type DDSPModel } from '../model/model-file';
 import { decodeCheckpoint, isOwnCheckpoint, isZip } from './checkpoint';
+import { SliceStore } from './dataset';
 import { ddspModelFromWeights, type ModelGraph } from './model';
 import { findAudioFiles } from './prepare';
 
@@ -60,6 +61,31 @@ export async function loadAnyModel(path: string, name?: string): Promise<LoadedM
   }
 }
 
+/**
+ * A model's working loudness range (DDSPModel.loudnessRangeDb) from the loudness of its training frames: the 5th
+ * and 95th percentiles, to 0.1 dB (silent and unpitched slices never reach the database, so these are notes).
+ */
+export function loudnessRange(frames: Float32Array): [number, number] {
+  const sorted = Float32Array.from(frames).sort();
+  const at = (q: number) => Math.round(10 * sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]) / 10;
+  return [at(0.05), at(0.95)];
+}
+
+/** loudnessRange of every slice of the training database in `dbPath`, or undefined when there is none. */
+async function databaseLoudnessRange(dbPath: string): Promise<[number, number] | undefined> {
+  if (!SliceStore.exists(dbPath)) return undefined;
+  const store = SliceStore.open(dbPath);
+  try {
+    const m = store.meta();
+    if (m === null || m.count === 0) return undefined;
+    const frames = new Float32Array(m.count * m.nFrames);
+    for (let i = 0; i < m.count; i++) frames.set(store.get(i).loudnessDb, i * m.nFrames);
+    return loudnessRange(frames);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Options of exportModel. */
 export interface ExportOptions {
   /** Checkpoint (ours or the seed's) or model file. */
@@ -89,6 +115,12 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
   const loaded = await loadAnyModel(resolve(cwd, o.ckpt), o.name);
   const model = loaded.model;
   model.name = o.name;
+  const dbPath = ((loaded.config?.data ?? {}) as { db_path?: unknown }).db_path;
+  if (model.loudnessRangeDb === undefined && typeof dbPath === 'string') {
+    model.loudnessRangeDb = await databaseLoudnessRange(resolve(cwd, dbPath));
+    if (model.loudnessRangeDb === undefined) delete model.loudnessRangeDb;
+    else log(`export: loudness range ${model.loudnessRangeDb[0]}…${model.loudnessRangeDb[1]} dB (5th–95th percentile of ${dbPath})`);
+  }
   const dir = resolve(cwd, o.folder ?? 'exports', o.name);
   mkdirSync(dir, { recursive: true });
   const modelPath = join(dir, 'model.onnx');

@@ -35,7 +35,7 @@ export {
 export { batchOfSlices, assembleBatch } from './slices';
 export { SliceStore, readBatch, settingsDiff, PREP_VERSION, type PrepSettings, type DbMeta, type Slice, type Batch } from './dataset';
 export {
-  readCheckpoint, writeCheckpoint, encodeCheckpoint, decodeCheckpoint, writeFileAtomic, isOwnCheckpoint,
+  readCheckpoint, writeCheckpoint, encodeCheckpoint, decodeCheckpoint, writeFileAtomic, isOwnCheckpoint, WriteError,
   type TrainState, type AdamState, type TensorMap,
 } from './checkpoint';
 export { EventWriter, readEventFile, crc32c, maskCrc, frameRecord, readRecords, encodeEvent, decodeEvent, type TBEvent, type SummaryValue } from './tensorboard';

@@ -3,8 +3,10 @@
  * absolute keys (`${sample_rate}`, `${hydra.job.num}`), relative keys (`${.x}` = sibling, `${..x}` = the
  * parent's sibling), string concatenation (`logs/${name}/x`), and the resolvers `now:` (strftime),
  * `oc.env:VAR[,default]` and `hydra:` (`runtime.cwd`, `job.num`, `job.name`). A value that is exactly one
- * `${...}` keeps the type of what it refers to. `\${` escapes.
+ * `${...}` keeps the type of what it refers to. `\${` escapes. Bounded by LIMITS.config: a chain deeper than
+ * maxDepth or a string longer than maxStringLength is a ConfigError, whatever the config does to double itself.
  */
+import { LIMITS } from '../model/limits';
 import { ConfigError } from './overrides';
 import { suggest } from './suggest';
 
@@ -39,6 +41,9 @@ export function resolveInterpolations(root: Tree, ctx: InterpolationContext): Tr
     const id = path.join('.');
     if (memo.has(id)) return memo.get(id);
     if (inProgress.has(id)) throw new ConfigError(`config key '${id}': interpolation refers to itself (a cycle)`, id);
+    if (inProgress.size >= LIMITS.config.maxDepth) {
+      throw new ConfigError(`config key '${id}': nesting and \${…} chains deeper than ${LIMITS.config.maxDepth} levels`, id);
+    }
     inProgress.add(id);
     const { value } = getRaw(path);
     const out = resolveValue(value, path);
@@ -166,7 +171,7 @@ export function resolveInterpolations(root: Tree, ctx: InterpolationContext): Tr
     if (parts.length === 1 && typeof parts[0] === 'object' && parts[0] !== null && '__interp' in (parts[0] as object)) {
       return (parts[0] as { __interp: unknown }).__interp;
     }
-    return parts
+    const strings = parts
       .map((p) => {
         if (typeof p === 'string') return p;
         const v = (p as { __interp: unknown }).__interp;
@@ -174,8 +179,13 @@ export function resolveInterpolations(root: Tree, ctx: InterpolationContext): Tr
           throw new ConfigError(`config key '${key}': cannot put a list or dict inside the string '${s}'`, key);
         }
         return String(v);
-      })
-      .join('');
+      });
+    // measured before joining: each part is within the limit, their sum may not be
+    const length = strings.reduce((a, p) => a + p.length, 0);
+    if (length > LIMITS.config.maxStringLength) {
+      throw new ConfigError(`config key '${key}': the interpolated string is ${length} characters, past the limit of ${LIMITS.config.maxStringLength}`, key);
+    }
+    return strings.join('');
   };
 
   return resolvePath([]) as Tree;

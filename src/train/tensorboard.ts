@@ -13,24 +13,16 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } fr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { crc32, reflectedCrc, reflectedCrcTable } from '../model/torch-zip';
+import { writing } from './checkpoint';
 
 // ---------------------------------------------------------------- CRC32C (Castagnoli, reflected 0x82F63B78)
 
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
+const CRC32C_TABLE = reflectedCrcTable(0x82f63b78);
 
 /** CRC-32C (Castagnoli) of `bytes` (RFC 3720 B.4: "123456789" → 0xE3069283). */
 export function crc32c(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC32C_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return reflectedCrc(CRC32C_TABLE, bytes);
 }
 
 /** TFRecord's masked CRC: rotate right by 15 and add 0xa282ead8 (mod 2^32). */
@@ -50,16 +42,19 @@ export function frameRecord(payload: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Splits a TFRecord stream into payloads, checking both CRCs. Throws on a corrupt or truncated record. */
+/**
+ * Splits a TFRecord stream into payloads, checking both CRCs. A last record cut short (a run killed mid-write, a
+ * full disk) ends the stream, as TensorBoard reads it; a corrupt record throws.
+ */
 export function readRecords(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let p = 0;
   while (p < bytes.length) {
-    if (p + 12 > bytes.length) throw new Error(`TFRecord: truncated header at byte ${p}`);
+    if (p + 12 > bytes.length) break;
     const len = dv.getUint32(p, true) + dv.getUint32(p + 4, true) * 2 ** 32;
     if (dv.getUint32(p + 8, true) !== maskCrc(crc32c(bytes.subarray(p, p + 8)))) throw new Error(`TFRecord: bad length CRC at byte ${p}`);
-    if (p + 12 + len + 4 > bytes.length) throw new Error(`TFRecord: truncated record at byte ${p}`);
+    if (p + 12 + len + 4 > bytes.length) break;
     const payload = bytes.subarray(p + 12, p + 12 + len);
     if (dv.getUint32(p + 12 + len, true) !== maskCrc(crc32c(payload))) throw new Error(`TFRecord: bad payload CRC at byte ${p}`);
     out.push(payload);
@@ -247,21 +242,6 @@ export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Arr
   return out;
 }
 
-const CRC32_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC32_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /** 8-bit RGB PNG of `rgb` (height × width × 3, row-major, top row first). */
 export function encodePngRgb(rgb: Uint8Array, width: number, height: number): Uint8Array {
   const raw = new Uint8Array(height * (width * 3 + 1));
@@ -300,10 +280,13 @@ export class EventWriter {
 
   /** Creates the folder and the file, and writes the file_version record. */
   constructor(logDir: string, opts: { now?: number } = {}) {
-    mkdirSync(logDir, { recursive: true });
     const now = opts.now ?? Date.now() / 1000;
-    this.path = join(logDir, `events.out.tfevents.${Math.floor(now)}.${hostname()}`);
-    this.fd = openSync(this.path, 'a');
+    const path = join(logDir, `events.out.tfevents.${Math.floor(now)}.${hostname()}`);
+    this.path = path;
+    this.fd = writing('event file', path, () => {
+      mkdirSync(logDir, { recursive: true });
+      return openSync(path, 'a');
+    });
     this.write({ wallTime: now, step: 0, fileVersion: 'brain.Event:2' });
     this.flush();
   }
@@ -337,18 +320,22 @@ export class EventWriter {
     this.write({ wallTime: Date.now() / 1000, step, values: [{ tag, image: { height, width, colorspace: 3, encoded: encodePngRgb(rgb, width, height) } }] });
   }
 
-  /** Writes queued events and fsyncs. */
+  /** Writes queued events and fsyncs. @throws WriteError naming the file (a full disk, …). */
   flush(): void {
-    for (const r of this.pending) writeSync(this.fd, r);
+    const pending = this.pending;
     this.pending = [];
+    writing('event file', this.path, () => { for (const r of pending) writeSync(this.fd, r); });
     try { fsyncSync(this.fd); } catch { /* some filesystems refuse fsync */ }
   }
 
   /** Flushes and closes the file. */
   close(): void {
     if (this.fd < 0) return;
-    this.flush();
-    closeSync(this.fd);
-    this.fd = -1;
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
   }
 }

@@ -20,7 +20,7 @@ import { ConfigError, toYaml, type ComposedConfig } from './config';
 import { prepareDataset, prepSettingsFromConfig } from './prepare';
 import { readBatch, type Batch } from './dataset';
 import { EventWriter, encodePngRgb } from './tensorboard';
-import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, writeFileAtomic, type AdamState, type TensorMap, type TrainState } from './checkpoint';
+import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, writeFileAtomic, writing, type AdamState, type TensorMap, type TrainState } from './checkpoint';
 import { graphDiff, weightProblems, type ModelGraph } from './model';
 import { GradientWorkers, trainStep } from './parallel';
 import { TrainSession, type LoopState } from './session';
@@ -129,7 +129,7 @@ function fmt(v: number): string {
 function makeRunDir(dir: string): string {
   let d = dir;
   for (let i = 1; existsSync(d); i++) d = `${dir}-${i}`;
-  mkdirSync(d, { recursive: true });
+  writing('run folder', d, () => mkdirSync(d, { recursive: true }));
   return d;
 }
 
@@ -177,12 +177,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   // run folder, config beside it, event file
   const runDirRel = o.runDir ?? String((o.composed.resolved.hydra as { run: { dir: string } }).run.dir);
   const runDir = makeRunDir(resolve(cwd, runDirRel));
-  writeFileSync(join(runDir, 'config.yaml'), toYaml({ ...o.composed.resolved, data: { ...(o.composed.resolved.data as object), raw_dir: c.data.raw_dir, db_path: c.data.db_path }, ckpt: c.ckpt }));
+  writing('run config', join(runDir, 'config.yaml'), (path) => writeFileSync(path, toYaml({ ...o.composed.resolved, data: { ...(o.composed.resolved.data as object), raw_dir: c.data.raw_dir, db_path: c.data.db_path }, ckpt: c.ckpt })));
   const ckptDir = join(runDir, 'ckpts');
-  mkdirSync(ckptDir, { recursive: true });
+  writing('checkpoint folder', ckptDir, () => mkdirSync(ckptDir, { recursive: true }));
   const tb = new EventWriter(runDir);
   const toUser = log;
-  log = (l: string) => { toUser(l); appendFileSync(join(runDir, RUN_FILES.log), `${l}\n`); };
+  const logFile = join(runDir, RUN_FILES.log);
+  const appendLog = (l: string): void => writing('training log', logFile, (p) => appendFileSync(p, `${l}\n`));
+  log = (l: string) => { toUser(l); appendLog(l); };
   log(`run: ${runDir} (backend ${backend.name}, ${nSlices} slices: ${split.train.length} train / ${split.val.length} validation, ${nBatches} batches per epoch)`);
 
   // data-parallel workers (trainer.devices)
@@ -241,9 +243,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     tb.scalars(out, loop.step);
     curves.addValidation(loop.step, elapsed(), out[valKey]);
     const img = curves.plot();
-    writeFileAtomic(join(runDir, RUN_FILES.lossPlot), encodePngRgb(img.rgb, img.width, img.height));
+    writeFileAtomic(join(runDir, RUN_FILES.lossPlot), encodePngRgb(img.rgb, img.width, img.height), 'loss plot');
     // the bar shows the same fields on stderr; a line printed under it would break it
-    if (bar) appendFileSync(join(runDir, RUN_FILES.log), `${progressLine()}\n`);
+    if (bar) appendLog(progressLine());
     else log(progressLine());
   };
 

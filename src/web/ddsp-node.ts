@@ -11,9 +11,12 @@ import {
   type TContext,
 } from 'standardized-audio-context';
 import type { DDSPModel } from '../model/model-file';
+import { BUNDLED_MODELS, bundledModelUrl, type BundledModelName } from './bundled-models';
 import { DDSPError } from './errors';
 import {
+  MODE_PARAM,
   PROCESSOR_NAME,
+  modeValue,
   type DDSPMode,
   type DDSPProcessorOptions,
   type DDSPReply,
@@ -24,8 +27,12 @@ import {
 import { PARAMETER_DESCRIPTORS, PARAM_NAMES } from './params';
 import { isNativeContext, registerWorklet, type AnyAudioContext } from './register-worklet';
 
-/** Where a model comes from: a URL (fetched), the model file's bytes, or an already-read model. */
-export type DDSPModelSource = string | URL | ArrayBuffer | Uint8Array | DDSPModel;
+/**
+ * Where a model comes from: the name of a model shipped in the package (`'violin'`, `'flute'`, `'cello'`), a URL
+ * (fetched), the model file's bytes, or an already-read model. A string without `/`, `.` or `:` is a name.
+ * (`string & {}` keeps the names among an editor's suggestions.)
+ */
+export type DDSPModelSource = BundledModelName | (string & {}) | URL | ArrayBuffer | Uint8Array | DDSPModel;
 
 /**
  * Options of DDSPNode.create. The node's channel layout is fixed (one mono input, one mono output:
@@ -33,7 +40,7 @@ export type DDSPModelSource = string | URL | ArrayBuffer | Uint8Array | DDSPMode
  * and therefore not among the options.
  */
 export interface DDSPNodeOptions {
-  /** The model: URL, model file bytes (copied, never detached), or a DDSPModel. */
+  /** The model: a bundled model's name, a URL, model file bytes (copied, never detached), or a DDSPModel. */
   model: DDSPModelSource;
   /** 'audio' (default): f0 and loudness analysed from the input; 'control': from the f0/loudness params. */
   mode?: DDSPMode;
@@ -47,7 +54,7 @@ export interface DDSPNodeOptions {
   reverbMix?: number;
   /** Initial f0 in Hz for control mode; default 440. */
   f0?: number;
-  /** Initial loudness in dB for control mode; default −80. */
+  /** Initial loudness for control mode in dB on the seed's scale (not dBFS; see `loudness`); default −80 (silence). */
   loudness?: number;
   /** Noise source seed; default the engine's. */
   noiseSeed?: number;
@@ -67,7 +74,12 @@ export interface DDSPNodeMembers<P> {
   readonly reverbMix: P;
   /** Fundamental frequency in Hz used in control mode (default 440). k-rate. */
   readonly f0: P;
-  /** Loudness in dB used in control mode (default −80). k-rate. */
+  /**
+   * Loudness used in control mode (default −80: silence), in dB on the seed's A-weighted scale, which is NOT dBFS:
+   * 0 dB is a medium note, not full scale. The model plays well inside `modelInfo.loudnessRangeDb` (the bundled
+   * violin: −38.3…+9.7 dB), goes quiet below it, and −80 is silence. To set it without knowing the scale, use
+   * {@link DDSPNodeMembers.levelToLoudness}. k-rate.
+   */
   readonly loudness: P;
   /** Latency of the node in seconds: its output is the offline render delayed by this. Updated by loadModel. */
   readonly latency: number;
@@ -82,8 +94,28 @@ export interface DDSPNodeMembers<P> {
    * DDSPError ('FETCH', 'MODEL_FORMAT', 'MODEL_LOAD') and keeps the old model when the new one is refused.
    */
   loadModel(model: DDSPModelSource): Promise<LoadResult>;
-  /** Switches between 'audio' (analyse the input) and 'control' (f0/loudness params). */
-  setMode(mode: DDSPMode): Promise<void>;
+  /**
+   * Switches between 'audio' (analyse the input) and 'control' (f0/loudness params), from the next render quantum:
+   * called before rendering starts, from the first sample. Synchronous (the mode travels as an AudioParam value, not
+   * as a message that could arrive after the first quanta).
+   */
+  setMode(mode: DDSPMode): void;
+  /**
+   * The loudness (dB, the `loudness` param's scale) for a level that needs no knowledge of that scale: 0 is
+   * silence (−80 dB); (0, 1] maps linearly in dB onto the model's working range `modelInfo.loudnessRangeDb`, from
+   * its quietest (just above 0) to its loudest typical note (1). A MIDI velocity v is the level v/127.
+   *
+   * @example
+   * ```ts
+   * const ctx = new AudioContext();
+   * const node = await DDSPNode.create(ctx, { model: 'violin', mode: 'control' });
+   * node.connect(ctx.destination);
+   * node.f0.setValueAtTime(440, ctx.currentTime);
+   * node.loudness.setTargetAtTime(node.levelToLoudness(100 / 127), ctx.currentTime, 0.02); // note on, velocity 100
+   * node.loudness.setTargetAtTime(node.levelToLoudness(0), ctx.currentTime + 1, 0.05); // note off
+   * ```
+   */
+  levelToLoudness(level: number): number;
   /** Clears the engine's state (analysis buffers, oscillator phases, reverb tail). */
   reset(): Promise<void>;
   /** Disconnects the node and closes its port; pending requests reject. */
@@ -111,17 +143,50 @@ function isModelObject(x: unknown): x is DDSPModel {
   return x !== null && typeof x === 'object' && !(x instanceof ArrayBuffer) && !ArrayBuffer.isView(x) && !(x instanceof URL);
 }
 
+/** The URL a string or URL model source stands for: a bundled model's name, or the URL itself. */
+function modelUrl(model: string | URL): string | URL {
+  if (typeof model !== 'string' || /[/.:]/.test(model)) return model;
+  if ((BUNDLED_MODELS as readonly string[]).includes(model)) return bundledModelUrl(model as BundledModelName);
+  throw new RangeError(
+    `unknown model name '${model}' (the package ships ${BUNDLED_MODELS.join(', ')}; give a URL such as './${model}.onnx' for another)`,
+  );
+}
+
+/**
+ * Why `bytes` (what `url` answered, with this content type) cannot be a model file, or null when it may be one.
+ * A model file is binary protobuf (its first bytes include control bytes); text (an HTML page, JSON, an error page
+ * served with status 200) means the URL is wrong, typically a dev server's single-page fallback answering its
+ * index.html for a path it does not have.
+ */
+function notAModel(url: string, contentType: string, bytes: Uint8Array): string | null {
+  const head = bytes.subarray(0, 64);
+  let text = head.length > 0;
+  for (const b of head) if (b < 9 || (b > 13 && b < 32) || b === 127) text = false;
+  if (!text) return null;
+  const first = Array.from(head.subarray(0, 40), (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
+  return (
+    `${url} is not a model file: it answered ${contentType || 'no content type'}, ${bytes.length} bytes starting ` +
+    `"${first}". The URL is probably wrong (a dev server answers a path it does not serve with its index.html). ` +
+    `Use a bundled model by name ({ model: 'violin' }), import your file's URL (import url from './my.onnx?url' ` +
+    `in Vite) or put it in public/ and give its path ` +
+    `(https://github.com/ddsp-stream/ddsp-stream/blob/main/docs/getting-started.md#serving-a-model).`
+  );
+}
+
 /** Turns a model source into what goes over the port (fetching URLs, copying bytes so the caller's stay intact). */
 async function resolveModel(model: DDSPModelSource): Promise<{ payload: ModelPayload; transfer: Transferable[] }> {
   if (typeof model === 'string' || model instanceof URL) {
+    const url = modelUrl(model);
     let res: Response;
     try {
-      res = await fetch(model);
+      res = await fetch(url);
     } catch (e) {
-      throw new DDSPError('FETCH', `could not fetch the model from ${String(model)}: ${(e as Error).message}`);
+      throw new DDSPError('FETCH', `could not fetch the model from ${String(url)}: ${(e as Error).message}`);
     }
-    if (!res.ok) throw new DDSPError('FETCH', `could not fetch the model from ${String(model)}: HTTP ${res.status}`);
+    if (!res.ok) throw new DDSPError('FETCH', `could not fetch the model from ${String(url)}: HTTP ${res.status}`);
     const buf = await res.arrayBuffer();
+    const problem = notAModel(String(url), res.headers.get('content-type') ?? '', new Uint8Array(buf));
+    if (problem !== null) throw new DDSPError('FETCH', problem);
     return { payload: buf, transfer: [buf] };
   }
   if (model instanceof ArrayBuffer) {
@@ -133,7 +198,7 @@ async function resolveModel(model: DDSPModelSource): Promise<{ payload: ModelPay
     return { payload: buf, transfer: [buf] };
   }
   if (isModelObject(model)) return { payload: model, transfer: [] };
-  throw new TypeError('model must be a URL string, a URL, an ArrayBuffer, a Uint8Array or a DDSPModel');
+  throw new TypeError('model must be a bundled model name, a URL string, a URL, an ArrayBuffer, a Uint8Array or a DDSPModel');
 }
 
 function checkNumber(name: string, v: number | undefined, min: number, max: number): void {
@@ -143,6 +208,25 @@ function checkNumber(name: string, v: number | undefined, min: number, max: numb
     throw new RangeError(`options.${name} must be a number in [${min}, ${max}], got ${String(v)}`);
   }
 }
+
+let warnedSuspended = false;
+
+/**
+ * Warns once per page when a node is created on a realtime context that is not running: browsers start an
+ * AudioContext 'suspended' until a user gesture (autoplay policy), and a suspended context renders nothing, silently.
+ */
+function warnIfSuspended(context: AnyAudioContext): void {
+  const offline = typeof (context as { startRendering?: unknown }).startRendering === 'function';
+  if (offline || context.state !== 'suspended' || warnedSuspended) return;
+  warnedSuspended = true;
+  console.warn(
+    "ddsp-stream: DDSPNode created on a suspended AudioContext: it stays silent until the context runs. Browsers " +
+      'suspend a new context until a user gesture: call `ctx.resume()` in a click (or keydown) handler.',
+  );
+}
+
+/** Level 0 of levelToLoudness: the `loudness` param's default, silence. */
+const SILENT_DB = PARAMETER_DESCRIPTORS.find((d) => d.name === 'loudness')!.defaultValue;
 
 /** Node state kept off the public type. */
 interface Internals {
@@ -174,7 +258,8 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
     const v = options[name];
     if (v !== undefined) parameterData[name] = v;
   }
-  const processorOptions: DDSPProcessorOptions = { mode: options.mode ?? 'audio' };
+  parameterData[MODE_PARAM.name] = modeValue(options.mode ?? 'audio');
+  const processorOptions: DDSPProcessorOptions = {};
   if (options.noiseSeed !== undefined) processorOptions.noiseSeed = options.noiseSeed;
   const nodeOptions = {
     channelInterpretation: options.channelInterpretation ?? 'speakers',
@@ -211,7 +296,7 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
   const st: Internals = {
     nextId: 1,
     pending: new Map(),
-    info: { latencySamples: 0, sampleRate: context.sampleRate, modelSampleRate: 0 },
+    info: { latencySamples: 0, sampleRate: context.sampleRate, modelSampleRate: 0, loudnessRangeDb: [-80, -80] },
     mode: options.mode ?? 'audio',
     onerror: null,
   };
@@ -271,12 +356,19 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
     async loadModel(model: DDSPModelSource): Promise<LoadResult> {
       return sendLoad(await resolveModel(model));
     },
-    async setMode(mode: DDSPMode): Promise<void> {
+    setMode(mode: DDSPMode): void {
       if (mode !== 'audio' && mode !== 'control') {
         throw new RangeError(`mode must be 'audio' or 'control', got ${String(mode)}`);
       }
-      await request({ type: 'mode', id: st.nextId++, mode });
+      (param(MODE_PARAM.name) as AudioParam).value = modeValue(mode);
       st.mode = mode;
+    },
+    levelToLoudness(level: number): number {
+      if (typeof level !== 'number' || !(level >= 0 && level <= 1)) {
+        throw new RangeError(`level must be a number in [0, 1], got ${String(level)}`);
+      }
+      const [low, high] = st.info.loudnessRangeDb;
+      return level === 0 ? SILENT_DB : low + (high - low) * level;
     },
     async reset(): Promise<void> {
       await request({ type: 'reset', id: st.nextId++ });
@@ -314,6 +406,7 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
     ddsp.dispose();
     throw e;
   }
+  warnIfSuspended(context);
   return ddsp;
 }
 
@@ -324,8 +417,9 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
  * ```ts
  * const ctx = new AudioContext();
  * const mic = ctx.createMediaStreamSource(await navigator.mediaDevices.getUserMedia({ audio: true }));
- * const node = await DDSPNode.create(ctx, { model: '/models/violin.onnx' });
+ * const node = await DDSPNode.create(ctx, { model: 'violin' }); // a bundled model, or a URL
  * mic.connect(node).connect(ctx.destination);
+ * document.addEventListener('click', () => ctx.resume()); // browsers start a context suspended until a gesture
  * node.pitchShift.value = 12;            // one octave up
  * console.log(`latency ${node.latency * 1000} ms`);
  * ```

@@ -1,8 +1,8 @@
-// The AudioParams of the 'ddsp-stream' processor, one per user control of src/engine/controls.ts, for both sides:
+// The AudioParams of the 'ddsp-stream' processor, one per user control of src/modules/controls.ts, for both sides:
 // the processor's `parameterDescriptors` (worklet/ddsp-processor.ts, bundled into dist/worklet.js) and DDSPNode's
 // option checks and param members (src/web/ddsp-node.ts). The controls table has no imports, so the worklet bundle
 // stays self-contained.
-import { CONTROLS, CONTROL_NAMES, type ControlName } from '../engine/controls';
+import { CONTROLS, CONTROL_NAMES, type ControlName } from '../modules/controls';
 
 /** Names of the node's AudioParams, in declaration order: every user control. */
 export const PARAM_NAMES = CONTROL_NAMES;

@@ -1,6 +1,8 @@
 // Messages between DDSPNode (main thread) and the 'ddsp-stream' AudioWorkletProcessor (render thread).
 // Requests carry an `id`; the processor answers every request with `{id, result}` or `{id, error}`. Errors
 // that belong to no request (a model given in processorOptions that fails to load) come as `{type:'error'}`.
+// The mode is not a message but an AudioParam (MODE_PARAM): a port message may reach the processor after its first
+// quanta (an OfflineAudioContext renders without waiting for it), a parameter value set before rendering cannot.
 import type { DDSPModel } from '../model/model-file';
 
 /** Name under which the processor registers itself in the AudioWorkletGlobalScope. */
@@ -12,12 +14,21 @@ export type DDSPMode = 'audio' | 'control';
 /** A model as the processor accepts it: the model file's bytes, or an already-read model (structured clone). */
 export type ModelPayload = ArrayBuffer | Uint8Array | DDSPModel;
 
+/**
+ * The processor's AudioParam that selects the mode, read every quantum: 0 = 'audio', 1 = 'control'. Beside the
+ * node's controls (params.ts) but not one of them: DDSPNode sets it through setMode() and the `mode` option.
+ */
+export const MODE_PARAM = { name: 'mode', defaultValue: 0, minValue: 0, maxValue: 1, automationRate: 'k-rate' } as const;
+
+/** The MODE_PARAM value of a mode. */
+export function modeValue(mode: DDSPMode): number {
+  return mode === 'control' ? 1 : 0;
+}
+
 /** Options passed to the processor's constructor (`processorOptions`). All optional. */
 export interface DDSPProcessorOptions {
   /** A model to load at construction (failures are reported as a `{type:'error'}` message). */
   model?: ModelPayload;
-  /** Initial mode; default 'audio'. */
-  mode?: DDSPMode;
   /** Seed of the noise source (the engine's default when absent). */
   noiseSeed?: number;
 }
@@ -25,7 +36,6 @@ export interface DDSPProcessorOptions {
 /** Requests from the node to the processor. */
 export type DDSPRequest =
   | { type: 'load'; id: number; model: ModelPayload }
-  | { type: 'mode'; id: number; mode: DDSPMode }
   | { type: 'reset'; id: number };
 
 /** What a successful 'load' returns. */
@@ -38,6 +48,11 @@ export interface LoadResult {
   modelSampleRate: number;
   /** The model's name, if the file has one. */
   name?: string;
+  /**
+   * The model's working loudness range [low, high], dB on the seed's scale (the `loudness` param's): the file's
+   * (5th–95th percentile of its training frames) or, for a file without one, DEFAULT_LOUDNESS_RANGE_DB.
+   */
+  loudnessRangeDb: [number, number];
 }
 
 /** Error codes a reply or error message can carry. */

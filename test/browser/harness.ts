@@ -167,3 +167,48 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return max;
 }
+
+/**
+ * The code of the `n`-th (0-based) ```ts block in the section of the markdown file `file` (repository-relative)
+ * under the heading whose text is `heading` (up to the next heading of the same or a higher level), so a test runs
+ * the documentation's own snippet.
+ */
+export function docSnippet(file: string, heading: string, n = 0): string {
+  const lines = readFileSync(join(REPO_ROOT, file), 'utf8').split('\n');
+  const start = lines.findIndex((l) => /^#+ /.test(l) && l.replace(/^#+ /, '') === heading);
+  if (start < 0) throw new Error(`${file}: no heading '${heading}'`);
+  const level = /^#+/.exec(lines[start])![0].length;
+  let end = lines.findIndex((l, i) => i > start && /^#+ /.test(l) && /^#+/.exec(l)![0].length <= level);
+  if (end < 0) end = lines.length;
+  const blocks: string[] = [];
+  for (let i = start + 1; i < end; i++) {
+    if (!/^```ts\s*$/.test(lines[i])) continue;
+    const body: string[] = [];
+    for (i++; i < end && !lines[i].startsWith('```'); i++) body.push(lines[i]);
+    blocks.push(body.join('\n'));
+  }
+  if (blocks[n] === undefined) throw new Error(`${file} '${heading}': no ts block #${n + 1}`);
+  return blocks[n];
+}
+
+/**
+ * Bundles page modules (name → source file) with code splitting, `ddsp-stream` resolving to the BUILT package
+ * (dist/index.js): the library lands in a shared chunk, evaluated once per page however often a page module is
+ * imported again (e.g. with another `?query`). Returns served path → script text, every file at the server root.
+ */
+export async function bundleModules(entries: Record<string, string>): Promise<Map<string, string>> {
+  const out = await build({
+    entryPoints: entries,
+    bundle: true,
+    splitting: true,
+    write: false,
+    outdir: '/',
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'silent',
+    external: ['node:*'],
+    alias: { 'ddsp-stream': join(REPO_ROOT, 'dist', 'index.js') },
+  });
+  return new Map(out.outputFiles.map((f) => [f.path, f.text]));
+}

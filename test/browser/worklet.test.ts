@@ -143,7 +143,10 @@ describe.skipIf(noBrowser !== null || noDist !== null)('DDSPNode in Chromium (bu
     }));
     server.routes.set('/model.onnx', { body: bytes });
     server.routes.set('/input.f32', { body: new Uint8Array(input.buffer) });
-    server.routes.set('/not-a-model.bin', { body: 'RIFF....WAVEfmt this is not an ONNX model file' });
+    // A binary file that is not a model (a WAV header), and text served with status 200 as a dev server's
+    // single-page fallback serves its index.html for any path.
+    server.routes.set('/not-a-model.bin', { body: Uint8Array.from([...Buffer.from('RIFF'), 36, 0, 0, 0, ...Buffer.from('WAVEfmt '), 16, 0, 0, 0, 1, 0, 1, 0]) });
+    server.routes.set('/models/spa-fallback.onnx', { body: '<!doctype html><html><head><title>app</title></head><body></body></html>', type: 'text/html' });
   });
   afterAll(async () => {
     await browser?.close();
@@ -231,6 +234,19 @@ describe.skipIf(noBrowser !== null || noDist !== null)('DDSPNode in Chromium (bu
       expect(r.message).toMatch(/^ddsp-stream: invalid model file: \S/);
     });
   }
+
+  it('a URL that answers text with status 200 rejects with a FETCH error saying what came back', async () => {
+    const r = await call('createFails', 'native', '/models/spa-fallback.onnx');
+    expect(r.rejected).toBe(true);
+    expect(r.code).toBe('FETCH');
+    expect(r.message).toBe(
+      'ddsp-stream: /models/spa-fallback.onnx is not a model file: it answered text/html, 72 bytes starting ' +
+        '"<!doctype html><html><head><title>app</t". The URL is probably wrong (a dev server answers a path it does ' +
+        "not serve with its index.html). Use a bundled model by name ({ model: 'violin' }), import your file's URL " +
+        "(import url from './my.onnx?url' in Vite) or put it in public/ and give its path " +
+        '(https://github.com/ddsp-stream/ddsp-stream/blob/main/docs/getting-started.md#serving-a-model).',
+    );
+  });
 
   it('a missing model URL rejects with a FETCH error naming the URL and status', async () => {
     const r = await call('createFails', 'native', '/no-such-model.onnx');

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { parseArgs, CliError, type CliIO } from '../../src/cli/args';
-import { parseFeatureCsv } from '../../src/cli/render';
+import { clipWarning, parseFeatureCsv } from '../../src/cli/render';
 import { decodeAudio, encodeWav } from '../../src/io/audio-file';
 import { renderStream } from '../../src/engine/render';
 import { syntheticModel } from '../../src/cli/synthetic';
@@ -75,6 +75,18 @@ describe('ddsp-stream render', () => {
     let diff = 0;
     for (let i = 0; i < N; i++) diff = Math.max(diff, Math.abs(ref[i] - d.channels[0][i]));
     expect(diff).toBe(0);
+  });
+
+  it('a render beyond full scale gets a warning saying how much, how loud and what to turn down', () => {
+    const audio = new Float32Array(1000).fill(0.5);
+    expect(clipWarning(audio, 'float32')).toBeNull();
+    audio[10] = -1.25;
+    audio[20] = 2;
+    expect(clipWarning(audio, 'pcm16')).toBe(
+      '2 samples (0.20 %) beyond full scale, peak 2.00 (+6.0 dBFS): clipped in this 16-bit file. Lower the input ' +
+        'level, --harmonic-mix or --noise-mix (with --midi, --midi-peak-db; with --features, the loudness column)',
+    );
+    expect(clipWarning(audio, 'float32')).toContain('kept in this float file, but players and 16-bit conversions clip them');
   });
 
   it('--stats prints one JSON line with the streaming figures; controls and --sample-rate apply', async () => {

@@ -144,6 +144,9 @@ describe('docs examples', () => {
       sources.set(path, `${prefix}${b.code}\nexport {};\n`);
       virtual.set(path, { block: b, prefixLines: prefix ? 1 : 0 });
     });
+    // A bundler's asset import, `import url from './file.onnx?url'` (Vite's client types declare it the same way).
+    const assets = join(dir, 'assets.d.ts');
+    sources.set(assets, "declare module '*?url' { const url: string; export default url; }\n");
     const host = ts.createCompilerHost(options, true);
     const getSourceFile = host.getSourceFile.bind(host);
     host.getSourceFile = (f, lang, onError, create) => {

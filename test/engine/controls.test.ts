@@ -1,7 +1,7 @@
 // The table of user controls is what the engine and renderOffline apply: each control is clamped to its range,
 // a non-finite value keeps the last one, and the f0 default is where the unvoiced hold starts.
 import { describe, expect, it } from 'vitest';
-import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../../src/engine/controls';
+import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../../src/modules/controls';
 import { renderOffline } from '../../src/engine/render';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
 import { maxAbs, maxAbsDiff, smallModel, streamBlocks, tone } from './helpers';

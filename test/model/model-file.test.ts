@@ -94,9 +94,9 @@ describe('model file', () => {
     }
   });
 
-  it('writeModel refuses inconsistent models with RangeError naming the field', () => {
+  it('writeModel refuses inconsistent models with ModelFormatError naming the field', () => {
     const m = testModel(16);
-    expect(() => writeModel({ ...m, estimator: { ...m.estimator, outputSize: 10 } })).toThrow(RangeError);
+    expect(() => writeModel({ ...m, estimator: { ...m.estimator, outputSize: 10 } })).toThrow(ModelFormatError);
     const bad = testModel(16);
     bad.estimator.weights['out.bias'].data[3] = NaN;
     expect(() => writeModel(bad)).toThrow(/tensor 'out.bias' contains a non-finite value/);
@@ -104,7 +104,9 @@ describe('model file', () => {
     expect(() => writeModel({ ...m, sampleRate: 0 })).toThrow(/model.sampleRate/);
     const big = testModel(16);
     big.estimator.weights['out.bias'].data[0] = 1e6;
-    expect(() => writeModel(big, { float16: true })).toThrow(/exceeds the float16 range/);
+    // past the weight limit (the float16 range, so both weight types store every legal model)
+    expect(() => writeModel(big, { float16: true })).toThrow(/'out.bias' value 1000000 at flat index 0 is beyond the limit \|w\| ≤ 65504/);
+    expect(() => writeModel(big)).toThrow(/beyond the limit \|w\| ≤ 65504/);
     expect(() => writeModel({ ...m, meta: { 'ddsp.x': 'y' } })).toThrow(/reserved/);
   });
 });
@@ -134,6 +136,22 @@ describe('readModel refuses bad files', () => {
     // a valid ONNX model that is not one of ours
     const foreign = encodeModel({ irVersion: 8, graph: { name: 'g' } });
     refuse(foreign, /not a ddsp-stream model file: metadata 'ddsp.format_version' is missing/);
+  });
+
+  it('a loudness range that is not [low, high] dB', () => {
+    const withRange = writeModel({ ...testModel(16), loudnessRangeDb: [-38.3, 9.7] });
+    expect(readModel(withRange).loudnessRangeDb).toEqual([-38.3, 9.7]);
+    expect(readModel(good).loudnessRangeDb).toBeUndefined();
+    const setRange = (v: string): Uint8Array => editOnnx(withRange, (m) => {
+      for (const p of m.metadataProps ?? []) if (p.key === 'ddsp.loudness_range_db') p.value = v;
+    });
+    refuse(setRange('[10,-10]'), /metadata 'ddsp.loudness_range_db' must be \[low, high\] dB with −120 ≤ low < high ≤ 120, got \[10,-10\]/);
+    refuse(setRange('[-500,0]'), /'ddsp.loudness_range_db' must be \[low, high\] dB/);
+    refuse(setRange('"loud"'), /'ddsp.loudness_range_db' must be \[low, high\] dB/);
+    refuse(setRange('[-1,'), /metadata 'ddsp.loudness_range_db' is not valid JSON/);
+    expect(() => writeModel({ ...testModel(16), loudnessRangeDb: [0, Number.NaN] })).toThrow(
+      /model.loudnessRangeDb must be \[low, high\] dB/,
+    );
   });
 
   it('an unknown or newer format version, saying which versions we read', () => {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { composeConfig } from '../../src/train/config';
 import { train } from '../../src/train/trainer';
 import { readCheckpoint } from '../../src/train/checkpoint';
-import { exportModel } from '../../src/train/export';
+import { exportModel, loudnessRange } from '../../src/train/export';
+import { SliceStore } from '../../src/train/dataset';
 import { evaluateModel } from '../../src/train/evaluate';
 import { readModel } from '../../src/model/model-file';
 import { decodeAudio } from '../../src/io/audio-file';
@@ -28,6 +29,15 @@ describe('export and eval', () => {
     expect(model.synth.nodes.find((n) => n.type === 'FilteredNoise')).toMatchObject({ design: 'linear-phase', filterSize: 64 });
     expect(model.estimator.weights['gru.weight_hh_l0'].data).toEqual(state.weights['estimator.gru.weight_hh_l0'].data);
     expect(model.ir).toEqual(state.weights['synth.processors.3.ir'].data);
+    // the working loudness range: 5th and 95th percentile of the loudness frames of the run's database
+    const store = SliceStore.open(join(work, 'db'));
+    const frames: number[] = [];
+    for (let i = 0; i < store.count; i++) frames.push(...store.get(i).loudnessDb);
+    await store.close();
+    frames.sort((a, b) => a - b);
+    const at = (q: number) => Math.round(10 * frames[Math.floor(q * frames.length)]) / 10;
+    expect(model.loudnessRangeDb).toEqual([at(0.05), at(0.95)]);
+    expect(model.loudnessRangeDb![0]).toBeLessThan(model.loudnessRangeDb![1]);
     // sample: the fixture (4 s at 24 kHz) + the IR tail, rendered from a fresh engine, latency compensated
     expect(e.samples).toEqual([join(e.dir, 'violin-4s-24k.wav')]);
     expect(existsSync(join(e.dir, 'violin-4s-24k.input.wav'))).toBe(true);
@@ -48,6 +58,11 @@ describe('export and eval', () => {
     const m1 = await evaluateModel(model, { audio: raw });
     expect(m1.slices).toBe(2);
     for (const k of ['spec', 'lsd', 'sc', 'loud', 'mfcc_l1'] as const) expect(Number.isFinite(m1.mean[k])).toBe(true);
+  });
+
+  it('loudnessRange: the 5th and 95th percentiles, to 0.1 dB', () => {
+    const frames = Float32Array.from({ length: 200 }, (_, i) => -60 + (i * 70) / 199); // −60 … +10 dB
+    expect(loudnessRange(frames)).toEqual([-56.5, 6.8]); // frames 10 and 190: −60 + 70·k/199
   });
 
   it('fine-tunes from a seed Lightning checkpoint (weights, Adam state, step)', async () => {

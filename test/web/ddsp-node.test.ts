@@ -1,6 +1,9 @@
 // DDSPNode.create's argument checks run before any Web Audio call, so they can be tested in Node.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DDSPNode } from '../../src/web';
+import { BUNDLED_MODELS, DDSPNode } from '../../src/web';
+import { bundledModelUrl } from '../../src/web/bundled-models';
 
 const ctx = { sampleRate: 48000 } as unknown as OfflineAudioContext;
 const model = new Uint8Array(4);
@@ -36,6 +39,19 @@ describe('DDSPNode.create argument checks', () => {
       code: 'NOT_REGISTERED',
       message: expect.stringContaining('needs the built package (dist/index.js)'),
     });
+  });
+
+  it('a bare name that is not a bundled model is refused naming the bundled ones', async () => {
+    await expect(DDSPNode.create(ctx, { model: 'viola' })).rejects.toThrow(
+      new RangeError("unknown model name 'viola' (the package ships violin, flute, cello; give a URL such as './viola.onnx' for another)"),
+    );
+  });
+
+  it('the bundled model names are the files of models/, each URL pointing at its file', () => {
+    const root = join(__dirname, '..', '..');
+    const files = readdirSync(join(root, 'models')).filter((f) => f.endsWith('.onnx')).map((f) => f.slice(0, -5));
+    expect([...BUNDLED_MODELS].sort()).toEqual(files.sort());
+    for (const name of BUNDLED_MODELS) expect(bundledModelUrl(name).pathname).toBe(join(root, 'models', `${name}.onnx`));
   });
 
   it('names the processor ddsp-stream', () => {

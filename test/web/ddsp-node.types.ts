@@ -12,9 +12,16 @@ export async function nativeContext(ctx: OfflineAudioContext): Promise<void> {
   asNative.connect(ctx.destination);
   const seconds: number = node.latency;
   node.pitchShift.setValueAtTime(12, 0);
-  await node.setMode('control');
+  assertType<Equals<ReturnType<typeof node.setMode>, void>>(); // synchronous: nothing to await
+  node.setMode('control');
   // @ts-expect-error not a mode
-  await node.setMode('midi');
+  node.setMode('midi');
+  const db: number = node.levelToLoudness(100 / 127);
+  const range: [number, number] = node.modelInfo.loudnessRangeDb;
+  void db;
+  void range;
+  const named = await DDSPNode.create(ctx, { model: 'violin' });
+  void named;
   void seconds;
 }
 

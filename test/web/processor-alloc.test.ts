@@ -25,11 +25,12 @@ beforeAll(async () => {
 
 for (const mode of ['audio', 'control'] as const) {
   it(`process() allocates nothing per quantum (${mode} mode, stereo input, AudioParams automated)`, () => {
-    const proc = new Processor({ processorOptions: { mode } } as never);
+    const proc = new Processor({ parameterData: { mode: mode === 'control' ? 1 : 0 } } as never);
     proc.engine = new StreamingEngine(model, { sampleRate: SAMPLE_RATE, mode });
     const params: Record<string, Float32Array> = {
       pitchShift: new Float32Array([3]), harmonicMix: new Float32Array([1]), noiseMix: new Float32Array([0.75]),
       reverbMix: new Float32Array([0.5]), f0: new Float32Array([220.5]), loudness: new Float32Array([-20.25]),
+      mode: new Float32Array([mode === 'control' ? 1 : 0]),
     };
     // A 220 Hz tone in quanta, and its negative half on the second channel.
     const left = Array.from({ length: 8 }, (_, q) =>

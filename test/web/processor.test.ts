@@ -3,11 +3,12 @@
 // quantum, against StreamingEngine driven the same way.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
-import { readModel } from '../../src/model/model-file';
-import type { DDSPReply } from '../../src/web/protocol';
+import { DEFAULT_LOUDNESS_RANGE_DB, readModel } from '../../src/model/model-file';
+import type { DDSPReply, LoadResult } from '../../src/web/protocol';
 import type { DDSPProcessor as DDSPProcessorClass } from '../../worklet/ddsp-processor';
 import type { ParameterDescriptor } from '../../worklet/scope';
 import { FakePort, loadProcessor, newSpaceGrowth } from './worklet-stubs';
+import { maxAbsDiff } from '../browser/harness';
 import { SAMPLE_RATE, glideInput, rms, smallModel, smallModelBytes } from '../browser/fixture-model';
 
 const Q = 128; // render quantum
@@ -58,11 +59,12 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   const bytes = smallModelBytes();
   const input = glideInput(SAMPLE_RATE / 2);
 
-  it("registers as 'ddsp-stream' with the six AudioParams and their ranges", () => {
+  it("registers as 'ddsp-stream' with the six control AudioParams and the mode param, and their ranges", () => {
     expect(registered.get('ddsp-stream')).toBe(Processor);
     const d = (Processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors;
     const byName = Object.fromEntries(d.map((x) => [x.name, x]));
-    expect(Object.keys(byName).sort()).toEqual(['f0', 'harmonicMix', 'loudness', 'noiseMix', 'pitchShift', 'reverbMix']);
+    expect(Object.keys(byName).sort()).toEqual(['f0', 'harmonicMix', 'loudness', 'mode', 'noiseMix', 'pitchShift', 'reverbMix']);
+    expect(byName.mode).toMatchObject({ minValue: 0, maxValue: 1, defaultValue: 0, automationRate: 'k-rate' });
     expect(byName.pitchShift).toMatchObject({ minValue: -24, maxValue: 24, defaultValue: 0 });
     expect(byName.harmonicMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
     expect(byName.noiseMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
@@ -85,7 +87,10 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     const engineLatency = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE }).latencySamples;
     expect(reply).toEqual({
       id: 3,
-      result: { latencySamples: engineLatency, sampleRate: SAMPLE_RATE, modelSampleRate: SAMPLE_RATE, name: 'browser-test-small' },
+      result: {
+        latencySamples: engineLatency, sampleRate: SAMPLE_RATE, modelSampleRate: SAMPLE_RATE, name: 'browser-test-small',
+        loudnessRangeDb: [...DEFAULT_LOUDNESS_RANGE_DB],
+      },
     });
     const got = runProcessor(proc, [input]);
     const want = runEngine(input, bytes);
@@ -117,11 +122,12 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     expect(port.sent[0]).toMatchObject({ type: 'error', error: { code: 'MODEL_FORMAT' } });
   });
 
-  it('answers unknown requests and bad modes with BAD_REQUEST', () => {
+  it('answers unknown requests with BAD_REQUEST (the mode is a param, not a message)', () => {
     const { port } = makeProcessor();
     expect(port.deliver({ type: 'frobnicate', id: 1 })).toMatchObject({ id: 1, error: { code: 'BAD_REQUEST' } });
-    expect(port.deliver({ type: 'mode', id: 2, mode: 'midi' })).toMatchObject({ id: 2, error: { code: 'BAD_REQUEST' } });
-    expect(port.deliver({ type: 'mode', id: 4, mode: 'control' })).toEqual({ id: 4, result: null });
+    expect(port.deliver({ type: 'mode', id: 2, mode: 'control' })).toMatchObject({
+      id: 2, error: { code: 'BAD_REQUEST', message: 'unknown message type mode' },
+    });
     expect(port.deliver({ type: 'reset', id: 5 })).toEqual({ id: 5, result: null });
     expect(port.deliver(null)).toMatchObject({ id: -1, error: { code: 'BAD_REQUEST' } });
   });
@@ -165,9 +171,10 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   });
 
   it('control mode renders from the f0/loudness params with no input, finite and not silent', () => {
-    const { proc, port } = makeProcessor({ model: bytes, mode: 'control' });
+    const { proc, port } = makeProcessor({ model: bytes });
     expect(port.sent[0]).toMatchObject({ type: 'loaded' });
     const params = defaultParams();
+    params.mode[0] = 1;
     params.f0[0] = 220;
     params.loudness[0] = -20;
     const out = [new Float32Array(Q)];
@@ -178,6 +185,38 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     }
     expect(all.every(Number.isFinite)).toBe(true);
     expect(rms(all)).toBeGreaterThan(1e-5);
+  });
+
+  it('the mode param takes effect from the first quantum it is set in, and back, sample for sample', () => {
+    const { proc } = makeProcessor({ model: bytes });
+    const params = defaultParams();
+    params.mode[0] = 1;
+    params.f0[0] = 330;
+    params.loudness[0] = -10;
+    const engine = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE, mode: 'control' });
+    const out = [new Float32Array(Q)];
+    const got = new Float32Array(150 * Q);
+    const want = new Float32Array(150 * Q);
+    for (let k = 0; k < 150; k++) {
+      if (k === 100) {
+        params.mode[0] = 0; // back to audio mode: the (silent) input is analysed from this quantum on
+        engine.setMode('audio');
+      }
+      proc.process([[]], [out], params);
+      got.set(out[0], k * Q);
+      engine.setControlFeatures(Float32Array.of(330), Float32Array.of(-10));
+      engine.process(null, want, Q, 0, k * Q);
+    }
+    expect(rms(got.subarray(0, 100 * Q))).toBeGreaterThan(1e-4);
+    expect(maxAbsDiff(got, want)).toBe(0);
+  });
+
+  it('a load result carries the model\'s loudness range, or the default for a file without one', () => {
+    const { port } = makeProcessor();
+    const reply = port.deliver({ type: 'load', id: 1, model: bytes.slice().buffer }) as { result: LoadResult };
+    expect(reply.result.loudnessRangeDb).toEqual([...DEFAULT_LOUDNESS_RANGE_DB]);
+    const withRange = port.deliver({ type: 'load', id: 2, model: { ...smallModel(), loudnessRangeDb: [-30, 5] } }) as { result: LoadResult };
+    expect(withRange.result.loudnessRangeDb).toEqual([-30, 5]);
   });
 
   it('the whole pipeline (adapter + engine) allocates little per quantum (< 512 bytes; see report)', async () => {

@@ -1,7 +1,8 @@
 /**
  * The user controls, one record each: unit, range, default and how a change reaches the sound. Everything that
- * handles a control reads it here: StreamingEngine (its one clamping path), renderOffline (its option checks), the
- * node's AudioParams (src/web/params.ts derives their descriptors) and the worklet behind them, the CLI's flags.
+ * handles a control reads it here: the synth graph (the mixes' defaults and bounds, through ./schema),
+ * StreamingEngine (its one clamping path), renderOffline (its option checks), the node's AudioParams
+ * (src/web/params.ts derives their descriptors), the worklet behind them and the CLI's flags.
  * Data only, with no imports, so the worklet bundle and the web entry take it as it is.
  *
  * @packageDocumentation
