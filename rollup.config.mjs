@@ -231,7 +231,12 @@ export default [
   },
   {
     input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js' },
+    output: {
+      dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js',
+      // The controls' table is data every entry reads; in a chunk of its own, a DDSPNode-only page does not load
+      // the engine chunk it would otherwise share (a page bundler cannot drop that chunk's top-level wasm set-up).
+      manualChunks: (id) => (/src[\\/]modules[\\/]controls\.ts$/.test(id) ? 'controls' : undefined),
+    },
     external: isExternal,
     plugins: [workletSource(), shippedConfigs(), modelUrls(), resolve(), commonjs(), typescript(), notices(), declarations()],
     onwarn: quietBundled,

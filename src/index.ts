@@ -13,7 +13,7 @@ export * from './web';
 // Engine.
 export { CONTROLS, CONTROL_NAMES, ENGINE_CONTROL_NAMES } from './modules/controls';
 export type { ControlName, ControlSpec, ControlSmoothing, EngineControlName } from './modules/controls';
-export { StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS } from './engine/streaming-engine';
+export { StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS, WARMUP_QUANTA } from './engine/streaming-engine';
 export type { EngineOptions, EngineControls, PreparedModel } from './engine/streaming-engine';
 export type { ModelPipeline, ModelPipelineOptions } from './engine/model-pipeline';
 export { renderOffline, renderStream, analyseFeatures, featuresAtFrameRate } from './engine/render';

@@ -53,7 +53,8 @@ for (const engine of ENGINES) {
       server.routes.set('/model.onnx', { body: bytes });
       server.routes.set('/other.onnx', { body: other });
       server.routes.set('/input.f32', { body: new Uint8Array(input.buffer) });
-      server.routes.set('/not-a-model.bin', { body: 'RIFF....WAVEfmt this is not an ONNX model file' });
+      // binary, so it reaches the model reader (a text answer is refused earlier, as a wrong URL: code FETCH)
+      server.routes.set('/not-a-model.bin', { body: Uint8Array.from([...Buffer.from('RIFF'), 36, 0, 0, 0, ...Buffer.from('WAVEfmt '), 16, 0, 0, 0, 1, 0, 1, 0]) });
       page = await openEngine(engine as EngineName);
       console.log(`[${engine}] ${page.userAgent}`);
       await page.goto(`${server.url}/index.html`);
