@@ -20,6 +20,12 @@ Config keys are the seed's (configs/config.yaml and its groups trainer, model, d
   +key=value / ~key               add / delete a key
   ckpt=PATH                       resume from a checkpoint (ours: exactly; a seed .ckpt: weights, Adam, step)
 
+Progress: the bar (stderr) shows time per step, steps/s, the time left (by trainer.max_steps, max_epochs or
+max_time, whichever ends the run first) and the latest validation loss. The run folder holds the TensorBoard
+events (also time/seconds_per_step, time/steps_per_second, time/eta_seconds), loss.png (training and
+validation loss against step and wall-clock time, redrawn at each validation) and train.log (what was printed,
+and a progress line at each validation).
+
 options:
   -m, --multirun        sweep: every combination of comma lists (k=a,b), one run each, then a table
   --config-dir DIR      extra config folder searched first (your own groups, e.g. DIR/exp/NAME.yaml)

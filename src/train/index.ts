@@ -20,7 +20,9 @@ export {
 } from './config';
 export { parseOverride, parseValue, type Override } from './overrides';
 export { expandSweep, formatTable, type SweepJob } from './sweep';
-export { train, type TrainOptions, type TrainResult } from './trainer';
+export { train, RUN_FILES, type TrainOptions, type TrainResult } from './trainer';
+export { LossCurves, TRAIN_COLOUR, VAL_COLOUR, type RgbImage } from './loss-plot';
+export { StepTimer, formatDuration } from './progress';
 export { Adam, ADAM } from './adam';
 export {
   TrainSession, splitIndices, batchesPerEpoch, renderBatch, type LoopState, type StepPlan, type StepReport, type SessionState,

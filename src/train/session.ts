@@ -215,6 +215,17 @@ export class TrainSession {
     return Number.isFinite(this.maxSteps) ? this.maxSteps : Number.isFinite(this.maxEpochs) ? this.maxEpochs * this.nBatches : 0;
   }
 
+  /**
+   * Seconds until the run ends by max_steps or max_epochs (at `secondsPerStep`) or by max_time (after
+   * `elapsedSeconds`), whichever comes first; Infinity when nothing bounds it.
+   */
+  secondsLeft(elapsedSeconds: number, secondsPerStep: number): number {
+    const l = this.loop;
+    const steps = Math.min(this.maxSteps - l.step, (this.maxEpochs - l.epoch) * this.nBatches - l.batchInEpoch);
+    const bySteps = steps === Infinity ? Infinity : Math.max(0, steps) * secondsPerStep;
+    return Math.max(0, Math.min(bySteps, this.maxSeconds - elapsedSeconds));
+  }
+
   /** The next step's slices, loss weights and noise seed. */
   plan(): StepPlan {
     const c = this.config;

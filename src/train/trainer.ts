@@ -6,8 +6,12 @@
  * A checkpoint holds the session's state (weights, Adam moments and step, the position and the epoch's running
  * sums), so a killed-and-resumed run equals an uninterrupted one. Validation runs when the session says it is due
  * and once at the end if the last step was not validated.
+ *
+ * Progress (the bar on stderr, `train.log` in the run folder, TensorBoard's `time/*` scalars): time per step,
+ * steps/s, the time left and the latest validation loss; `loss.png` beside the event file plots the training and
+ * validation losses, rewritten at each validation.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
@@ -15,11 +19,13 @@ import { initBackend, type BackendChoice } from './backend';
 import { ConfigError, toYaml, type ComposedConfig } from './config';
 import { prepareDataset, prepSettingsFromConfig } from './prepare';
 import { readBatch, type Batch } from './dataset';
-import { EventWriter } from './tensorboard';
-import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, writing, type AdamState, type TensorMap, type TrainState } from './checkpoint';
+import { EventWriter, encodePngRgb } from './tensorboard';
+import { decodeCheckpoint, isOwnCheckpoint, isZip, writeCheckpoint, writeFileAtomic, writing, type AdamState, type TensorMap, type TrainState } from './checkpoint';
 import { graphDiff, weightProblems, type ModelGraph } from './model';
 import { GradientWorkers, trainStep } from './parallel';
 import { TrainSession, type LoopState } from './session';
+import { LossCurves } from './loss-plot';
+import { StepTimer, formatDuration } from './progress';
 import { powerSpectrogram, hannWindow } from '../dsp/spectral';
 
 /** Options of {@link train}. */
@@ -56,6 +62,9 @@ export interface TrainResult {
   /** Seconds per training step (mean over the run). */
   secondsPerStep: number;
 }
+
+/** File names in the run folder. */
+export const RUN_FILES = { lossPlot: 'loss.png', log: 'train.log' } as const;
 
 function graphFromMeta(meta: Record<string, unknown>): ModelGraph | null {
   const g = meta.graph as ModelGraph | undefined;
@@ -130,7 +139,7 @@ function makeRunDir(dir: string): string {
  * @throws ConfigError / PrepareError for problems the user can fix.
  */
 export async function train(o: TrainOptions): Promise<TrainResult> {
-  const log = o.log ?? ((l: string) => console.error(l));
+  let log = o.log ?? ((l: string) => console.error(l));
   const c = o.composed.config;
   const cwd = o.cwd ?? process.cwd();
   for (const n of o.composed.notes) log(`note: ${n}`);
@@ -172,6 +181,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const ckptDir = join(runDir, 'ckpts');
   writing('checkpoint folder', ckptDir, () => mkdirSync(ckptDir, { recursive: true }));
   const tb = new EventWriter(runDir);
+  const toUser = log;
+  const logFile = join(runDir, RUN_FILES.log);
+  const appendLog = (l: string): void => writing('training log', logFile, (p) => appendFileSync(p, `${l}\n`));
+  log = (l: string) => { toUser(l); appendLog(l); };
   log(`run: ${runDir} (backend ${backend.name}, ${nSlices} slices: ${split.train.length} train / ${split.val.length} validation, ${nBatches} batches per epoch)`);
 
   // data-parallel workers (trainer.devices)
@@ -203,7 +216,24 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     return file;
   };
 
-  // ---- validation, with audio and spectrograms of the first batch in the event file
+  // ---- progress: the rate, the time left, the latest validation loss (of the first configured loss), the curves
+  const t0 = Date.now();
+  const elapsed = (): number => (Date.now() - t0) / 1000;
+  const timer = new StepTimer(0);
+  const valKey = `val_0/${Object.keys(c.loss.losses)[0]}`;
+  const curves = new LossCurves(valKey);
+  const totalSteps = session.totalSteps();
+  const progressFields = () => {
+    const sps = timer.secondsPerStep;
+    return { secondsPerStep: sps, stepsPerSecond: 1 / sps, eta: session.secondsLeft(elapsed(), sps), val: loop.metrics[valKey] ?? NaN };
+  };
+  const progressLine = (): string => {
+    const p = progressFields();
+    return `step ${loop.step}${totalSteps ? `/${totalSteps}` : ''} (epoch ${loop.epoch}) | ${p.secondsPerStep.toFixed(3)} s/step, ` +
+      `${p.stepsPerSecond.toFixed(2)} steps/s | ETA ${formatDuration(p.eta)} | ${valKey} ${fmt(p.val)}`;
+  };
+
+  // ---- validation, with audio and spectrograms of the first batch in the event file; the progress line and plot
   let loggedOriginals = false;
   const validate = (): void => {
     const out = session.validate(batchOf, (vb, batch, resyn) => {
@@ -211,42 +241,45 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     });
     loggedOriginals = true;
     tb.scalars(out, loop.step);
+    curves.addValidation(loop.step, elapsed(), out[valKey]);
+    const img = curves.plot();
+    writeFileAtomic(join(runDir, RUN_FILES.lossPlot), encodePngRgb(img.rgb, img.width, img.height), 'loss plot');
+    // the bar shows the same fields on stderr; a line printed under it would break it
+    if (bar) appendLog(progressLine());
+    else log(progressLine());
   };
 
-  // ---- progress
-  const totalSteps = session.totalSteps();
+  // ---- progress bar ({time_left}, not cli-progress's own {eta}, which knows only the step count, not max_time)
   const bar = o.progress === false ? null : new cliProgress.SingleBar({
-    format: 'train |{bar}| {value}/{total} steps | epoch {epoch} | loss {loss} | {speed} steps/s | ETA {eta_formatted}',
-    noTTYOutput: true, notTTYSchedule: 10000, stream: process.stderr, hideCursor: false, etaBuffer: 50,
+    format: `train |{bar}| {value}/{total} steps | epoch {epoch} | loss {loss} | {step_time} s/step, {speed} steps/s | ETA {time_left} | ${valKey} {val}`,
+    noTTYOutput: true, notTTYSchedule: 10000, stream: process.stderr, hideCursor: false,
   }, cliProgress.Presets.shades_classic);
-  bar?.start(totalSteps || loop.step + 1, loop.step, { epoch: loop.epoch, loss: '-', speed: '-' });
+  bar?.start(totalSteps || loop.step + 1, loop.step, { epoch: loop.epoch, loss: '-', step_time: '-', speed: '-', time_left: '?', val: '-' });
 
-  const t0 = Date.now();
   const startStep = loop.step;
   let stepSecondsSum = 0;
-  let lastTick = Date.now();
-  let emaSpeed = 0;
   let stopReason = '';
   let killed = false;
 
   try {
     while (true) {
-      const reason = session.stopReason((Date.now() - t0) / 1000);
+      const reason = session.stopReason(elapsed());
       if (reason) { stopReason = reason; break; }
       if (o.signal?.aborted) { stopReason = 'interrupted'; break; }
       if (o.killAfterSteps !== undefined && loop.step - startStep >= o.killAfterSteps) { killed = true; break; }
 
       const ts = Date.now();
       const report = await trainStep(session, batchOf, pool);
-      if (report.logged) tb.scalars(report.logged, loop.step);
-
-      const dt = (Date.now() - ts) / 1000;
-      stepSecondsSum += dt;
-      const now = Date.now();
-      const inst = 1000 / Math.max(1, now - lastTick);
-      lastTick = now;
-      emaSpeed = emaSpeed === 0 ? inst : 0.9 * emaSpeed + 0.1 * inst;
-      bar?.update(loop.step, { epoch: report.epoch, loss: fmt(report.total), speed: emaSpeed.toFixed(2) });
+      stepSecondsSum += (Date.now() - ts) / 1000;
+      timer.tick(elapsed());
+      curves.addTrain(loop.step, elapsed(), report.total);
+      const p = progressFields();
+      if (report.logged) {
+        tb.scalars({ ...report.logged, 'time/seconds_per_step': p.secondsPerStep, 'time/steps_per_second': p.stepsPerSecond,
+          ...(Number.isFinite(p.eta) ? { 'time/eta_seconds': p.eta } : {}) }, loop.step);
+      }
+      bar?.update(loop.step, { epoch: report.epoch, loss: fmt(report.total), step_time: p.secondsPerStep.toFixed(3),
+        speed: p.stepsPerSecond.toFixed(2), time_left: formatDuration(p.eta), val: Number.isNaN(p.val) ? '-' : fmt(p.val) });
 
       if (report.epochMeans) {
         tb.scalars(report.epochMeans, loop.step);
@@ -265,7 +298,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (loop.lastValStep !== loop.step) validate();
       const last = join(ckptDir, `epoch=${loop.epoch}-step=${loop.step}.ckpt`);
       if (checkpoints[checkpoints.length - 1] !== last) saveCheckpoint();
-      log(`done: ${stopReason}; ${loop.step} steps; checkpoint ${checkpoints[checkpoints.length - 1]}`);
+      log(`done: ${stopReason}; ${loop.step} steps in ${formatDuration(elapsed())}; checkpoint ${checkpoints[checkpoints.length - 1]}`);
       const shown = Object.entries(loop.metrics).filter(([k]) => k.startsWith('val_0/')).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
       if (shown) log(`metrics: ${shown}`);
     }

@@ -14,9 +14,23 @@
  * const run = await trainInBrowser({
  *   audio: [{ samples: recording.getChannelData(0), sampleRate: recording.sampleRate }],
  *   overrides: ['trainer.max_steps=2000', 'model.estimator.hidden_size=256'],
- *   onProgress: (p) => console.log(`step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)}`),
+ *   onProgress: (p) => console.log(`step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} ETA ${p.etaSeconds.toFixed(0)} s`),
  * });
  * const node = await DDSPNode.create(ctx, { model: run.model });
+ * ```
+ *
+ * Hear it while it trains: the run hands out the model trained so far every `modelEvery` steps (to `onModel`) and
+ * whenever asked (`snapshot()` on the returned promise), without stopping.
+ *
+ * ```ts
+ * import { DDSPNode, type DDSPModel } from 'ddsp-stream';
+ * import { trainInBrowser, type TrainingAudio } from 'ddsp-stream/train/web';
+ *
+ * declare const ctx: AudioContext, audio: TrainingAudio[], startModel: DDSPModel, saveButton: HTMLButtonElement;
+ * const node = await DDSPNode.create(ctx, { model: startModel });
+ * const run = trainInBrowser({ audio, modelEvery: 200, onModel: (s) => void node.loadModel(s.model) });
+ * saveButton.onclick = async () => console.log((await run.snapshot()).modelFile.length, 'bytes');
+ * const result = await run;
  * ```
  *
  * @packageDocumentation
@@ -26,6 +40,7 @@ import { composeWith, memoryConfigSource, type ComposedConfig, type ConfigSource
 import { ConfigError } from './overrides';
 import { batchOfSlices, prepSettingsFromConfig, sliceRecording, PrepareError, type Batch, type Slice } from './slices';
 import { TrainSession } from './session';
+import { StepTimer } from './progress';
 import shippedConfigs from './shipped-configs';
 import { initWebBackend, WEB_BACKEND_PACKAGES, type WebBackendChoice, type WebBackendInfo } from './web-backend';
 
@@ -62,6 +77,22 @@ export interface WebTrainProgress {
   recordings: number;
   /** Last value of every epoch mean and validation metric (`train/total`, `val_0/lsd`, …). */
   metrics: Record<string, number>;
+  /** Wall-clock seconds per step over the last 100 steps, validation included (NaN before the first step). */
+  secondsPerStep: number;
+  /** Seconds until max_steps / max_epochs / max_time ends the run, whichever comes first (Infinity when unbounded, NaN before the first step). */
+  etaSeconds: number;
+}
+
+/** A playable model taken while training goes on: the weights after `step` steps. */
+export interface WebModelSnapshot {
+  /** Give it to `DDSPNode.create(ctx, { model })`, `node.loadModel(model)` or `StreamingEngine`. */
+  model: DDSPModel;
+  /** The same model as a model file (what `ddsp-stream export` writes as model.onnx). */
+  modelFile: Uint8Array<ArrayBuffer>;
+  step: number;
+  epoch: number;
+  /** Validation metrics of this model (`val_0/spec`, `val_0/lsd`, …; validated at `step`), and the last epoch means. */
+  metrics: Record<string, number>;
 }
 
 /** Options of {@link trainInBrowser}. */
@@ -80,9 +111,22 @@ export interface WebTrainOptions {
   signal?: AbortSignal;
   /** Store the model file's weights as float16 (half the size). Default false. */
   float16?: boolean;
+  /** Hand a snapshot to `onModel` every this many steps (a positive integer; validation runs for each). */
+  modelEvery?: number;
+  /** Receives the snapshots `modelEvery` asks for, while training goes on. */
+  onModel?: (s: WebModelSnapshot) => void;
 }
 
-/** What {@link trainInBrowser} returns. */
+/** A run of {@link trainInBrowser}: a promise of the result that also hands out the model trained so far. */
+export interface WebTrainRun extends Promise<WebTrainResult> {
+  /**
+   * The model trained so far, taken at the next step boundary without stopping (validated there); after the run
+   * ended, its final model. Rejects if the run fails first.
+   */
+  snapshot(): Promise<WebModelSnapshot>;
+}
+
+/** What {@link trainInBrowser} resolves to. */
 export interface WebTrainResult {
   /** The trained model: give it to `DDSPNode.create(ctx, { model })` or `StreamingEngine`. */
   model: DDSPModel;
@@ -146,11 +190,33 @@ export function composeWebConfig(overrides: string[] = [], configFiles?: Readonl
 /**
  * Trains a model in the page on recordings held in memory, with the same config keys, data preparation
  * (resampling, slicing, silence and pitch checks, the offline pitch tracker, loudness) and training loop as
- * `ddsp-stream train`. Validation runs as the config says and once at the end.
- * @throws ConfigError for a bad override, PrepareError when no usable slice remains, Error when the backend is
- *   missing (naming the package to install) or the loss diverges
+ * `ddsp-stream train`. Validation runs as the config says, for every snapshot, and once at the end.
+ * @returns the run: await it for the result; its `snapshot()` gives the model trained so far
+ * @throws (rejects with) ConfigError for a bad override, PrepareError when no usable slice remains, TypeError for
+ *   bad options, Error when the backend is missing (naming the package to install) or the loss diverges
  */
-export async function trainInBrowser(o: WebTrainOptions): Promise<WebTrainResult> {
+export function trainInBrowser(o: WebTrainOptions): WebTrainRun {
+  const requests: SnapshotRequest[] = [];
+  const run = { final: null as WebModelSnapshot | null, error: null as unknown };
+  const done = runTraining(o, requests, run).then(
+    (r) => { for (const q of requests.splice(0)) q.resolve(run.final!); return r; },
+    (e: unknown) => { run.error = e; for (const q of requests.splice(0)) q.reject(e); throw e; },
+  );
+  return Object.assign(done, {
+    snapshot: (): Promise<WebModelSnapshot> => {
+      if (run.final) return Promise.resolve(run.final);
+      if (run.error) return Promise.reject(run.error);
+      return new Promise<WebModelSnapshot>((resolve, reject) => { requests.push({ resolve, reject }); });
+    },
+  });
+}
+
+interface SnapshotRequest { resolve: (s: WebModelSnapshot) => void; reject: (e: unknown) => void }
+
+async function runTraining(o: WebTrainOptions, requests: SnapshotRequest[], run: { final: WebModelSnapshot | null }): Promise<WebTrainResult> {
+  if (o.modelEvery !== undefined && !(Number.isInteger(o.modelEvery) && o.modelEvery > 0)) {
+    throw new TypeError(`trainInBrowser: modelEvery must be a positive integer (steps), got ${String(o.modelEvery)}`);
+  }
   const composed = composeWebConfig(o.overrides, o.configFiles);
   const c = composed.config;
   if (c.ckpt) throw new ConfigError("config key 'ckpt': resuming from a checkpoint file is not available in a page", 'ckpt');
@@ -169,7 +235,8 @@ export async function trainInBrowser(o: WebTrainOptions): Promise<WebTrainResult
   let skippedSilent = 0;
   let skippedUnpitched = 0;
   const progress = (p: Partial<WebTrainProgress> & Pick<WebTrainProgress, 'phase'>): void => o.onProgress?.({
-    step: 0, totalSteps: 0, epoch: 0, loss: NaN, prepared: o.audio.length, recordings: o.audio.length, metrics: {}, ...p,
+    step: 0, totalSteps: 0, epoch: 0, loss: NaN, prepared: o.audio.length, recordings: o.audio.length, metrics: {},
+    secondsPerStep: NaN, etaSeconds: NaN, ...p,
   });
   for (const [i, a] of o.audio.entries()) {
     if (!(a.samples instanceof Float32Array) || !(a.sampleRate > 0)) {
@@ -192,10 +259,18 @@ export async function trainInBrowser(o: WebTrainOptions): Promise<WebTrainResult
   const losses: number[] = [];
   let stopReason = '';
   let stepSeconds = 0;
+  // the model as trained so far, validated at this step (validation draws nothing from the training state)
+  const snapshot = (): WebModelSnapshot => {
+    if (loop.lastValStep !== loop.step) session.validate(batchOf);
+    const model = session.model.toDDSPModel({ name: c.name, meta: { 'trained.steps': String(loop.step) } });
+    return { model, modelFile: Uint8Array.from(writeModel(model, { float16: o.float16 })), step: loop.step, epoch: loop.epoch, metrics: { ...loop.metrics } };
+  };
   try {
     const t0 = now();
+    const elapsed = (): number => (now() - t0) / 1000;
+    const timer = new StepTimer(0);
     while (true) {
-      const reason = session.stopReason((now() - t0) / 1000);
+      const reason = session.stopReason(elapsed());
       if (reason) { stopReason = reason; break; }
       if (o.signal?.aborted) { stopReason = 'interrupted'; break; }
       const ts = now();
@@ -203,13 +278,21 @@ export async function trainInBrowser(o: WebTrainOptions): Promise<WebTrainResult
       stepSeconds += (now() - ts) / 1000;
       losses.push(report.total);
       if (report.validateAtEpochEnd || report.validateAtInterval) session.validate(batchOf);
-      progress({ phase: 'train', step: loop.step, totalSteps: session.totalSteps(), epoch: report.epoch, loss: report.total, metrics: { ...loop.metrics } });
+      timer.tick(elapsed());
+      progress({ phase: 'train', step: loop.step, totalSteps: session.totalSteps(), epoch: report.epoch, loss: report.total, metrics: { ...loop.metrics },
+        secondsPerStep: timer.secondsPerStep, etaSeconds: session.secondsLeft(elapsed(), timer.secondsPerStep) });
+      const due = o.modelEvery !== undefined && loop.step % o.modelEvery === 0;
+      if (due || requests.length) {
+        const s = snapshot();
+        if (due) o.onModel?.(s);
+        for (const q of requests.splice(0)) q.resolve(s);
+      }
       await yieldToPage();
     }
-    if (loop.lastValStep !== loop.step) session.validate(batchOf);
-    const model = session.model.toDDSPModel({ name: c.name, meta: { 'trained.steps': String(loop.step) } });
+    const last = snapshot();
+    run.final = last;
     return {
-      model, modelFile: Uint8Array.from(writeModel(model, { float16: o.float16 })), composed, backend: backend.name,
+      model: last.model, modelFile: last.modelFile, composed, backend: backend.name,
       step: loop.step, epoch: loop.epoch, losses, metrics: { ...loop.metrics }, stopReason,
       slices: { count: slices.length, train: session.split.train.length, validation: session.split.val.length, skippedSilent, skippedUnpitched },
       secondsPerStep: losses.length ? stepSeconds / losses.length : NaN, notes,

@@ -1,7 +1,8 @@
 // Training in a web page (headless Chromium via playwright-core, nothing downloaded): the BUILT browser trainer
 // (dist/train-web.js, configs embedded by rollup) bundled with tfjs-core and the WebGL backend, WebGL running on
 // SwiftShader (ANGLE over a CPU Vulkan device). The page trains a tiny model on 3 s of the violin fixture, then
-// plays the returned model through a DDSPNode. The Node trainer (wasm backend) runs the same config on the same
+// plays the returned model through a DDSPNode; the models it handed out while training (every 10 steps and on
+// request) play too, and improve. The Node trainer (wasm backend) runs the same config on the same
 // samples in this process; the first step's loss must agree, which checks that both prepare the same slices,
 // initialise the same weights, draw the same batch and noise and compute the same loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,9 @@ if (noDist && !noBrowser) console.warn(`\n*** SKIPPING browser training tests: $
 const GL_ARGS = [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
 
 const STEPS = 25;
+/** Snapshots: onModel every 10 steps, run.snapshot() asked for at step 5, and once more after the run. */
+const MODEL_EVERY = 10;
+const SNAPSHOT_AT = 5;
 /** The tiny config of the Node training tests (16 kHz, hidden 32, 16 harmonics), 2 slices per batch, validation at the end only. */
 const extra = ['batch_size=2', 'model.lr=3e-3', 'trainer.check_val_every_n_epoch=null', 'trainer.log_every_n_steps=1'];
 
@@ -94,7 +98,7 @@ describe.skipIf(noBrowser !== null || noDist !== null)('training in Chromium on 
 
     const t2 = Date.now();
     const overrides = tinyOverrides('-', '-', [...extra, `trainer.max_steps=${STEPS}`]).filter((o) => !/^data\.(raw_dir|db_path)=/.test(o));
-    reply = await call('train', { audio: floatsToBase64(audio), sampleRate, overrides, backend: 'auto' }).catch((e: Error) => {
+    reply = await call('train', { audio: floatsToBase64(audio), sampleRate, overrides, backend: 'auto', modelEvery: MODEL_EVERY, snapshotAt: SNAPSHOT_AT }).catch((e: Error) => {
       throw new Error(`${e.message}\n${logs.join('\n')}`);
     });
     console.log(`[train-web] page: ${STEPS} steps on ${reply.backend} in ${((Date.now() - t2) / 1000).toFixed(1)} s ` +
@@ -134,6 +138,40 @@ describe.skipIf(noBrowser !== null || noDist !== null)('training in Chromium on 
     for (const k of ['val_0/spec', 'val_0/lsd', 'val_0/sc', 'val_0/loud', 'val_0/mfcc_l1', 'train/total']) {
       expect(Number.isFinite(reply.metrics[k]), k).toBe(true);
     }
+  });
+
+  it('reports time per step and the time left after every step', () => {
+    expect(reply.progressSecondsPerStep).toHaveLength(STEPS);
+    for (let i = 0; i < STEPS; i++) {
+      const sps = reply.progressSecondsPerStep[i];
+      expect(sps).toBeGreaterThan(0);
+      expect(sps).toBeLessThan(60);
+      expect(reply.progressEta[i]).toBeCloseTo((STEPS - reply.progressSteps[i]) * sps, 9);
+    }
+    expect(reply.progressEta[STEPS - 1]).toBe(0);
+  });
+
+  it('hands out playable models while it trains (every 10 steps and on request), and they improve', () => {
+    const got = reply.snapshots.map((s) => `${s.via}@${s.step}`);
+    expect(got).toEqual(['onModel@10', 'onModel@20', `request@${SNAPSHOT_AT}`, `after@${STEPS}`]);
+    const byStep = [...reply.snapshots].sort((a, b) => a.step - b.step);
+    const val = byStep.map((s) => s.metrics['val_0/spec']);
+    console.log(`[train-web] snapshots: ${byStep.map((s, i) => `step ${s.step} val_0/spec ${val[i].toFixed(4)} rms ${s.rms.toExponential(2)}`).join(', ')}`);
+    for (const s of byStep) {
+      expect(s.finite, `step ${s.step}`).toBe(true);
+      expect(s.rms, `step ${s.step}`).toBeGreaterThan(1e-3);
+      const model = readModel(Uint8Array.from(atob(s.modelFile), (ch) => ch.charCodeAt(0)));
+      expect(model.meta?.['trained.steps']).toBe(String(s.step));
+    }
+    // validated at their own steps: the later model's validation loss is lower
+    expect(val[1]).toBeLessThan(val[0]);
+    expect(val[2]).toBeLessThan(val[1]);
+    expect(val[3]).toBeLessThan(val[0]);
+    // the one asked for after the run is the run's result
+    expect(byStep[3].modelFile).toBe(reply.modelFile);
+    expect(byStep[3].metrics).toEqual(reply.metrics);
+    // the files differ: each holds the weights of its step
+    expect(new Set(byStep.map((s) => s.modelFile)).size).toBe(4);
   });
 
   it('the returned model plays in the page through a DDSPNode, and its model file renders in Node', () => {

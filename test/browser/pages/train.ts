@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgl';
 import { DDSPNode } from '../../../src/web';
-import { trainInBrowser, type WebBackendChoice } from '../../../src/train/web';
+import { trainInBrowser, type DDSPModel, type WebBackendChoice, type WebModelSnapshot, type WebTrainRun } from '../../../src/train/web';
 import { base64ToFloats, floatsToBase64 } from './page-util';
 
 export interface TrainRequest {
@@ -13,6 +13,23 @@ export interface TrainRequest {
   sampleRate: number;
   overrides: string[];
   backend: WebBackendChoice;
+  /** trainInBrowser's modelEvery: snapshots handed to onModel. */
+  modelEvery: number;
+  /** Ask for a snapshot with run.snapshot() from onProgress after this step. */
+  snapshotAt: number;
+}
+
+/** A snapshot taken during the run, played through a DDSPNode after the run ended. */
+export interface SnapshotReply {
+  /** How it came: onModel (modelEvery), run.snapshot() during the run, or run.snapshot() after it ended. */
+  via: 'onModel' | 'request' | 'after';
+  step: number;
+  metrics: Record<string, number>;
+  /** Its model file, base64. */
+  modelFile: string;
+  /** Its DDSPModel played by a DDSPNode over the training audio: every sample finite, and the rms after the latency. */
+  finite: boolean;
+  rms: number;
 }
 
 export interface TrainReply {
@@ -28,8 +45,11 @@ export interface TrainReply {
   stopReason: string;
   slices: { count: number; train: number; validation: number; skippedSilent: number; skippedUnpitched: number };
   secondsPerStep: number;
-  /** Steps reported through onProgress. */
+  /** Steps reported through onProgress, with its time per step and time left. */
   progressSteps: number[];
+  progressSecondsPerStep: number[];
+  progressEta: number[];
+  snapshots: SnapshotReply[];
   /** The model file, base64. */
   modelFile: string;
   /** The trained model (the DDSPModel object, not the file) played by a DDSPNode over the training audio, at 48 kHz. */
@@ -38,31 +58,64 @@ export interface TrainReply {
   latencySamples: number;
 }
 
-async function train(r: TrainRequest): Promise<TrainReply> {
-  const samples = base64ToFloats(r.audio);
-  const progressSteps: number[] = [];
-  const run = await trainInBrowser({
-    audio: [{ samples, sampleRate: r.sampleRate }],
-    overrides: r.overrides,
-    backend: r.backend,
-    onProgress: (p) => { if (p.phase === 'train') progressSteps.push(p.step); },
-  });
+const renderSampleRate = 48000;
 
-  // play the result right away: the model object straight into a DDSPNode, the training audio as its input
-  const renderSampleRate = 48000;
-  const n = Math.round((samples.length / r.sampleRate) * renderSampleRate);
+/** `model` played by a DDSPNode over `samples` (the model object straight into the node) at 48 kHz. */
+async function play(model: DDSPModel, samples: Float32Array<ArrayBuffer>, sampleRate: number): Promise<{ out: Float32Array; latencySamples: number }> {
+  const n = Math.round((samples.length / sampleRate) * renderSampleRate);
   const ctx = new OfflineAudioContext(1, n, renderSampleRate);
-  const node = await DDSPNode.create(ctx, { model: run.model });
-  const buf = ctx.createBuffer(1, samples.length, r.sampleRate);
+  const node = await DDSPNode.create(ctx, { model });
+  const buf = ctx.createBuffer(1, samples.length, sampleRate);
   buf.copyToChannel(samples, 0);
   const src = new AudioBufferSourceNode(ctx, { buffer: buf });
   src.connect(node).connect(ctx.destination);
   src.start(0);
-  const rendered = await ctx.startRendering();
+  return { out: (await ctx.startRendering()).getChannelData(0), latencySamples: node.latencySamples };
+}
 
-  const bytes = run.modelFile;
+function toBase64(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 0x8000)));
+  return btoa(s);
+}
+
+async function train(r: TrainRequest): Promise<TrainReply> {
+  const samples = base64ToFloats(r.audio);
+  const progressSteps: number[] = [];
+  const progressSecondsPerStep: number[] = [];
+  const progressEta: number[] = [];
+  const taken: Array<{ via: SnapshotReply['via']; s: WebModelSnapshot }> = [];
+  let requested: Promise<WebModelSnapshot> | null = null;
+  const running: WebTrainRun = trainInBrowser({
+    audio: [{ samples, sampleRate: r.sampleRate }],
+    overrides: r.overrides,
+    backend: r.backend,
+    modelEvery: r.modelEvery,
+    onModel: (s) => { taken.push({ via: 'onModel', s }); },
+    onProgress: (p) => {
+      if (p.phase !== 'train') return;
+      progressSteps.push(p.step);
+      progressSecondsPerStep.push(p.secondsPerStep);
+      progressEta.push(p.etaSeconds);
+      if (p.step === r.snapshotAt) requested = running.snapshot();
+    },
+  });
+  const run = await running;
+  if (requested) taken.push({ via: 'request', s: await requested });
+  taken.push({ via: 'after', s: await running.snapshot() });
+
+  // play every snapshot after the run: the models handed out must not change as training goes on
+  const snapshots: SnapshotReply[] = [];
+  for (const { via, s } of taken) {
+    const { out, latencySamples } = await play(s.model, samples, r.sampleRate);
+    const after = out.subarray(latencySamples);
+    let sum = 0;
+    for (const v of after) sum += v * v;
+    snapshots.push({ via, step: s.step, metrics: s.metrics, modelFile: toBase64(s.modelFile), finite: out.every(Number.isFinite), rms: Math.sqrt(sum / after.length) });
+  }
+
+  // play the result: the model object straight into a DDSPNode, the training audio as its input
+  const { out: rendered, latencySamples } = await play(run.model, samples, r.sampleRate);
   return {
     backend: run.backend,
     tfBackend: tf.getBackend(),
@@ -75,10 +128,13 @@ async function train(r: TrainRequest): Promise<TrainReply> {
     slices: run.slices,
     secondsPerStep: run.secondsPerStep,
     progressSteps,
-    modelFile: btoa(s),
-    rendered: floatsToBase64(rendered.getChannelData(0)),
+    progressSecondsPerStep,
+    progressEta,
+    snapshots,
+    modelFile: toBase64(run.modelFile),
+    rendered: floatsToBase64(rendered),
     renderSampleRate,
-    latencySamples: node.latencySamples,
+    latencySamples,
   };
 }
 
