@@ -22,7 +22,7 @@ import { SynthStream } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS, ENGINE_CONTROL_NAMES } from '../modules/controls';
 import { analysisWindowSize, batchFrameCount, windowStart } from './framer';
-import { FeatureHold, controlPlanFor, controlSynthOptions, makeTracker, planFor, synthOptions } from './model-pipeline';
+import { FeatureHold, controlPlanFor, controlSynthOptions, makeTracker, planFor, synthOptions } from './frame-path';
 import { resynthesize } from './resynthesis';
 import { DEFAULT_CONTROLS, StreamingEngine, type EngineControls } from './streaming-engine';
 

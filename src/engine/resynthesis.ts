@@ -10,7 +10,7 @@
 import { EstimatorRuntime } from '../estimator/realtime';
 import { renderSynthBatch } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
-import { controlSynthOptions, synthOptions } from './model-pipeline';
+import { controlSynthOptions, synthOptions } from './frame-path';
 import { PeekingEstimator } from './peeking-estimator';
 
 /** Options of {@link resynthesize}. */

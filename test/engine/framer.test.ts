@@ -5,7 +5,7 @@ import {
 } from '../../src/engine/framer';
 import { StreamResampler } from '../../src/dsp/resample';
 import { SynthStream } from '../../src/synth/graph';
-import { planFor, synthOptions } from '../../src/engine/model-pipeline';
+import { planFor, synthOptions } from '../../src/engine/frame-path';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
 import { syntheticModel } from '../../src/cli/synthetic';
 import { smallModel } from './helpers';
