@@ -1,6 +1,5 @@
 // Stubs of the AudioWorkletGlobalScope for running worklet/processor.ts in Node (as chrisguttandin's
 // limiter-audio-worklet-processor does in its unit setup).
-import { getHeapSpaceStatistics } from 'node:v8';
 import type { DDSPReply } from '../../src/web/protocol';
 import type { DDSPProcessor } from '../../worklet/ddsp-processor';
 
@@ -37,21 +36,3 @@ export async function loadProcessor(registered: Map<string, unknown>, sampleRate
   return (await import('../../worklet/ddsp-processor')).DDSPProcessor;
 }
 
-/**
- * Smallest non-negative growth of V8's new space over one `run()`, in bytes, over up to `rounds` tries with a
- * pause between them: optimised code is compiled on a background thread, and until it is installed the baseline
- * code boxes doubles; a scavenge during a try makes it negative (ignored). Code that allocates per quantum never
- * reaches a small growth, however long it runs.
- */
-export async function newSpaceGrowth(run: () => void, goal: number, rounds = 25): Promise<number> {
-  const newSpace = () => getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')!.space_used_size;
-  let best = Infinity;
-  for (let r = 0; r < rounds && best >= goal; r++) {
-    const before = newSpace();
-    run();
-    const grown = newSpace() - before;
-    if (grown >= 0) best = Math.min(best, grown);
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
-  return best;
-}
