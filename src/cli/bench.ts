@@ -125,31 +125,30 @@ export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: nu
   const nBlocks = Math.floor(n / block);
   const times = new Float64Array(nBlocks);
   const cpuTimes = new Float64Array(nBlocks);
+  /** Runs blocks 0..count−1 of the glide, each one's wall and CPU time (ms) into wall[b], cpu[b]. */
+  const runBlocks = (count: number, wall: Float64Array, cpu: Float64Array): void => {
+    for (let b = 0; b < count; b++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      engine.process(input, out, block, b * block, 0);
+      wall[b] = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      cpu[b] = (c.user + c.system) / 1000;
+    }
+  };
   // The fresh engine's first second, measured on its own; then reset, and the steady state from the start.
   const first = Math.min(nBlocks, Math.ceil(sampleRate / block));
-  let firstWorst = 0;
-  let firstWorstCpu = 0;
-  for (let b = 0; b < first; b++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    engine.process(input, out, block, b * block, 0);
-    const t = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    if (t > firstWorst) firstWorst = t;
-    if ((c.user + c.system) / 1000 > firstWorstCpu) firstWorstCpu = (c.user + c.system) / 1000;
-  }
+  const firstTimes = new Float64Array(first);
+  const firstCpuTimes = new Float64Array(first);
+  runBlocks(first, firstTimes, firstCpuTimes);
+  const firstWorst = percentile(firstTimes, 100);
+  const firstWorstCpu = percentile(firstCpuTimes, 100);
   engine.reset();
+  runBlocks(nBlocks, times, cpuTimes);
   let total = 0;
   let cpuSeconds = 0;
   for (let b = 0; b < nBlocks; b++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    engine.process(input, out, block, b * block, 0);
-    const t = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    times[b] = t;
-    total += t;
-    cpuTimes[b] = (c.user + c.system) / 1000;
+    total += times[b];
     cpuSeconds += cpuTimes[b] / 1000;
   }
   const audioSeconds = (nBlocks * block) / sampleRate;
