@@ -19,6 +19,8 @@ import {
   type WireError,
 } from '../src/web/protocol';
 import { PARAMETER_DESCRIPTORS } from '../src/web/params';
+import { EVENT_KIND, EVENT_SLOTS, dataBytesOf, type EventsMessage } from '../src/web/note-events';
+import { EventQueue } from './event-queue';
 import { scope, type ParameterDescriptor, type ParameterValues, type ProcessorConstructionOptions } from './scope';
 
 /** Largest block handed to the engine per call; render quanta are 128 samples (longer ones are chunked). */
@@ -49,6 +51,11 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   /** Current mode: the mode param's value (read each quantum); until the first quantum, its initial value. */
   mode: DDSPMode = 'audio';
   private readonly noiseSeed: number | undefined;
+  private readonly voices: number | undefined;
+  /** Note and MIDI events not yet due, sorted by frame. */
+  readonly events = new EventQueue();
+  /** A MIDI message's bytes for engine.midi, by data byte count (index 1 and 2). */
+  private readonly midiBytes = [new Uint8Array(1), new Uint8Array(2), new Uint8Array(3)];
   /** The node's initial AudioParam values, so the first model starts at them without a smoothing ramp. */
   private readonly initialControls: Partial<Record<EngineControlName, number>> = {};
   private readonly rate: number;
@@ -60,6 +67,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     this.rate = scope.sampleRate;
     const po = options?.processorOptions ?? {};
     this.noiseSeed = typeof po.noiseSeed === 'number' ? po.noiseSeed : undefined;
+    this.voices = typeof po.voices === 'number' ? po.voices : undefined;
     const pd = options?.parameterData ?? {};
     if (pd[MODE_PARAM.name] >= 0.5) this.mode = 'control';
     for (const k of ENGINE_CONTROL_NAMES) {
@@ -82,6 +90,10 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
 
   /** Port handler (render thread, between quanta). Answers every request; never throws. */
   onMessage(data: unknown): void {
+    if ((data as EventsMessage | null)?.type === 'events') {
+      this.onEvents((data as EventsMessage).data);
+      return;
+    }
     const req = data as DDSPRequest;
     const type = (data as { type?: unknown } | null)?.type;
     const id = typeof req?.id === 'number' ? req.id : -1;
@@ -92,6 +104,10 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
           return;
         case 'reset':
           this.engine?.reset();
+          this.events.clear();
+          this.post({ id, result: null });
+          return;
+        case 'sync':
           this.post({ id, result: null });
           return;
         default:
@@ -100,6 +116,52 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     } catch (e) {
       this.post({ id, error: wireError(e, type === 'load' ? 'MODEL_LOAD' : 'BAD_REQUEST') });
     }
+  }
+
+  /** Queues the events of an 'events' message (they carry no id: a full queue is reported as an error message). */
+  private onEvents(data: unknown): void {
+    if (!(data instanceof Float64Array) || data.length % EVENT_SLOTS !== 0) {
+      this.post({ type: 'error', error: { code: 'BAD_REQUEST', message: 'an events message needs a Float64Array of whole events' } });
+      return;
+    }
+    const dropped = this.events.insert(data, scope.currentFrame);
+    if (dropped > 0) {
+      this.post({
+        type: 'error',
+        error: { code: 'BAD_REQUEST', message: `${dropped} note/MIDI event(s) dropped: ${this.events.count} events are already waiting (the most the processor holds)` },
+      });
+    }
+  }
+
+  /**
+   * Hands the engine the events due before frame `end`, each at its engine sample time (the block that starts at
+   * frame `start` starts at engine.sampleTime). Allocation-free: the arguments are integers read from the queue.
+   */
+  private dispatchEvents(engine: StreamingEngine, start: number, end: number): void {
+    const q = this.events;
+    const k = q.dueBefore(end);
+    if (k === 0) return;
+    const d = q.data;
+    const t0 = engine.sampleTime;
+    for (let e = 0; e < k; e++) {
+      const s = e * EVENT_SLOTS;
+      const frame = d[s + 1];
+      const t = frame > start ? t0 + (frame - start) : t0;
+      const kind = d[s];
+      if (kind === EVENT_KIND.noteOn) engine.noteOn(d[s + 2], d[s + 3], t, d[s + 4]);
+      else if (kind === EVENT_KIND.noteOff) engine.noteOff(d[s + 2], t, d[s + 4]);
+      else if (kind === EVENT_KIND.allNotesOff) engine.allNotesOff(t);
+      else if (kind === EVENT_KIND.midi) {
+        const status = d[s + 2];
+        const n = dataBytesOf(status);
+        const bytes = this.midiBytes[n];
+        bytes[0] = status;
+        bytes[1] = d[s + 3];
+        if (n === 2) bytes[2] = d[s + 4];
+        engine.midi(bytes, t);
+      }
+    }
+    q.drop(k);
   }
 
   /** Reads (if bytes), prepares and installs a model; allocates. Throws on a bad model. */
@@ -118,6 +180,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
         sampleRate: this.rate,
         mode: this.mode,
         noiseSeed: this.noiseSeed,
+        voices: this.voices,
         controls: this.initialControls,
       });
     } else {
@@ -142,6 +205,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     const engine = this.engine;
     if (engine === null) {
       for (let c = 0; c < out.length; c++) out[c].fill(0);
+      this.events.drop(this.events.dueBefore(scope.currentFrame + n)); // nothing to play them
       return true;
     }
     // The engine clamps the controls and ignores non-finite values (keeping the last).
@@ -162,8 +226,10 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     const nIn = chans === undefined ? 0 : chans.length;
     const mono = this.mono;
     const gain = nIn > 0 ? 1 / nIn : 0;
+    const frame = scope.currentFrame;
     for (let start = 0; start < n; start += BLOCK) {
       const m = n - start < BLOCK ? n - start : BLOCK;
+      if (this.events.count > 0) this.dispatchEvents(engine, frame + start, frame + start + m);
       if (control) {
         engine.process(null, dst, m, 0, start);
         continue;

@@ -25,6 +25,17 @@ import {
   type ModelPayload,
 } from './protocol';
 import { PARAMETER_DESCRIPTORS, PARAM_NAMES } from './params';
+import {
+  NOW_FRAME,
+  contextTimeOf,
+  frameOf,
+  pushAllNotesOff,
+  pushMidi,
+  pushNoteOff,
+  pushNoteOn,
+  type EventsMessage,
+  type OutputTimestamp,
+} from './note-events';
 import { isNativeContext, registerWorklet, type AnyAudioContext } from './register-worklet';
 
 /**
@@ -35,9 +46,9 @@ import { isNativeContext, registerWorklet, type AnyAudioContext } from './regist
 export type DDSPModelSource = BundledModelName | (string & {}) | URL | ArrayBuffer | Uint8Array | DDSPModel;
 
 /**
- * Options of DDSPNode.create. The node's channel layout is fixed (one mono input, one mono output:
- * numberOfInputs 1, numberOfOutputs 1, outputChannelCount [1], channelCount 1, channelCountMode 'explicit')
- * and therefore not among the options.
+ * Options of DDSPNode.create. The node's channel layout follows from them (one input, one mono output:
+ * numberOfInputs 1, numberOfOutputs 1, outputChannelCount [1]; channelCount `inputChannels`, channelCountMode
+ * 'explicit'), so it is not among the options.
  */
 export interface DDSPNodeOptions {
   /** The model: a bundled model's name, a URL, model file bytes (copied, never detached), or a DDSPModel. */
@@ -58,8 +69,21 @@ export interface DDSPNodeOptions {
   loudness?: number;
   /** Noise source seed; default the engine's. */
   noiseSeed?: number;
-  /** How a multi-channel input is mixed down to mono; default 'speakers'. */
+  /** How a multi-channel input is mixed down to mono; default 'speakers'. (With `inputChannels` > 1: 'discrete'.) */
   channelInterpretation?: ChannelInterpretation;
+  /**
+   * Voices played at once, 1–64; default 8. Each note (noteOn, midi) sounds on a voice of its own; a note beyond
+   * this takes a free voice first, then the oldest released one, then the oldest held one. A voice costs nothing
+   * once its release has ended.
+   */
+  voices?: number;
+  /**
+   * Input channels tracked as voices of their own in audio mode (a hexaphonic pickup, a multitrack, several
+   * singers), 1–`voices`; default 1: the input mixed down to mono, one voice. With N > 1 the node takes N channels
+   * as they come (channelCount N, channelInterpretation 'discrete': a source with fewer channels leaves the others
+   * silent), each tracked and resynthesized on its own, and their sum goes through the one reverb.
+   */
+  inputChannels?: number;
 }
 
 /** The members DDSPNode adds to its AudioWorkletNode. `P` is the AudioParam type of the context's flavour. */
@@ -116,7 +140,42 @@ export interface DDSPNodeMembers<P> {
    * ```
    */
   levelToLoudness(level: number): number;
-  /** Clears the engine's state (analysis buffers, oscillator phases, reverb tail). */
+  /**
+   * Starts note `key` (MIDI key 0–127, 69 = A4 = 440 Hz) at MIDI velocity 1–127 (default 100) on a voice of its own,
+   * at context time `time` in seconds (`currentTime`'s clock; default: now, the first sample the processor renders
+   * after the call). The note lands on its sample, not on a render quantum, and sounds the node's `latency` later.
+   * Its envelope and velocity law are the engine's (src/cli/midi.ts): attack 30 ms, release 150 ms, peak
+   * `+10 dB + 40·log10(velocity/127)` on the seed's loudness scale. Works in either mode; the voices play beside the
+   * `f0`/`loudness` params' own (silent at the default loudness −80 dB). Throws a RangeError for an argument out
+   * of range.
+   */
+  noteOn(key: number, velocity?: number, time?: number): void;
+  /** Releases note `key` at context time `time` (default now); the sustain pedal (CC64 through midi) holds it. */
+  noteOff(key: number, time?: number): void;
+  /** Releases every note at context time `time` (default now), whether the sustain pedal holds it or not. */
+  allNotesOff(time?: number): void;
+  /**
+   * Plays raw MIDI bytes: one channel message or several (running status allowed), as a Web MIDI input delivers
+   * them — `input.onmidimessage = (e) => node.midi(e.data, e.timeStamp)`. Note on/off with velocity, pitch bend
+   * (per channel, range from RPN 0), channel and polyphonic pressure (loudness), CC64 sustain, CC74 (per voice),
+   * CC120/123 (all sound / notes off), and MPE (a channel per note) are played; system messages are skipped.
+   *
+   * `timestamp` is a performance time in ms (performance.now()'s clock, as MIDIMessageEvent.timeStamp); default
+   * now. It becomes context time through `getOutputTimestamp()`: the time of the sample the device plays at that
+   * instant. That sample was rendered an output latency ago, so a timestamp up to now lands on the next sample
+   * rendered (as soon as possible); `e.timeStamp + d` with d above the output latency plus the delivery jitter
+   * (about 10–20 ms) plays every event d late but exactly spaced. Needs a realtime AudioContext for a timestamp:
+   * use {@link DDSPNodeMembers.midiAt} with an OfflineAudioContext.
+   */
+  midi(data: ArrayLike<number>, timestamp?: number): void;
+  /** {@link DDSPNodeMembers.midi} at context time `time` in seconds (`currentTime`'s clock); default now. */
+  midiAt(data: ArrayLike<number>, time?: number): void;
+  /**
+   * Resolves once the processor has every note and MIDI event sent before the call. Events travel as port messages,
+   * which an OfflineAudioContext does not wait for: await this before `startRendering()`.
+   */
+  sync(): Promise<void>;
+  /** Clears the engine's state (analysis buffers, oscillator phases, reverb tail) and the events not yet due. */
   reset(): Promise<void>;
   /** Disconnects the node and closes its port; pending requests reject. */
   dispose(): void;
@@ -209,6 +268,22 @@ function checkNumber(name: string, v: number | undefined, min: number, max: numb
   }
 }
 
+const MAX_VOICES = 64;
+const DEFAULT_VOICES = 8;
+
+function checkInteger(name: string, v: number | undefined, min: number, max: number): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`options.${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+}
+
+function checkBytes(data: unknown): void {
+  if (data === null || typeof data !== 'object' || typeof (data as { length?: unknown }).length !== 'number') {
+    throw new TypeError('data must be MIDI bytes: a Uint8Array (MIDIMessageEvent.data) or an array of numbers');
+  }
+}
+
 let warnedSuspended = false;
 
 /**
@@ -235,6 +310,9 @@ interface Internals {
   info: LoadResult;
   mode: DDSPMode;
   onerror: ((event: ErrorEvent) => void) | null;
+  /** Note and MIDI events of this task, sent together in a microtask (note-events.ts). */
+  events: number[];
+  flushQueued: boolean;
 }
 
 type RawNode = (AudioWorkletNode | IAudioWorkletNode<TContext>) & { port: MessagePort };
@@ -250,6 +328,8 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
     throw new RangeError(`options.mode must be 'audio' or 'control', got ${String(options.mode)}`);
   }
   for (const d of PARAMETER_DESCRIPTORS) checkNumber(d.name, options[d.name], d.minValue, d.maxValue);
+  checkInteger('voices', options.voices, 1, MAX_VOICES);
+  checkInteger('inputChannels', options.inputChannels, 1, options.voices ?? DEFAULT_VOICES);
 
   const [resolved] = await Promise.all([resolveModel(options.model), registerWorklet(context)]);
 
@@ -261,13 +341,16 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
   parameterData[MODE_PARAM.name] = modeValue(options.mode ?? 'audio');
   const processorOptions: DDSPProcessorOptions = {};
   if (options.noiseSeed !== undefined) processorOptions.noiseSeed = options.noiseSeed;
+  if (options.voices !== undefined) processorOptions.voices = options.voices;
+  const inputChannels = options.inputChannels ?? 1;
+  if (inputChannels > 1) processorOptions.inputChannels = inputChannels;
   const nodeOptions = {
-    channelInterpretation: options.channelInterpretation ?? 'speakers',
-    // fixed layout, spread last so nothing overrides it
+    channelInterpretation: inputChannels > 1 ? ('discrete' as const) : (options.channelInterpretation ?? 'speakers'),
+    // the layout, spread last so nothing overrides it
     numberOfInputs: 1,
     numberOfOutputs: 1,
     outputChannelCount: [1],
-    channelCount: 1,
+    channelCount: inputChannels,
     channelCountMode: 'explicit' as const,
     parameterData,
     processorOptions,
@@ -299,7 +382,34 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
     info: { latencySamples: 0, sampleRate: context.sampleRate, modelSampleRate: 0, loudnessRangeDb: [-80, -80] },
     mode: options.mode ?? 'audio',
     onerror: null,
+    events: [],
+    flushQueued: false,
   };
+
+  const flushEvents = (): void => {
+    st.flushQueued = false;
+    if (st.events.length === 0) return;
+    const data = Float64Array.from(st.events);
+    st.events.length = 0;
+    const msg: EventsMessage = { type: 'events', data };
+    node.port.postMessage(msg, [data.buffer]);
+  };
+  /** Runs `push` (which appends events or throws, appending none) and sends its events at the end of the task. */
+  const addEvents = (push: (events: number[]) => void): void => {
+    const length = st.events.length;
+    try {
+      push(st.events);
+    } catch (e) {
+      st.events.length = length;
+      throw e;
+    }
+    if (!st.flushQueued && st.events.length > length) {
+      st.flushQueued = true;
+      queueMicrotask(flushEvents);
+    }
+  };
+  const rate = context.sampleRate;
+  const outputTimestamp = (context as { getOutputTimestamp?: () => OutputTimestamp }).getOutputTimestamp;
 
   const fail = (err: DDSPError): void => {
     const ev = new ErrorEvent('error', { message: err.message, error: err });
@@ -310,6 +420,7 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
     new Promise((resolve, reject) => {
       st.pending.set(msg.id, { resolve, reject });
       try {
+        flushEvents(); // events sent before a request reach the processor before it
         node.port.postMessage(msg, transfer);
       } catch (e) {
         st.pending.delete(msg.id);
@@ -369,6 +480,41 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
       }
       const [low, high] = st.info.loudnessRangeDb;
       return level === 0 ? SILENT_DB : low + (high - low) * level;
+    },
+    noteOn(key: number, velocity = 100, time?: number): void {
+      addEvents((ev) => pushNoteOn(ev, key, velocity, frameOf(time, rate)));
+    },
+    noteOff(key: number, time?: number): void {
+      addEvents((ev) => pushNoteOff(ev, key, frameOf(time, rate)));
+    },
+    allNotesOff(time?: number): void {
+      addEvents((ev) => pushAllNotesOff(ev, frameOf(time, rate)));
+    },
+    midi(data: ArrayLike<number>, timestamp?: number): void {
+      let frame = NOW_FRAME;
+      if (timestamp !== undefined) {
+        if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+          throw new RangeError(`timestamp must be a performance time in ms (a finite number), got ${String(timestamp)}`);
+        }
+        if (typeof outputTimestamp !== 'function') {
+          throw new TypeError(
+            'midi(data, timestamp) needs a realtime AudioContext (getOutputTimestamp): an OfflineAudioContext has no ' +
+              'performance clock; use midiAt(data, time) with a context time',
+          );
+        }
+        const t = contextTimeOf(timestamp, outputTimestamp.call(context));
+        if (t !== null) frame = t > 0 ? Math.round(t * rate) : 0;
+      }
+      checkBytes(data);
+      addEvents((ev) => pushMidi(ev, data, frame));
+    },
+    midiAt(data: ArrayLike<number>, time?: number): void {
+      const frame = frameOf(time, rate);
+      checkBytes(data);
+      addEvents((ev) => pushMidi(ev, data, frame));
+    },
+    async sync(): Promise<void> {
+      await request({ type: 'sync', id: st.nextId++ });
     },
     async reset(): Promise<void> {
       await request({ type: 'reset', id: st.nextId++ });

@@ -31,12 +31,18 @@ export interface DDSPProcessorOptions {
   model?: ModelPayload;
   /** Seed of the noise source (the engine's default when absent). */
   noiseSeed?: number;
+  /** Voices the engine plays at once (notes, or input channels in audio mode); the engine's default when absent. */
+  voices?: number;
+  /** Input channels tracked as voices of their own in audio mode; absent or 1: the input's mono downmix. */
+  inputChannels?: number;
 }
 
 /** Requests from the node to the processor. */
 export type DDSPRequest =
   | { type: 'load'; id: number; model: ModelPayload }
-  | { type: 'reset'; id: number };
+  | { type: 'reset'; id: number }
+  /** Answered once the processor has every event sent before it (note-events.ts's messages carry no id). */
+  | { type: 'sync'; id: number };
 
 /** What a successful 'load' returns. */
 export interface LoadResult {
