@@ -1,5 +1,6 @@
-// The ddsp-stream web demo: one DDSPNode, fed by the microphone, an audio file, or (control mode) an on-screen
-// keyboard / Web MIDI; four sliders bound to its AudioParams; its latency; a live spectrogram and oscilloscope.
+// The ddsp-stream web demo: one DDSPNode, fed by the microphone, an audio file, or (control mode) chords from an
+// on-screen keyboard (multi-touch), the computer keys and Web MIDI (MPE included), played as the node's notes;
+// four sliders bound to its AudioParams; its latency; a live spectrogram and oscilloscope.
 // Uses only the package's public API, exactly as a user's page would: `import { DDSPNode } from 'ddsp-stream'`.
 //
 // Audio graph:  source ─► inputBus ─┬─► inputAnalyser (level meter)
@@ -25,6 +26,8 @@ export interface DemoHandle {
   readonly inputAnalyser: AnalyserNode;
   readonly outputAnalyser: AnalyserNode;
   readonly source: Source;
+  /** The keys held now (on screen, computer keys, MIDI), MIDI key numbers in the order they were pressed. */
+  readonly notes: number[];
 }
 
 declare global {
@@ -96,13 +99,8 @@ ctx.addEventListener('statechange', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Keyboard state (control mode; the keyboard itself is further down)
 
-/** Time constants of the loudness envelope, s. */
-const ATTACK_TAU = 0.015;
-const RELEASE_TAU = 0.12;
-/** Glide time constant between legato notes, s. */
-const GLIDE_TAU = 0.012;
-/** Loudness of silence, dB (the model's floor). */
-const SILENT_DB = -80;
+/** Voices of the node: chords of up to this many notes, beyond it the engine steals the oldest. */
+const VOICES = 8;
 /** Keys on screen: C to the E an octave and a third above (17 keys). */
 const N_KEYS = 17;
 /** Computer keys (KeyboardEvent.code) for the 17 on-screen keys, left to right. */
@@ -114,15 +112,12 @@ const NOTE_NAMES = ['C', 'C♯', 'D', 'D♯', 'E', 'F', 'F♯', 'G', 'G♯', 'A'
 
 interface Held {
   note: number;
-  velocity: number;
-  /** Who holds it: 'pointer:<id>', 'key:<code>', 'midi'. */
+  /** Who holds it: 'pointer:<id>', 'key:<code>', 'midi:<channel>'. */
   by: string;
 }
+/** Keys held, in the order they were pressed: what the keyboard shows. */
 const held: Held[] = [];
 let baseNote = 60; // C4
-let bendSemitones = 0;
-/** True while a note sounds (the next note glides instead of jumping). */
-let sounding = false;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Controls: sliders bound to the node's AudioParams
@@ -159,9 +154,7 @@ for (const name of CONTROLS) {
   bindSlider(name, (v) => node?.[name].setTargetAtTime(v, ctx.currentTime, SLIDER_TAU));
 }
 bindSlider('volume', (v) => volume.gain.setTargetAtTime(v, ctx.currentTime, SLIDER_TAU));
-bindSlider('note-level', (v) => {
-  if (held.length > 0) node?.loudness.setTargetAtTime(noteLoudness(held[held.length - 1].velocity), ctx.currentTime, ATTACK_TAU);
-});
+bindSlider('note-level', () => {}); // read at each key press (keyVelocity)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Models
@@ -197,8 +190,7 @@ function loadModel(model: string | ArrayBuffer, label: string, key: string): Pro
           harmonicMix: sliderValue('harmonicMix'),
           noiseMix: sliderValue('noiseMix'),
           reverbMix: sliderValue('reverbMix'),
-          f0: 440,
-          loudness: -80,
+          voices: VOICES,
         });
         created.onerror = (ev) => setStatus(`The synthesizer stopped: ${describeError(ev.error)}`, 'error');
         inputBus.connect(created);
@@ -353,8 +345,6 @@ async function setSource(next: Source): Promise<void> {
   if (next !== 'mic') stopMic();
   if (next !== 'file') stopFile();
   if (next === 'keyboard') {
-    node?.loudness.cancelScheduledValues(0);
-    node?.loudness.setValueAtTime(-80, ctx.currentTime);
     await setMode('control');
   } else {
     await setMode('audio');
@@ -414,7 +404,7 @@ playButton.addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Keyboard (control mode): on-screen keys, computer keys, Web MIDI — monophonic, last note wins
+// Keyboard (control mode): on-screen keys, computer keys, Web MIDI — each key a note of the node (chords)
 
 function midiToHz(note: number): number {
   return 440 * 2 ** ((note - 69) / 12);
@@ -422,52 +412,43 @@ function midiToHz(note: number): number {
 function noteName(note: number): string {
   return `${NOTE_NAMES[((note % 12) + 12) % 12]}${Math.floor(note / 12) - 1}`;
 }
-/** A note's loudness: the level slider scaled by the velocity, on the model's own loudness range. */
-function noteLoudness(velocity: number): number {
-  const level = sliderValue('note-level') * (Math.max(1, velocity) / 127);
-  return node === null ? SILENT_DB : node.levelToLoudness(Math.min(1, level));
+/** The MIDI velocity of an on-screen or computer key: the level slider's share of 127. */
+function keyVelocity(): number {
+  return Math.max(1, Math.round(127 * sliderValue('note-level')));
 }
 
-function applyTopNote(): void {
-  const top = held[held.length - 1];
-  updateKeyHighlights();
-  if (node === null) return;
-  const now = ctx.currentTime;
-  if (top === undefined) {
-    node.loudness.setTargetAtTime(SILENT_DB, now, RELEASE_TAU);
-    sounding = false;
-    return;
-  }
-  const hz = midiToHz(top.note + bendSemitones);
-  if (sounding) {
-    node.f0.setTargetAtTime(hz, now, GLIDE_TAU);
-  } else {
-    node.f0.cancelScheduledValues(now);
-    node.f0.setValueAtTime(hz, now);
-  }
-  node.loudness.setTargetAtTime(noteLoudness(top.velocity), now, ATTACK_TAU);
-  sounding = true;
+/** True when a pointer or a computer key holds `note` (MIDI notes are the node's own, by channel). */
+function keyHeld(note: number): boolean {
+  return held.some((h) => h.note === note && !h.by.startsWith('midi:'));
 }
 
-function noteOn(note: number, velocity: number, by: string): void {
+/**
+ * Presses `note` for `by` (a pointer, a computer key): a note on, unless another of them already sounds that key.
+ * A holder presses one key at a time: a pointer sliding to another key releases the one it held.
+ */
+function noteOn(note: number, by: string): void {
   resumeAudio();
   if (source !== 'keyboard') void setSource('keyboard');
   const i = held.findIndex((h) => h.by === by);
-  if (i >= 0) held.splice(i, 1);
-  held.push({ note, velocity, by });
-  applyTopNote();
+  if (i >= 0) noteOff(by);
+  if (!keyHeld(note)) node?.noteOn(note, keyVelocity());
+  held.push({ note, by });
+  updateKeyHighlights();
 }
 
-function noteOff(by: string, note?: number): void {
-  const i = held.findIndex((h) => h.by === by && (note === undefined || h.note === note));
+/** Releases what `by` holds: a note off once no other holder holds that key. */
+function noteOff(by: string): void {
+  const i = held.findIndex((h) => h.by === by);
   if (i < 0) return;
-  held.splice(i, 1);
-  applyTopNote();
+  const [{ note }] = held.splice(i, 1);
+  if (!keyHeld(note)) node?.noteOff(note);
+  updateKeyHighlights();
 }
 
 function releaseAll(): void {
   held.length = 0;
-  applyTopNote();
+  node?.allNotesOff();
+  updateKeyHighlights();
 }
 
 const keyboardEl = $('keyboard');
@@ -514,12 +495,7 @@ function labelKeys(): void {
 
 function updateKeyHighlights(): void {
   const on = new Set(held.map((h) => h.note));
-  const top = held[held.length - 1]?.note;
-  for (const el of keyEls) {
-    const n = Number(el.dataset.note);
-    el.classList.toggle('down', on.has(n));
-    el.classList.toggle('top', n === top);
-  }
+  for (const el of keyEls) el.classList.toggle('down', on.has(Number(el.dataset.note)));
 }
 
 function keyAt(x: number, y: number): HTMLElement | null {
@@ -533,14 +509,14 @@ keyboardEl.addEventListener('pointerdown', (ev) => {
   if (key === null) return;
   ev.preventDefault();
   keyboardEl.setPointerCapture(ev.pointerId);
-  noteOn(Number(key.dataset.note), 127, `pointer:${ev.pointerId}`);
+  noteOn(Number(key.dataset.note), `pointer:${ev.pointerId}`);
 });
 keyboardEl.addEventListener('pointermove', (ev) => {
   if (!keyboardEl.hasPointerCapture(ev.pointerId)) return;
   const key = keyAt(ev.clientX, ev.clientY);
   const by = `pointer:${ev.pointerId}`;
   const cur = held.find((h) => h.by === by);
-  if (key !== null && cur !== undefined && Number(key.dataset.note) !== cur.note) noteOn(Number(key.dataset.note), 127, by);
+  if (key !== null && cur !== undefined && Number(key.dataset.note) !== cur.note) noteOn(Number(key.dataset.note), by);
 });
 for (const type of ['pointerup', 'pointercancel', 'lostpointercapture'] as const) {
   keyboardEl.addEventListener(type, (ev) => noteOff(`pointer:${ev.pointerId}`));
@@ -564,7 +540,7 @@ document.addEventListener('keydown', (ev) => {
   const k = KEY_CODES.indexOf(ev.code);
   if (k < 0) return;
   ev.preventDefault();
-  if (!ev.repeat) noteOn(baseNote + k, 127, `key:${ev.code}`);
+  if (!ev.repeat) noteOn(baseNote + k, `key:${ev.code}`);
 });
 document.addEventListener('keyup', (ev) => noteOff(`key:${ev.code}`));
 window.addEventListener('blur', releaseAll);
@@ -573,16 +549,29 @@ window.addEventListener('blur', releaseAll);
 const midiStatus = $('midi-status');
 const midiButton = $<HTMLButtonElement>('midi-enable');
 
+/**
+ * A Web MIDI message goes to the node as it came, bytes and timestamp (node.midi parses notes, bend, pressure,
+ * sustain and MPE); the page only follows note on/off to light the keys and switch to the keyboard source.
+ */
 function onMidiMessage(ev: MIDIMessageEvent): void {
   const d = ev.data;
-  if (d === null || d.length < 2) return;
+  if (d === null || d.length === 0) return;
   const cmd = d[0] & 0xf0;
-  if (cmd === 0x90 && d[2] > 0) noteOn(d[1], d[2], 'midi');
-  else if (cmd === 0x80 || (cmd === 0x90 && d[2] === 0)) noteOff('midi', d[1]);
-  else if (cmd === 0xe0) {
-    bendSemitones = (((d[2] << 7) | d[1]) - 8192) / 8192 * 2; // ±2 semitones
-    if (held.length > 0) applyTopNote();
-  } else if (cmd === 0xb0 && (d[1] === 123 || d[1] === 120)) releaseAll(); // all notes / sound off
+  const on = cmd === 0x90 && d[2] > 0;
+  if (on) {
+    resumeAudio();
+    if (source !== 'keyboard') void setSource('keyboard');
+  }
+  node?.midi(d, ev.timeStamp);
+  const by = `midi:${d[0] & 0x0f}:${d[1]}`;
+  if (on && !held.some((h) => h.by === by)) held.push({ note: d[1], by });
+  else if (cmd === 0x80 || (cmd === 0x90 && d[2] === 0)) {
+    const i = held.findIndex((h) => h.by === by);
+    if (i >= 0) held.splice(i, 1);
+  } else if (cmd === 0xb0 && (d[1] === 123 || d[1] === 120)) {
+    for (let i = held.length - 1; i >= 0; i--) if (held[i].by.startsWith(`midi:${d[0] & 0x0f}:`)) held.splice(i, 1);
+  } else return;
+  updateKeyHighlights();
 }
 
 async function enableMidi(): Promise<void> {
@@ -821,6 +810,9 @@ window.ddspDemo = {
   outputAnalyser,
   get source() {
     return source;
+  },
+  get notes() {
+    return held.map((h) => h.note);
   },
 };
 

@@ -15,10 +15,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DEFAULT_LOUDNESS_RANGE_DB, writeModel, type DDSPModel } from '../../src/model/model-file';
+import { writeModel, type DDSPModel } from '../../src/model/model-file';
 import { externalParams } from '../../src/synth/graph';
 import { smallModel } from '../browser/fixture-model';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, REPO_ROOT, browserUnavailable } from '../browser/harness';
+import { nearestHarmonic, spectralPeaks } from '../browser/spectrum';
 
 const noBrowser = browserUnavailable();
 const DIST_INDEX = join(REPO_ROOT, 'dist', 'index.js');
@@ -90,10 +91,11 @@ function median(x: number[]): number {
 interface DemoWindow {
   ddspDemo: {
     context: AudioContext;
-    node: { latency: number; mode: 'audio' | 'control'; loudness: AudioParam; f0: AudioParam } | null;
+    node: { latency: number; mode: 'audio' | 'control' } | null;
     inputAnalyser: AnalyserNode;
     outputAnalyser: AnalyserNode;
     source: 'keyboard' | 'mic' | 'file';
+    notes: number[];
   };
 }
 
@@ -104,9 +106,8 @@ interface Sampled {
   outHz: number[];
   inRms: number[];
   outRms: number[];
-  /** The node's loudness and f0 AudioParam values. */
-  loudnessDb: number[];
-  f0Hz: number[];
+  /** The keys the page holds (MIDI numbers). */
+  notes: number[][];
 }
 
 /**
@@ -152,7 +153,7 @@ async function sample(page: Page, durationMs: number, intervalMs = 100): Promise
       const xoutAll = new Float32Array(demo.outputAnalyser.fftSize);
       // the output's latest xin.length samples: both windows end at the same instant and are equally long
       const xout = xoutAll.subarray(xoutAll.length - xin.length);
-      const r = { t: [] as number[], inHz: [] as number[], outHz: [] as number[], inRms: [] as number[], outRms: [] as number[], loudnessDb: [] as number[], f0Hz: [] as number[] };
+      const r = { t: [] as number[], inHz: [] as number[], outHz: [] as number[], inRms: [] as number[], outRms: [] as number[], notes: [] as number[][] };
       const end = performance.now() + durationMs;
       while (performance.now() < end) {
         await new Promise((ok) => setTimeout(ok, intervalMs));
@@ -163,8 +164,7 @@ async function sample(page: Page, durationMs: number, intervalMs = 100): Promise
         r.outRms.push(rms(xout));
         r.inHz.push(rms(xin) > 1e-3 ? yin(xin) : 0);
         r.outHz.push(rms(xout) > 1e-4 ? yin(xout) : 0);
-        r.loudnessDb.push(demo.node?.loudness.value ?? NaN);
-        r.f0Hz.push(demo.node?.f0.value ?? NaN);
+        r.notes.push([...demo.notes]);
       }
       return r;
     },
@@ -322,7 +322,7 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     }
   });
 
-  it('on-screen keyboard: A4 gives 440 Hz (control mode), released to −80 dB; the computer key K gives C5; MIDI button', async () => {
+  it('on-screen keyboard: A4 gives 440 Hz (control mode), silent once released; the computer key K gives C5; MIDI button', async () => {
     await page.click('input[name=source][value=keyboard]');
     await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo.source === 'keyboard' && (window as unknown as DemoWindow).ddspDemo.node!.mode === 'control');
     const held = await holdKey(page, 69, async () => {
@@ -334,21 +334,21 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     expect(held.outHz.filter((f) => Math.abs(cents(f, 440)) < 50).length, info).toBeGreaterThanOrEqual(0.9 * held.t.length);
     expect(Math.abs(cents(median(held.outHz), 440)), info).toBeLessThan(10);
 
-    // release: the page ramps the loudness param down to −80 dB (time constant 0.12 s). (The output itself need not
-    // fall silent: this random model's amplitudes barely depend on loudness.)
-    // the note level slider's 0.8 × velocity 127/127 on the model's loudness range (this file gives none: the default)
-    const [low, high] = DEFAULT_LOUDNESS_RANGE_DB;
-    expect(held.loudnessDb.every((db) => Math.abs(db - (low + 0.8 * (high - low))) < 0.5), info).toBe(true);
+    // the key is one note of the node, held throughout
+    expect(held.notes.every((n) => n.length === 1 && n[0] === 69), info).toBe(true);
+    // release: the note off ends the note's voice (150 ms release; the reverb's 20 ms tail), so the output falls
+    // silent, whatever this random model's amplitudes do with loudness
     await page.waitForTimeout(800);
-    const releasedDb = await page.evaluate(() => (window as unknown as DemoWindow).ddspDemo.node!.loudness.value);
-    expect(releasedDb).toBeLessThan(-75);
+    const released = await sample(page, 300);
+    expect(released.notes.every((n) => n.length === 0), summary(released)).toBe(true);
+    expect(Math.max(...released.outRms), summary(released)).toBeLessThan(1e-4);
 
     await page.keyboard.down('k');
     await page.waitForTimeout(400);
     const c5 = await sample(page, 800);
     await page.keyboard.up('k');
     info = `${summary(c5)}\n${logs.join('\n')}`;
-    expect(c5.f0Hz.every((f) => Math.abs(cents(f, 440 * 2 ** (3 / 12))) < 1), info).toBe(true);
+    expect(c5.notes.every((n) => n.length === 1 && n[0] === 72), info).toBe(true);
     expect(Math.abs(cents(median(c5.outHz), 440 * 2 ** (3 / 12))), info).toBeLessThan(10);
 
     // Web MIDI: the button asks for access and says what came of it (headless here: no permission / no ALSA
@@ -358,6 +358,45 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     const midi = (await page.textContent('#midi-status')) ?? '';
     console.log(`[demo] ${midi}`);
     expect(midi).toMatch(/^MIDI(: | unavailable: )/);
+  });
+
+  it('a chord: the on-screen C4 held with the mouse and the computer keys D and G (E4, G4): three fundamentals', async () => {
+    await page.click('input[name=source][value=keyboard]');
+    const notes = [60, 64, 67];
+    const hz = notes.map((n) => 440 * 2 ** ((n - 69) / 12));
+    const r = await holdKey(page, 60, async () => {
+      await page.keyboard.down('d');
+      await page.keyboard.down('g');
+      try {
+        await page.waitForTimeout(500);
+        return await page.evaluate(() => {
+          const demo = (window as unknown as DemoWindow).ddspDemo;
+          const x = new Float32Array(demo.outputAnalyser.fftSize);
+          demo.outputAnalyser.getFloatTimeDomainData(x);
+          return { x: Array.from(x), notes: [...demo.notes], sampleRate: demo.context.sampleRate };
+        });
+      } finally {
+        await page.keyboard.up('g');
+        await page.keyboard.up('d');
+      }
+    });
+    expect([...r.notes].sort((a, b) => a - b)).toEqual(notes);
+    // the analyser's last 4096 samples (85 ms), Hann window, zero-padded to 16384: lobes ±23 Hz, the notes 68 Hz apart
+    const peaks = spectralPeaks(Float32Array.from(r.x), r.sampleRate, { size: 16384, loHz: 40, hiHz: 4500, halfWidthHz: 30 });
+    const strong = peaks.filter((p) => p.db > -30);
+    const info = `peaks: ${strong.map((p) => `${p.hz.toFixed(1)} Hz ${p.db.toFixed(1)} dB`).join(', ')}\n${logs.join('\n')}`;
+    console.log(`[demo] chord C4 E4 G4: ${strong.length} peaks within 30 dB of the strongest; ${strong.slice(0, 8).map((p) => `${p.hz.toFixed(1)} Hz ${p.db.toFixed(1)} dB`).join(', ')}`);
+    // each fundamental is a peak within 20 dB of the strongest, at its pitch (±15 cents: 85 ms of signal)
+    for (const f of hz) {
+      const p = peaks.find((q) => Math.abs(1200 * Math.log2(q.hz / f)) < 15);
+      expect(p, `${f.toFixed(1)} Hz\n${info}`).toBeDefined();
+      expect(p!.db, `${f.toFixed(1)} Hz\n${info}`).toBeGreaterThan(-20);
+    }
+    // and every peak within 30 dB of the strongest is a harmonic of one of the notes (nothing below C4)
+    for (const p of strong) expect(Math.abs(nearestHarmonic(p.hz, hz).cents), `${p.hz.toFixed(1)} Hz\n${info}`).toBeLessThan(20);
+    expect(Math.min(...strong.map((p) => p.hz)), info).toBeGreaterThan(250);
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (window as unknown as DemoWindow).ddspDemo.notes)).toEqual([]);
   });
 
   it('audio file input: an example phrase (examples/audio) plays, looped, through the model (audio mode)', async () => {
