@@ -9,7 +9,9 @@
  *   both with tick j's features, output = A + (B − A)·(j − c_m)/(c_{m+1} − c_m).
  * A change of the features reaches the output at the next tick (both frames see it); the state's own evolution is
  * spread over the frame as in audio mode, with no step at the frame instants. A tick whose features equal the last
- * evaluated ones reuses A and B (same inputs, same outputs: they are not evaluated again).
+ * evaluated ones reuses A and B (same inputs, same outputs: they are not evaluated again), and a frame instant whose
+ * features equal B's commits B's own result (B is that frame from that state): a steady note costs one evaluation
+ * per model frame.
  *
  * @packageDocumentation
  */
@@ -39,13 +41,16 @@ export class PeekingEstimator {
   /** Outputs of frames m (A) and m + 1 (B) with the features of the last evaluation. */
   private readonly frameA: Float32Array;
   private readonly frameB: Float32Array;
+  /** The GRU state after B's evaluation (committed as it is when the next frame instant has B's features). */
+  private readonly stateB: Float32Array;
   /** False until B has been evaluated since the last commit. */
   private fresh = false;
   /** Features of the last evaluation (f0 Hz, loudness dB); NaN = none yet. */
   private readonly last = new Float64Array([NaN, NaN]);
   private tick = 0;
-  /** Evaluations of the tick in progress (planTick → finishTick). */
+  /** Evaluations of the tick in progress (planTick → finishTick), and whether it commits B's result. */
   private need = 0;
+  private commitB = false;
   /** Next model frame to commit; the tick of the last commit and of the next. */
   private frame = 0;
   private lastCommit = 0;
@@ -68,6 +73,7 @@ export class PeekingEstimator {
     this.committed = new Float32Array(H);
     this.previous = new Float32Array(H);
     this.saved = new Float32Array(H);
+    this.stateB = new Float32Array(H);
   }
 
   /** Runs the next tick with f0 = f0Hz[index] (Hz, held and shifted) and loudness = loudnessDb[index] (dB). */
@@ -101,10 +107,17 @@ export class PeekingEstimator {
     const last = this.last;
     const f0 = f0Hz[index];
     const loudness = loudnessDb[index];
+    const changed = f0 !== last[0] || loudness !== last[1];
     let need = 0;
-    if (this.tick === this.commitTick) need = EVAL_COMMIT;
-    else if (f0 !== last[0] || loudness !== last[1]) need = EVAL_A | EVAL_B;
-    else if (!this.fresh) need = EVAL_B;
+    this.commitB = false;
+    if (this.tick === this.commitTick) {
+      if (this.fresh && !changed) this.commitB = true;
+      else need = EVAL_COMMIT;
+    } else if (changed) {
+      need = EVAL_A | EVAL_B;
+    } else if (!this.fresh) {
+      need = EVAL_B;
+    }
     if (need !== 0) {
       last[0] = f0;
       last[1] = loudness;
@@ -128,13 +141,20 @@ export class PeekingEstimator {
       this.frameA.set(output);
     } else {
       this.frameB.set(output);
+      this.stateB.set(state);
     }
   }
 
   /** Second half of a tick: `output` from the evaluations taken. */
   finishTick(): void {
     const out = this.output;
-    if ((this.need & EVAL_COMMIT) !== 0) {
+    if (this.commitB) {
+      // B, evaluated since the last commit from the committed state with these features, is this frame.
+      this.previous.set(this.committed);
+      this.committed.set(this.stateB);
+      this.frameA.set(this.frameB);
+    }
+    if (this.commitB || (this.need & EVAL_COMMIT) !== 0) {
       // Frame m + 1 taken now: B at w = 1, and A of the next interval at w = 0.
       out.set(this.frameA);
       this.fresh = false;
@@ -161,6 +181,7 @@ export class PeekingEstimator {
     this.last[1] = NaN;
     this.tick = 0;
     this.need = 0;
+    this.commitB = false;
     this.frame = 0;
     this.lastCommit = 0;
     this.commitTick = 0;
