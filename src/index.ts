@@ -13,8 +13,12 @@ export * from './web';
 // Engine.
 export { CONTROLS, CONTROL_NAMES, ENGINE_CONTROL_NAMES } from './modules/controls';
 export type { ControlName, ControlSpec, ControlSmoothing, EngineControlName } from './modules/controls';
-export { StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS, WARMUP_QUANTA } from './engine/streaming-engine';
-export type { EngineOptions, EngineControls, PreparedModel } from './engine/streaming-engine';
+export {
+  StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS, WARMUP_QUANTA, MAX_VOICES, DEFAULT_VOICES,
+  VOICE_FADE_SECONDS, EVENT_CAPACITY,
+} from './engine/streaming-engine';
+export type { EngineOptions, EngineControls, EngineDiagnostics, EngineMode, PreparedModel } from './engine/streaming-engine';
+export { NOTE_ENVELOPE, velocityToDb, keyToHz } from './engine/note-events';
 export type { ModelPipeline, ModelPipelineOptions } from './engine/model-pipeline';
 export { renderOffline, renderStream, analyseFeatures, featuresAtFrameRate } from './engine/render';
 export type {

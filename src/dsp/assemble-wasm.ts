@@ -49,6 +49,7 @@ export const I32_LT_S = 0x48;
 export const I32_GE_S = 0x4e;
 export const I32_ADD = 0x6a;
 export const I32_SUB = 0x6b;
+export const I32_MUL = 0x6c;
 export const F64_CONVERT_I32_S = 0xb7;
 const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 export const V128_LOAD = simd(0);

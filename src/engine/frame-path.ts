@@ -40,6 +40,8 @@ export interface ModelPipelineOptions {
   noiseSeed?: number;
   /** Audio mode: quanta of 128 samples one frame's estimator work is spread over (default 0: in one quantum). */
   spreadQuanta?: number;
+  /** Notes mode: most notes sounding at once, 1..64 (default 8). */
+  voices?: number;
 }
 
 /**

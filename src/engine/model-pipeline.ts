@@ -1,14 +1,16 @@
 /**
- * One model's complete streaming pipeline, in two paths that share the estimator:
+ * One model's complete streaming pipeline, in three paths that share the estimator:
  *  - audio mode: analysis resampler → framer → YIN pitch + A-weighted loudness at the model's rate → estimator
  *    (in the quantum a frame's window completes, or spread over quanta) → synth graph at the context rate;
  *  - control mode: the caller's f0/loudness sampled once per render quantum (a "tick") → the estimator peeking from
  *    the GRU state committed at the model's last frame instant (PeekingEstimator) → a synth graph at the
- *    tick rate (hop 128, minimum-phase noise), so nothing waits for an analysis window.
+ *    tick rate (hop 128, minimum-phase noise), so nothing waits for an analysis window;
+ *  - notes mode: note events → up to `voices` control-mode voices, batched through the estimator, summed through the
+ *    one reverb (VoiceBank, ./voices).
  * Switching modes crossfades over ~10 ms once the incoming path is warm. The StreamingEngine runs one pipeline,
  * two while it crossfades to a new model. A pipeline is what {@link prepareModel} builds (everything allocated up
  * front); `process()` allocates nothing and never throws.
- * The two paths (class FramePath) are in ./frame-path.
+ * The audio and control paths (class FramePath) are in ./frame-path.
  *
  * @packageDocumentation
  */
@@ -17,8 +19,16 @@ import { EstimatorRuntime } from '../estimator/realtime';
 import type { DDSPModel } from '../model/model-file';
 import { QUANTUM, type FramePlan } from './framer';
 import { FramePath, type ModelPipelineOptions } from './frame-path';
+import type { NoteEventQueue } from './note-events';
+import { DEFAULT_VOICES, VoiceBank, checkVoices } from './voices';
 
 export type { ModelPipelineOptions };
+
+/** The engine's modes: input analysed, f0/loudness controls, notes. */
+export type EngineMode = 'audio' | 'control' | 'notes';
+
+/** One path of a pipeline (FramePath: audio and control mode; VoiceBank: notes). */
+type Path = FramePath | VoiceBank;
 
 /** Crossfade length of a model swap or a mode switch, seconds. */
 export const SWAP_FADE_SECONDS = 0.01;
@@ -35,9 +45,11 @@ export class ModelPipeline {
 
   private readonly audio: FramePath;
   private readonly control: FramePath;
+  /** The note voices (notes mode). */
+  readonly notes: VoiceBank;
   /** The path playing, and the one fading in after a mode switch (null when none). */
-  private active: FramePath;
-  private incoming: FramePath | null = null;
+  private active: Path;
+  private incoming: Path | null = null;
   /** Pipeline input count at which the incoming path's fade starts; fade length, samples. */
   private fadeStart = 0;
   private readonly fadeLength: number;
@@ -50,9 +62,12 @@ export class ModelPipeline {
     this.model = model;
     this.sampleRate = sampleRate;
     this.hasNoiseSeed = options.noiseSeed !== undefined;
-    const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
+    const voices = checkVoices(options.voices ?? DEFAULT_VOICES, 'voices');
+    // Batch rows: up to two evaluations per tick of each voice object (2 × voices of them), at most 64 per pass.
+    const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights, { batchRows: Math.min(64, 4 * voices) });
     this.audio = new FramePath(model, sampleRate, estimator, false, options);
     this.control = new FramePath(model, sampleRate, estimator, true, options);
+    this.notes = new VoiceBank(model, sampleRate, estimator, voices, options.noiseSeed);
     this.active = this.audio;
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
   }
@@ -67,9 +82,9 @@ export class ModelPipeline {
     return (this.incoming ?? this.active).latencySamples;
   }
 
-  /** Scheduling diagnostics summed over both paths (see StreamingEngine.diagnostics). */
+  /** Scheduling diagnostics summed over the paths (see StreamingEngine.diagnostics). */
   get forcedFrames(): number { return this.audio.forcedFrames + this.control.forcedFrames; }
-  get lateFrames(): number { return this.audio.lateFrames + this.control.lateFrames; }
+  get lateFrames(): number { return this.audio.lateFrames + this.control.lateFrames + this.notes.lateFrames; }
 
   /** Output samples produced so far (stream index). */
   get position(): number {
@@ -89,21 +104,29 @@ export class ModelPipeline {
   setControls(values: Float64Array, immediate: boolean): void {
     this.audio.setControls(values, immediate);
     this.control.setControls(values, immediate);
+    this.notes.setControls(values, immediate);
   }
 
   /** Switches the synths' noise seed (see SynthStream.setNoiseSeed); allocation-free. */
   setNoiseSeed(noiseSeed: number): void {
     this.audio.synth.setNoiseSeed(noiseSeed);
     this.control.synth.setNoiseSeed(noiseSeed);
+    this.notes.setNoiseSeed(noiseSeed);
+  }
+
+  /** The engine's list of each quantum's note events (read by the voices; see VoiceBank.setEvents). */
+  setEvents(events: NoteEventQueue): void {
+    this.notes.setEvents(events);
   }
 
   /**
-   * 'control' mode takes f0/loudness from setControlFeatures() instead of the input. Before any output, at once;
-   * later the incoming mode's path starts from its reset state and, once warm (its latency plus three of its
-   * frames), crossfades in over ~10 ms. Switching back during the switch reverses it without a jump.
+   * 'control' mode takes f0/loudness from setControlFeatures() instead of the input, 'notes' plays the note voices.
+   * Before any output, at once; later the incoming mode's path starts from its reset state and, once warm (its
+   * latency plus three of its frames), crossfades in over ~10 ms. Switching back during the switch reverses it
+   * without a jump.
    */
-  setControlMode(on: boolean): void {
-    const target = on ? this.control : this.audio;
+  setMode(mode: EngineMode): void {
+    const target = mode === 'control' ? this.control : mode === 'notes' ? this.notes : this.audio;
     if (target === (this.incoming ?? this.active)) return;
     if (this.inCount === 0) {
       this.active = target;
@@ -139,6 +162,8 @@ export class ModelPipeline {
     this.incoming = null;
     this.audio.reset();
     this.control.reset();
+    this.notes.reset();
+    this.notes.channels.reset();
     this.inCount = 0;
   }
 
@@ -150,6 +175,7 @@ export class ModelPipeline {
     const a = this.active;
     a.process(input, inOffset, output, outOffset, n);
     const inc = this.incoming;
+    if (a !== this.notes && inc !== this.notes) this.notes.idle(n);
     if (inc !== null) {
       a.settle();
       const b = this.faded;

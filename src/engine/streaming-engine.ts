@@ -7,13 +7,26 @@
  * {@link CONTROLS}): pitchShift (semitones, applied to the estimator's f0 input and the oscillators), harmonicMix,
  * noiseMix, reverbMix. In control mode f0 and loudness come from {@link StreamingEngine.setControlFeatures}.
  *
+ * Notes: {@link StreamingEngine.noteOn}, {@link StreamingEngine.noteOff}, {@link StreamingEngine.allNotesOff} and
+ * {@link StreamingEngine.midi} (raw MIDI bytes: Web MIDI's messages, MPE included) queue note events at a sample
+ * time ({@link StreamingEngine.sampleTime}); in 'notes' mode they play up to `voices` notes at once (default 8),
+ * each a control-mode voice of its own — its own estimator state, oscillators, noise and envelope — summed through
+ * the model's one reverb (src/engine/voices.ts). How notes and modes meet:
+ *  - 'audio' analyses the input (one channel), 'control' plays the f0/loudness controls (one voice: exactly the
+ *    monophonic engine, whatever `voices` is), 'notes' plays the notes; setMode() crossfades between them.
+ *  - Note events are queued in every mode; outside 'notes' their channel state (bend, RPN ranges, MPE zones,
+ *    pressure, CC74, pedals) is kept and note-ons are ignored (counted in diagnostics.ignoredNotes), so a
+ *    controller's setup survives a switch. Leaving 'notes' fades its voices out with the mode crossfade.
+ *  - One note equals the monophonic control-mode render of its f0/loudness curve started at the note-on sample.
+ *
  * Output is exactly `renderOffline(model, input).audio` delayed by {@link StreamingEngine.latencySamples}, for any
  * block size (audio mode: 1503 samples = 31.3 ms at the defaults; control mode: 64 samples = 1.33 ms; budget in
  * framer.ts). `process()` allocates nothing,
  * sanitises NaN/Inf input to 0, clips output at ±LIMITS.output.maxAbsSample and never throws. `setModel()` swaps models with a ~10 ms crossfade.
  *
  * Threads: the constructor and prepareModel() allocate (main thread, or the worklet's message handler);
- * process(), setMode(), setControlFeatures(), setModel() and reset() are cheap and allocation-free (render thread).
+ * process(), setMode(), setControlFeatures(), setModel(), reset() and the note calls are cheap and allocation-free
+ * (render thread).
  *
  * @packageDocumentation
  */
@@ -22,7 +35,11 @@ import { LIMITS } from '../model/limits';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../modules/controls';
 import { QUANTUM, type FramePlan } from './framer';
-import { ModelPipeline, SWAP_FADE_SECONDS, type ModelPipelineOptions } from './model-pipeline';
+import { ModelPipeline, SWAP_FADE_SECONDS, type EngineMode, type ModelPipelineOptions } from './model-pipeline';
+import { EV_ALL_NOTES_OFF, EV_NOTE_OFF, EV_NOTE_ON, NoteEventQueue, parseMidiBytes } from './note-events';
+import { DEFAULT_VOICES, checkVoices } from './voices';
+
+export type { EngineMode };
 
 const OUTPUT_PEAK = LIMITS.output.maxAbsSample;
 
@@ -30,8 +47,13 @@ const OUTPUT_PEAK = LIMITS.output.maxAbsSample;
 export interface EngineOptions {
   /** Context (input and output) sample rate, Hz. */
   sampleRate: number;
-  /** 'audio' (default): f0 and loudness analysed from the input; 'control': from setControlFeatures(). */
-  mode?: 'audio' | 'control';
+  /**
+   * 'audio' (default): f0 and loudness analysed from the input; 'control': from setControlFeatures(); 'notes': the
+   * note events (noteOn(), midi()…) play the note voices.
+   */
+  mode?: EngineMode;
+  /** Notes mode: most notes sounding at once, an integer in 1..64 (default 8). */
+  voices?: number;
   /**
    * Seed of the noise source (the synth's default when absent), also given to models swapped in with setModel()
    * unless prepareModel() was given its own. Same seed ⇒ same noise as renderOffline.
@@ -54,6 +76,32 @@ export interface EngineOptions {
    */
   warmUpQuanta?: number;
 }
+
+/** Scheduling and input diagnostics ({@link StreamingEngine.diagnostics}). */
+export interface EngineDiagnostics {
+  /** Frames whose estimator work had to be finished in one go (the spread budget fell short; 0 with blocks ≤ 128). */
+  forcedFrames: number;
+  /** Frames whose features were missing when needed (always 0 at the computed latency). */
+  lateFrames: number;
+  /** Note events dropped because the queue ({@link EVENT_CAPACITY} events) was full. */
+  droppedEvents: number;
+  /** Malformed MIDI messages given to midi(). */
+  malformedMidi: number;
+  /** Note-ons received outside notes mode (not played). */
+  ignoredNotes: number;
+}
+
+/** A note call's time → the queue's: whole samples (rounded); none = −1, i.e. the start of the next call. */
+function eventTime(time: number | undefined): number {
+  return time === undefined || !(time - time === 0) ? -1 : Math.round(time);
+}
+
+function checkNote(name: string, v: number, lo: number, hi: number): void {
+  if (!(typeof v === 'number' && v >= lo && v <= hi)) throw new RangeError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
+}
+
+export { EVENT_CAPACITY } from './note-events';
+export { MAX_VOICES, DEFAULT_VOICES, VOICE_FADE_SECONDS } from './voices';
 
 /** The warm-up the CLI's render and bench use: 128 quanta (0.34 s at 48 kHz, ~30 ms of CPU at construction). */
 export const WARMUP_QUANTA = 128;
@@ -132,7 +180,13 @@ export class StreamingEngine {
   /** Stream position (engine output samples) at which the incoming pipeline's crossfade starts. */
   private fadeStart = 0;
   private readonly fadeLength: number;
-  private mode: 'audio' | 'control';
+  private mode: EngineMode;
+  private readonly voices: number;
+  /** Note events waiting for their sample, and those of the quantum being processed (times = offsets in it). */
+  private readonly events = new NoteEventQueue();
+  private readonly quantumEvents = new NoteEventQueue();
+  /** Malformed MIDI messages given to midi() since construction / reset. */
+  private malformedMidi = 0;
   /** Control-mode features last set: f0 (Hz), loudness (dB). */
   private readonly features = new Float64Array([CONTROLS.f0.defaultValue, CONTROLS.loudness.defaultValue]);
   private readonly noiseSeed: number | undefined;
@@ -159,9 +213,10 @@ export class StreamingEngine {
     if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
       throw new RangeError(`options.sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
     }
-    if (options.mode !== undefined && options.mode !== 'audio' && options.mode !== 'control') {
-      throw new RangeError(`options.mode must be 'audio' or 'control', got ${String(options.mode)}`);
+    if (options.mode !== undefined && options.mode !== 'audio' && options.mode !== 'control' && options.mode !== 'notes') {
+      throw new RangeError(`options.mode must be 'audio', 'control' or 'notes', got ${String(options.mode)}`);
     }
+    this.voices = checkVoices(options.voices ?? DEFAULT_VOICES, 'options.voices');
     this.sampleRate = sampleRate;
     this.noiseSeed = options.noiseSeed;
     this.spreadQuanta = options.spreadQuanta;
@@ -173,7 +228,7 @@ export class StreamingEngine {
     this.readControls();
     for (let j = 0; j < ENGINE_CONTROL_NAMES.length; j++) c[ENGINE_CONTROL_NAMES[j]] = this.applied[j];
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
-    this.pipeline = prepareModel(model, sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
+    this.pipeline = prepareModel(model, sampleRate, this.pipelineOptions());
     this.installPipeline(this.pipeline);
     const warm = options.warmUpQuanta ?? 0;
     if (!(Number.isInteger(warm) && warm >= 0 && warm <= 1 << 16)) {
@@ -236,13 +291,73 @@ export class StreamingEngine {
    * finished in one go (the spread budget fell short; 0 with blocks ≤ 128) and frames whose features were missing
    * when needed (always 0 at the computed latency).
    */
-  get diagnostics(): { forcedFrames: number; lateFrames: number } {
-    return { forcedFrames: this.pipeline.forcedFrames, lateFrames: this.pipeline.lateFrames };
+  get diagnostics(): EngineDiagnostics {
+    return {
+      forcedFrames: this.pipeline.forcedFrames, lateFrames: this.pipeline.lateFrames,
+      droppedEvents: this.events.dropped, malformedMidi: this.malformedMidi, ignoredNotes: this.pipeline.notes.ignoredNotes,
+    };
   }
 
   /** Current mode. */
-  getMode(): 'audio' | 'control' {
+  getMode(): EngineMode {
     return this.mode;
+  }
+
+  /** Samples processed since construction / reset: the clock of the note calls' `time`. */
+  get sampleTime(): number {
+    return this.position;
+  }
+
+  /** Notes sounding now (held, sustained or releasing) in notes mode. */
+  get notesSounding(): number {
+    return this.pipeline.notes.sounding;
+  }
+
+  /**
+   * Starts a note (notes mode; see the module notes).
+   * @param key MIDI key, 0–127; fractional keys are microtones (440·2^((key − 69)/12) Hz)
+   * @param velocity 1–127 (fractional allowed); 0 is a note off, as in MIDI
+   * @param time engine sample time ({@link sampleTime}) of the note-on: default, or a time in the past, the start of
+   *   the next process() call; a time within a call lands on its sample
+   * @param channel MIDI channel 0–15 (default 0): its bend, pressure, CC74, pedal and MPE zone apply
+   * @throws RangeError naming the argument when a value is out of range or not finite
+   */
+  noteOn(key: number, velocity: number, time?: number, channel = 0): void {
+    checkNote('key', key, 0, 127);
+    checkNote('velocity', velocity, 0, 127);
+    this.queue(velocity > 0 ? EV_NOTE_ON : EV_NOTE_OFF, channel, key, velocity, time);
+  }
+
+  /** Ends the note `key` of `channel` at `time` (as noteOn; the key must equal the note-on's). @throws RangeError */
+  noteOff(key: number, time?: number, channel = 0): void {
+    checkNote('key', key, 0, 127);
+    this.queue(EV_NOTE_OFF, channel, key, 0, time);
+  }
+
+  /** Releases every note of every channel at `time` (as noteOn; notes held by a pedal too). @throws RangeError */
+  allNotesOff(time?: number): void {
+    this.queue(EV_ALL_NOTES_OFF, 0, 0, 0, time);
+  }
+
+  /**
+   * Raw MIDI: one or more complete messages (Web MIDI's MIDIMessageEvent.data; running status allowed) at `time`
+   * (as noteOn). Note on/off, pitch bend, channel pressure, poly aftertouch, CC64 sustain, CC74, CC120/123, CC121,
+   * RPN 0 (bend range) and RPN 6 (MPE configuration) act; SysEx and other messages are ignored; malformed ones are
+   * counted in diagnostics.malformedMidi. Never throws for any bytes. Allocation-free.
+   */
+  midi(bytes: ArrayLike<number>, time?: number): void {
+    if (bytes === null || bytes === undefined || typeof bytes.length !== 'number') { this.malformedMidi++; return; }
+    this.malformedMidi += parseMidiBytes(bytes, eventTime(time), this.events);
+  }
+
+  private queue(kind: number, channel: number, a: number, b: number, time: number | undefined): void {
+    if (!(Number.isInteger(channel) && channel >= 0 && channel <= 15)) {
+      throw new RangeError(`channel must be an integer in [0, 15], got ${channel}`);
+    }
+    if (time !== undefined && !(typeof time === 'number' && Number.isFinite(time))) {
+      throw new RangeError(`time must be a finite engine sample time, got ${time}`);
+    }
+    this.events.push(eventTime(time), kind, channel, a, b);
   }
 
   /**
@@ -250,13 +365,12 @@ export class StreamingEngine {
    * incoming mode's path starts at once and crossfades in over ~10 ms when warm (its latency plus three of its
    * frames: ~20 ms into control mode, ~100 ms into audio mode at 50 frames/s); latencySamples is then that mode's.
    */
-  setMode(mode: 'audio' | 'control'): void {
-    if (mode !== 'audio' && mode !== 'control') return;
+  setMode(mode: EngineMode): void {
+    if (mode !== 'audio' && mode !== 'control' && mode !== 'notes') return;
     this.mode = mode;
-    const on = mode === 'control';
-    this.pipeline.setControlMode(on);
-    this.incoming?.setControlMode(on);
-    this.pending?.setControlMode(on);
+    this.pipeline.setMode(mode);
+    this.incoming?.setMode(mode);
+    this.pending?.setMode(mode);
   }
 
   /**
@@ -282,7 +396,11 @@ export class StreamingEngine {
    * @throws RangeError / TypeError for a model the engine cannot run at this rate.
    */
   prepare(model: DDSPModel): PreparedModel {
-    return prepareModel(model, this.sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
+    return prepareModel(model, this.sampleRate, this.pipelineOptions());
+  }
+
+  private pipelineOptions(): ModelPipelineOptions {
+    return { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, voices: this.voices };
   }
 
   /**
@@ -317,7 +435,9 @@ export class StreamingEngine {
   /** Brings `p` to the engine's mode, features and current controls (at once: no control ramp). */
   private installPipeline(p: ModelPipeline): void {
     this.readControls();
-    p.setControlMode(this.mode === 'control');
+    if (p !== this.pipeline) p.notes.channels.copyFrom(this.pipeline.notes.channels);
+    p.setEvents(this.quantumEvents);
+    p.setMode(this.mode);
     p.setControlFeatures(this.features);
     p.setControls(this.applied, true);
   }
@@ -332,6 +452,9 @@ export class StreamingEngine {
     this.pipeline.reset();
     this.installPipeline(this.pipeline);
     this.position = 0;
+    this.events.clear();
+    this.quantumEvents.clear();
+    this.malformedMidi = 0;
   }
 
   /**
@@ -391,6 +514,17 @@ export class StreamingEngine {
   }
 
   private chunk(input: Float32Array | null, inOffset: number, output: Float32Array, outOffset: number, m: number): void {
+    // This quantum's note events, their times as offsets in it (past ones at 0).
+    const ev = this.events;
+    const q = this.quantumEvents;
+    q.clear();
+    const end = this.position + m;
+    while (ev.length > 0 && ev.time[ev.first] < end) {
+      const at = ev.first;
+      const off = ev.time[at] - this.position;
+      q.push(off > 0 ? off : 0, ev.kind[at], ev.channel[at], ev.a[at], ev.b[at]);
+      ev.shift();
+    }
     // Sanitised copy of the input (missing samples = 0).
     const x = this.inBuf;
     let src: Float32Array | null = null;

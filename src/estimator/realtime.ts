@@ -1,8 +1,11 @@
-// Realtime estimator inference: synchronous, stateful (GRU), allocation-free per frame. Matrix-vector products
-// run in a WebAssembly SIMD kernel (gemv-wasm.ts) or, where that is unavailable, in plain JS. Weights are re-laid
-// out at construction into 8-row interleaved panels ([rows/8][cols][8]) so each product reads its weights
-// strictly sequentially and reuses every input value for 8 rows.
-import { createWasmGemv } from './gemv-wasm';
+// Realtime estimator inference: synchronous, stateful (GRU), allocation-free per frame. Matrix products run in a
+// WebAssembly SIMD kernel (gemv-wasm.ts) or, where that is unavailable, in plain JS. Weights are re-laid out at
+// construction into 8-row interleaved panels ([rows/8][cols][8]) so each product reads its weights strictly
+// sequentially and reuses every input value for 8 rows. Besides the one-frame form (one state, a frame at a time,
+// spreadable over quanta), runBatch() evaluates up to `batchRows` frames of independent states in one pass, each
+// weight panel read once for all of them (the voices of a polyphonic engine); a row's result equals the one-frame
+// form's bit for bit.
+import { createWasmGemm } from './gemv-wasm';
 import {
   LAYER_NORM_EPS, MLP_DEPTH, frameMacs, mlpBlock, validateWeights,
   type EstimatorSpec, type Weights,
@@ -25,6 +28,13 @@ const enum Post {
 interface Stage {
   /** Interleaved weights [blocks][cols][8] (view into the runtime's memory). */
   w: Float32Array;
+  /** Batch form: x and y of all rows (row r at r·xStride / r·yStride floats) and the strides. */
+  xB: Float32Array;
+  yB: Float32Array;
+  xStride: number;
+  yStride: number;
+  xBOff: number;
+  yBOff: number;
   /** Bias, blocks·8 long (zero in padding rows). */
   b: Float32Array;
   x: Float32Array;
@@ -47,6 +57,9 @@ interface Stage {
 }
 
 const BLOCK = 8;
+
+type WasmGemmFn = (w: number, x: number, y: number, b: number, nBlocks: number, cols: number, rows: number,
+  xStride: number, yStride: number) => void;
 const roundUp = (n: number, k: number): number => Math.ceil(n / k) * k;
 
 /** Rows of a [rows, cols] row-major matrix → interleaved 8-row panels in dst ([blocks][colsPadded][8]). */
@@ -59,13 +72,14 @@ function interleave(src: Float32Array, rows: number, cols: number, colsPadded: n
 }
 
 /**
- * y[8·block .. 8·block+8) = W · x + b for one 8-row panel (plain JS kernel). Accumulates in float64.
+ * y[yo + 8·block .. +8) = W · x[xo ..) + b for one 8-row panel (plain JS kernel). Accumulates in float64.
  */
-function gemvBlock(w: Float32Array, x: Float32Array, y: Float32Array, b: Float32Array, block: number, cols: number): void {
+function gemvBlock(w: Float32Array, x: Float32Array, y: Float32Array, b: Float32Array, block: number, cols: number,
+  xo: number, yo: number): void {
   let p = block * cols * BLOCK;
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
   for (let j = 0; j < cols; j++) {
-    const xj = x[j];
+    const xj = x[xo + j];
     a0 += w[p] * xj;
     a1 += w[p + 1] * xj;
     a2 += w[p + 2] * xj;
@@ -77,29 +91,31 @@ function gemvBlock(w: Float32Array, x: Float32Array, y: Float32Array, b: Float32
     p += 8;
   }
   const r = block * BLOCK;
-  y[r] = a0 + b[r];
-  y[r + 1] = a1 + b[r + 1];
-  y[r + 2] = a2 + b[r + 2];
-  y[r + 3] = a3 + b[r + 3];
-  y[r + 4] = a4 + b[r + 4];
-  y[r + 5] = a5 + b[r + 5];
-  y[r + 6] = a6 + b[r + 6];
-  y[r + 7] = a7 + b[r + 7];
+  const o = yo + r;
+  y[o] = a0 + b[r];
+  y[o + 1] = a1 + b[r + 1];
+  y[o + 2] = a2 + b[r + 2];
+  y[o + 3] = a3 + b[r + 3];
+  y[o + 4] = a4 + b[r + 4];
+  y[o + 5] = a5 + b[r + 5];
+  y[o + 6] = a6 + b[r + 6];
+  y[o + 7] = a7 + b[r + 7];
 }
 
-function layerNormRelu(v: Float32Array, n: number, g: Float32Array, beta: Float32Array): void {
+/** LayerNorm then ReLU of v[o .. o + n), in place. */
+function layerNormRelu(v: Float32Array, o: number, n: number, g: Float32Array, beta: Float32Array): void {
   let s = 0;
-  for (let i = 0; i < n; i++) s += v[i];
+  for (let i = 0; i < n; i++) s += v[o + i];
   const mean = s / n;
   let q = 0;
   for (let i = 0; i < n; i++) {
-    const d = v[i] - mean;
+    const d = v[o + i] - mean;
     q += d * d;
   }
   const inv = 1 / Math.sqrt(q / n + LAYER_NORM_EPS);
   for (let i = 0; i < n; i++) {
-    const y = (v[i] - mean) * inv * g[i] + beta[i];
-    v[i] = y > 0 ? y : 0;
+    const y = (v[o + i] - mean) * inv * g[i] + beta[i];
+    v[o + i] = y > 0 ? y : 0;
   }
 }
 
@@ -122,6 +138,8 @@ export interface EstimatorRuntimeOptions {
    * accumulation) or 'auto' (default: wasm when the engine supports WebAssembly SIMD, else js).
    */
   kernel?: 'auto' | 'wasm' | 'js';
+  /** Most frames one {@link EstimatorRuntime.runBatch} call evaluates (default 0: no batch form; at most 1024). */
+  batchRows?: number;
 }
 
 /**
@@ -144,8 +162,18 @@ export class EstimatorRuntime {
   readonly output: Float32Array;
   /** Multiply-accumulates of one frame (for budgeting `step`). */
   readonly frameMacs: number;
-  /** The matrix-vector kernel in use. */
+  /** The matrix kernel in use. */
   readonly kernel: 'wasm' | 'js';
+  /** Rows of the batch form ({@link runBatch}); 0 without one. */
+  readonly batchRows: number;
+  /**
+   * Batch form, per row r < batchRows: the frame's f0 (Hz) and loudness (dB), its GRU state (H values, read and
+   * replaced by runBatch; views made once) and its sigmoid outputs (P values).
+   */
+  readonly batchF0: Float64Array;
+  readonly batchLoudness: Float64Array;
+  readonly batchStates: readonly Float32Array[];
+  readonly batchOutputs: readonly Float32Array[];
 
   private readonly stages: Stage[];
   private readonly input: Float32Array;
@@ -156,7 +184,16 @@ export class EstimatorRuntime {
   private readonly gh: Float32Array;
   private readonly logits: Float32Array;
   private readonly H: number;
-  private readonly wasmGemv: ((w: number, x: number, y: number, b: number, n: number, cols: number) => void) | null;
+  private readonly wasmGemm: WasmGemmFn | null;
+  /** Batch buffers: inputs (rows × 4), GRU states and gate projections, logits (row strides in floats). */
+  private readonly inputB: Float32Array;
+  private readonly hB: Float32Array;
+  private readonly giB: Float32Array;
+  private readonly ghB: Float32Array;
+  private readonly logitsB: Float32Array;
+  private readonly hStride: number;
+  private readonly gStride: number;
+  private readonly logitStride: number;
   private stage = 0;
   private block = 0;
   private readonly f0Offset: number;
@@ -182,6 +219,11 @@ export class EstimatorRuntime {
   constructor(spec: EstimatorSpec, weights: Weights, opts: EstimatorRuntimeOptions = {}) {
     validateWeights(spec, weights);
     const kernelOpt = opts.kernel ?? 'auto';
+    const rows = opts.batchRows ?? 0;
+    if (!(Number.isInteger(rows) && rows >= 0 && rows <= 1024)) {
+      throw new RangeError(`opts.batchRows must be an integer in [0, 1024], got ${rows}`);
+    }
+    this.batchRows = rows;
     if (kernelOpt !== 'auto' && kernelOpt !== 'wasm' && kernelOpt !== 'js') {
       throw new RangeError(`opts.kernel must be 'auto', 'wasm' or 'js', got ${String(kernelOpt)}`);
     }
@@ -210,6 +252,13 @@ export class EstimatorRuntime {
     const giAt = alloc(roundUp(3 * H, BLOCK));
     const ghAt = alloc(roundUp(3 * H, BLOCK));
     const logitsAt = alloc(roundUp(P, BLOCK));
+    // The batch form's regions: per single-frame region its batch twin, `rows` rows of the region's padded size.
+    const G = roundUp(3 * H, BLOCK);
+    const Pp = roundUp(P, BLOCK);
+    const twin = new Map<number, { at: number; stride: number }>();
+    for (const [at, size] of [[inputAt, 4], [aAt, Hp], [bAt, Hp], [hAt, Hp], [giAt, G], [ghAt, G], [logitsAt, Pp]]) {
+      twin.set(at, { at: alloc(rows * size), stride: size });
+    }
     interface Plan { w: string; b: string; rows: number; cols: number; colsPadded: number; x: number; y: number; post: Post; ln: string | null }
     const plans: Plan[] = [];
     let x = inputAt;
@@ -240,18 +289,18 @@ export class EstimatorRuntime {
     const totalBytes = top * 4;
 
     let buffer: ArrayBuffer;
-    let wasm: ReturnType<typeof createWasmGemv> = null;
+    let wasm: ReturnType<typeof createWasmGemm> = null;
     if (kernelOpt !== 'js') {
-      wasm = createWasmGemv(totalBytes);
+      wasm = createWasmGemm(totalBytes);
       if (!wasm && kernelOpt === 'wasm') throw new RangeError("opts.kernel 'wasm': WebAssembly SIMD is not available here");
     }
     if (wasm) {
       buffer = wasm.memory.buffer;
-      this.wasmGemv = wasm.gemv;
+      this.wasmGemm = wasm.gemm;
       this.kernel = 'wasm';
     } else {
       buffer = new ArrayBuffer(totalBytes);
-      this.wasmGemv = null;
+      this.wasmGemm = null;
       this.kernel = 'js';
     }
     const view = (at: number, n: number): Float32Array => new Float32Array(buffer, at * 4, n);
@@ -270,13 +319,30 @@ export class EstimatorRuntime {
       return view(at, Hp);
     };
     this.output = new Float32Array(P);
+    const region = (at: number): { at: number; stride: number } => twin.get(at) as { at: number; stride: number };
+    const batchView = (at: number): Float32Array => view(region(at).at, Math.max(1, rows) * region(at).stride);
+    this.inputB = batchView(inputAt);
+    this.hB = batchView(hAt);
+    this.giB = batchView(giAt);
+    this.ghB = batchView(ghAt);
+    this.logitsB = batchView(logitsAt);
+    this.hStride = Hp;
+    this.gStride = G;
+    this.logitStride = Pp;
+    this.batchF0 = new Float64Array(rows);
+    this.batchLoudness = new Float64Array(rows);
+    this.batchStates = Array.from({ length: rows }, (_, r) => this.hB.subarray(r * Hp, r * Hp + H));
+    this.batchOutputs = Array.from({ length: rows }, () => new Float32Array(P));
     this.stages = placed.map(({ pl, blocks, wAt, bAt: biasAt }) => {
       const w = view(wAt, blocks * BLOCK * pl.colsPadded);
       interleave(weights[pl.w].data, pl.rows, pl.cols, pl.colsPadded, w);
       const b = view(biasAt, blocks * BLOCK);
       b.set(weights[pl.b].data.subarray(0, pl.rows));
+      const xr = region(pl.x);
+      const yr = region(pl.y);
       return {
         w, b, x: vecView(pl.x), y: vecView(pl.y), cols: pl.colsPadded, blocks, cost: pl.colsPadded * BLOCK, post: pl.post,
+        xB: batchView(pl.x), yB: batchView(pl.y), xStride: xr.stride, yStride: yr.stride, xBOff: xr.at * 4, yBOff: yr.at * 4,
         g: pl.ln ? weights[`${pl.ln}.weight`].data.slice() : null, beta: pl.ln ? weights[`${pl.ln}.bias`].data.slice() : null,
         wOff: wAt * 4, xOff: pl.x * 4, yOff: pl.y * 4, bOff: biasAt * 4,
       };
@@ -422,45 +488,83 @@ export class EstimatorRuntime {
     return out;
   }
 
+  /**
+   * Batch form: evaluates rows 0..n−1 (n ≤ batchRows), each a frame of its own state: inputs batchF0[r] (Hz) and
+   * batchLoudness[r] (dB), GRU state batchStates[r] (replaced by the state after the frame), outputs into
+   * batchOutputs[r]. One pass over the weights for all rows; row r's results equal those of the one-frame form
+   * from the same state and features, bit for bit. Never throws, never allocates.
+   */
+  runBatch(n: number): void {
+    if (n > this.batchRows) n = this.batchRows;
+    if (!(n > 0)) return;
+    const inp = this.inputB;
+    for (let r = 0; r < n; r++) {
+      const f0Hz = this.batchF0[r];
+      const loudnessDb = this.batchLoudness[r];
+      const f = Number.isFinite(f0Hz) ? Math.min(Math.max(f0Hz, -MAX_ABS_F0_HZ), MAX_ABS_F0_HZ) : 0;
+      const l = Number.isFinite(loudnessDb) ? Math.min(Math.max(loudnessDb, -MAX_ABS_DB), MAX_ABS_DB) : -this.dbRange;
+      inp[4 * r] = (f - this.f0Offset) / this.f0Scale;
+      inp[4 * r + 1] = l / this.dbRange + 1;
+    }
+    const stages = this.stages;
+    for (let k = 0; k < stages.length; k++) {
+      const s = stages[k];
+      if (this.wasmGemm) {
+        this.wasmGemm(s.wOff, s.xBOff, s.yBOff, s.bOff, s.blocks, s.cols, n, s.xStride * 4, s.yStride * 4);
+      } else {
+        for (let r = 0; r < n; r++) {
+          for (let b = 0; b < s.blocks; b++) gemvBlock(s.w, s.xB, s.yB, s.b, b, s.cols, r * s.xStride, r * s.yStride);
+        }
+      }
+      for (let r = 0; r < n; r++) {
+        if (s.post === Post.LayerNormRelu) layerNormRelu(s.yB, r * s.yStride, this.H, s.g as Float32Array, s.beta as Float32Array);
+        else if (s.post === Post.GruGates) this.gruGates(this.giB, this.ghB, r * this.gStride, this.hB, r * this.hStride);
+        else if (s.post === Post.Sigmoid) this.sigmoidInto(this.logitsB, r * this.logitStride, this.batchOutputs[r]);
+      }
+    }
+  }
+
   private gemv(s: Stage, block: number, nb: number): void {
-    if (this.wasmGemv) {
+    if (this.wasmGemm) {
       const rowBytes = BLOCK * 4;
-      this.wasmGemv(s.wOff + block * s.cost * 4, s.xOff, s.yOff + block * rowBytes, s.bOff + block * rowBytes, nb, s.cols);
+      this.wasmGemm(s.wOff + block * s.cost * 4, s.xOff, s.yOff + block * rowBytes, s.bOff + block * rowBytes, nb, s.cols, 1, 0, 0);
       return;
     }
-    for (let k = block; k < block + nb; k++) gemvBlock(s.w, s.x, s.y, s.b, k, s.cols);
+    for (let k = block; k < block + nb; k++) gemvBlock(s.w, s.x, s.y, s.b, k, s.cols, 0, 0);
   }
 
   private finishStage(s: Stage): void {
-    const H = this.H;
     switch (s.post) {
       case Post.LayerNormRelu:
-        layerNormRelu(s.y, H, s.g as Float32Array, s.beta as Float32Array);
+        layerNormRelu(s.y, 0, this.H, s.g as Float32Array, s.beta as Float32Array);
         break;
-      case Post.GruGates: {
-        const gi = this.gi;
-        const gh = this.gh;
-        const h = this.h;
-        for (let j = 0; j < H; j++) {
-          const r = sigmoid(gi[j] + gh[j]);
-          const z = sigmoid(gi[H + j] + gh[H + j]);
-          const nn = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
-          const v = (1 - z) * nn + z * h[j];
-          h[j] = v === v ? v : 0; // never let a NaN into the state
-        }
+      case Post.GruGates:
+        this.gruGates(this.gi, this.gh, 0, this.h, 0);
         break;
-      }
-      case Post.Sigmoid: {
-        const o = this.output;
-        const l = this.logits;
-        for (let i = 0; i < o.length; i++) {
-          const v = sigmoid(l[i]);
-          o[i] = v === v ? v : 0.5;
-        }
+      case Post.Sigmoid:
+        this.sigmoidInto(this.logits, 0, this.output);
         break;
-      }
       default:
         break;
+    }
+  }
+
+  /** The GRU's gate update of the state h[ho ..) from the projections gi[go ..), gh[go ..). */
+  private gruGates(gi: Float32Array, gh: Float32Array, go: number, h: Float32Array, ho: number): void {
+    const H = this.H;
+    for (let j = 0; j < H; j++) {
+      const r = sigmoid(gi[go + j] + gh[go + j]);
+      const z = sigmoid(gi[go + H + j] + gh[go + H + j]);
+      const nn = Math.tanh(gi[go + 2 * H + j] + r * gh[go + 2 * H + j]);
+      const v = (1 - z) * nn + z * h[ho + j];
+      h[ho + j] = v === v ? v : 0; // never let a NaN into the state
+    }
+  }
+
+  private sigmoidInto(l: Float32Array, lo: number, o: Float32Array): void {
+    for (let i = 0; i < o.length; i++) {
+      const v = sigmoid(l[lo + i]);
+      o[i] = v === v ? v : 0.5;
     }
   }
 }

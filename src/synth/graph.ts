@@ -350,3 +350,61 @@ export class SynthStream {
     this.pushed = 0;
   }
 }
+
+/**
+ * A graph cut for voices: `voice` is what runs once per voice, `tail` the node that runs once on the voices' sum.
+ * The tail is a last node that is linear and the same for every voice (an IRReverb — the learned reverb, and its
+ * dry/wet law — whose input is the node before it); without one (e.g. the seed's `hpn`), `voice` is the whole
+ * graph and `tail` null. Rendering the voice part of one voice through the tail equals the whole graph.
+ */
+export function voiceGraph(c: SynthConfig): { voice: SynthConfig; tail: SynthNode | null } {
+  const g = resolveGraph(c);
+  const n = c.nodes.length;
+  const last = c.nodes[n - 1];
+  const src = g.inputs[n - 1];
+  if (n >= 2 && last.type === 'IRReverb' && src.length === 1 && src[0].kind === 'node' && src[0].index === n - 2) {
+    return { voice: { ...c, nodes: c.nodes.slice(0, n - 1) }, tail: last };
+  }
+  return { voice: c, tail: null };
+}
+
+/**
+ * The tail of {@link voiceGraph} as a stream: the one node run on an input signal (the voices' sum), with its user
+ * control (reverbMix's dry/wet law) set as SynthStream sets it. Allocation-free per call.
+ */
+export class TailStream {
+  private readonly form: StreamForm;
+  private readonly signals: Float32Array[];
+  /** Index of the node's user control among setControlsFrom's values (−1: none). */
+  private readonly controlIndex: number;
+
+  /** @param config the whole graph (for its IR and options); @param node its tail (voiceGraph(config).tail) */
+  constructor(config: SynthConfig, node: SynthNode, o: SynthRenderOptions) {
+    const i = config.nodes.indexOf(node);
+    if (i < 0) throw new RangeError(`TailStream: node '${node.name}' is not in the graph`);
+    const { x } = contexts(config, o, 1);
+    this.form = formsOf(node).stream(node, x[i]);
+    this.signals = [new Float32Array(0)];
+    const u = MODULES[node.type].userControl;
+    this.controlIndex = u?.law === 'dry-wet' ? USER_CONTROLS.findIndex((c) => c.name === u.name) : -1;
+  }
+
+  /** out[0, n) = the node's output for input[0, n) (n ≤ 128; input and out distinct). */
+  process(input: Float32Array, out: Float32Array, n: number): void {
+    this.signals[0] = input;
+    this.form.process(this.signals, out, n);
+    for (let i = 0; i < n; i++) {
+      const v = out[i];
+      if (!(v - v === 0)) out[i] = 0;
+    }
+  }
+
+  /** As {@link SynthStream.setControlsFrom}. */
+  setControlsFrom(values: Float64Array, offset: number, immediate = false): void {
+    if (this.controlIndex >= 0) this.form.setControlFrom(values, offset + this.controlIndex, immediate);
+  }
+
+  reset(): void {
+    this.form.reset();
+  }
+}

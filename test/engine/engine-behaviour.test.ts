@@ -189,14 +189,14 @@ describe('estimator work spread', () => {
     const { spans, e } = frameSpans(5);
     expect(spans.length).toBeGreaterThan(40);
     expect(Math.min(...spans)).toBeGreaterThanOrEqual(5);
-    expect(e.diagnostics).toEqual({ forcedFrames: 0, lateFrames: 0 });
+    expect(e.diagnostics).toEqual({ forcedFrames: 0, lateFrames: 0, droppedEvents: 0, malformedMidi: 0, ignoredNotes: 0 });
   });
 
   it('by default a frame is estimated whole in the quantum its window completes', () => {
     const { spans, e } = frameSpans(undefined);
     expect(spans.length).toBeGreaterThan(40);
     expect(Math.max(...spans)).toBe(1);
-    expect(e.diagnostics).toEqual({ forcedFrames: 0, lateFrames: 0 });
+    expect(e.diagnostics).toEqual({ forcedFrames: 0, lateFrames: 0, droppedEvents: 0, malformedMidi: 0, ignoredNotes: 0 });
   });
 });
 
