@@ -10,6 +10,7 @@ import { DEFAULT_LOUDNESS_RANGE_DB, readModel, validateModel, type DDSPModel } f
 import {
   MODE_PARAM,
   PROCESSOR_NAME,
+  modeOf,
   type DDSPMode,
   type DDSPProcessorOptions,
   type DDSPReply,
@@ -19,7 +20,7 @@ import {
   type WireError,
 } from '../src/web/protocol';
 import { PARAMETER_DESCRIPTORS } from '../src/web/params';
-import { EVENT_KIND, EVENT_SLOTS, dataBytesOf, type EventsMessage } from '../src/web/note-events';
+import { EVENT_KIND, EVENT_SLOTS, dataBytesOf, type EventsMessage } from '../src/web/event-messages';
 import { EventQueue } from './event-queue';
 import { scope, type ParameterDescriptor, type ParameterValues, type ProcessorConstructionOptions } from './scope';
 
@@ -69,7 +70,8 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     this.noiseSeed = typeof po.noiseSeed === 'number' ? po.noiseSeed : undefined;
     this.voices = typeof po.voices === 'number' ? po.voices : undefined;
     const pd = options?.parameterData ?? {};
-    if (pd[MODE_PARAM.name] >= 0.5) this.mode = 'control';
+    const m = pd[MODE_PARAM.name];
+    if (typeof m === 'number') this.mode = modeOf(m);
     for (const k of ENGINE_CONTROL_NAMES) {
       const v = pd[k];
       if (typeof v === 'number' && v - v === 0) this.initialControls[k] = v;
@@ -214,13 +216,13 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     ctl.harmonicMix = parameters.harmonicMix[0];
     ctl.noiseMix = parameters.noiseMix[0];
     ctl.reverbMix = parameters.reverbMix[0];
-    const mode = parameters.mode[0] >= 0.5 ? 'control' : 'audio';
+    const mode = modeOf(parameters.mode[0]);
     if (mode !== this.mode) {
       this.mode = mode;
       engine.setMode(mode);
     }
-    const control = mode === 'control';
-    if (control) engine.setControlFeatures(parameters.f0, parameters.loudness, 0);
+    if (mode === 'control') engine.setControlFeatures(parameters.f0, parameters.loudness, 0);
+    const analyse = mode === 'audio';
 
     const chans = inputs[0];
     const nIn = chans === undefined ? 0 : chans.length;
@@ -230,7 +232,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     for (let start = 0; start < n; start += BLOCK) {
       const m = n - start < BLOCK ? n - start : BLOCK;
       if (this.events.count > 0) this.dispatchEvents(engine, frame + start, frame + start + m);
-      if (control) {
+      if (!analyse) {
         engine.process(null, dst, m, 0, start);
         continue;
       }

@@ -1,14 +1,14 @@
-// The processor's queue of note and MIDI events (src/web/note-events.ts encodes them on the page): preallocated,
+// The processor's queue of note and MIDI events (src/web/event-messages.ts encodes them on the page): preallocated,
 // sorted by frame, events of one frame in arrival order. The port handler inserts (between quanta); process() takes
 // the events due in a block from the head. Nothing here allocates.
-import { EVENT_SLOTS } from '../src/web/note-events';
+import { EVENT_SLOTS } from '../src/web/event-messages';
 
 /** Events the queue holds: a MIDI file's worth of notes scheduled ahead, or minutes of live playing. */
-export const EVENT_CAPACITY = 8192;
+export const QUEUE_CAPACITY = 8192;
 
 export class EventQueue {
   /** The events, EVENT_SLOTS numbers each, sorted by frame (slot 1); `count` of them from index 0. */
-  readonly data = new Float64Array(EVENT_CAPACITY * EVENT_SLOTS);
+  readonly data = new Float64Array(QUEUE_CAPACITY * EVENT_SLOTS);
   count = 0;
 
   /**
@@ -21,7 +21,7 @@ export class EventQueue {
     const d = this.data;
     let dropped = 0;
     for (let e = 0; e < n; e++) {
-      if (this.count === EVENT_CAPACITY) {
+      if (this.count === QUEUE_CAPACITY) {
         dropped++;
         continue;
       }

@@ -24,6 +24,7 @@ import {
   type LoadResult,
   type ModelPayload,
 } from './protocol';
+import { DEFAULT_VOICES, MAX_VOICES } from '../engine/voices';
 import { PARAMETER_DESCRIPTORS, PARAM_NAMES } from './params';
 import {
   NOW_FRAME,
@@ -35,7 +36,7 @@ import {
   pushNoteOn,
   type EventsMessage,
   type OutputTimestamp,
-} from './note-events';
+} from './event-messages';
 import { isNativeContext, registerWorklet, type AnyAudioContext } from './register-worklet';
 
 /**
@@ -53,7 +54,10 @@ export type DDSPModelSource = BundledModelName | (string & {}) | URL | ArrayBuff
 export interface DDSPNodeOptions {
   /** The model: a bundled model's name, a URL, model file bytes (copied, never detached), or a DDSPModel. */
   model: DDSPModelSource;
-  /** 'audio' (default): f0 and loudness analysed from the input; 'control': from the f0/loudness params. */
+  /**
+   * 'audio' (default): f0 and loudness analysed from the input; 'control': from the f0/loudness params; 'notes': the
+   * notes (noteOn, midi…) play the node's voices.
+   */
   mode?: DDSPMode;
   /** Initial pitch shift in semitones, −24..24; default 0. */
   pitchShift?: number;
@@ -119,7 +123,8 @@ export interface DDSPNodeMembers<P> {
    */
   loadModel(model: DDSPModelSource): Promise<LoadResult>;
   /**
-   * Switches between 'audio' (analyse the input) and 'control' (f0/loudness params), from the next render quantum:
+   * Switches between 'audio' (analyse the input), 'control' (f0/loudness params) and 'notes' (the notes play the
+   * voices; leaving it fades them out), crossfaded over ~10 ms, from the next render quantum:
    * called before rendering starts, from the first sample. Synchronous (the mode travels as an AudioParam value, not
    * as a message that could arrive after the first quanta).
    */
@@ -268,8 +273,9 @@ function checkNumber(name: string, v: number | undefined, min: number, max: numb
   }
 }
 
-const MAX_VOICES = 64;
-const DEFAULT_VOICES = 8;
+function isMode(mode: unknown): mode is DDSPMode {
+  return mode === 'audio' || mode === 'control' || mode === 'notes';
+}
 
 function checkInteger(name: string, v: number | undefined, min: number, max: number): void {
   if (v === undefined) return;
@@ -310,7 +316,7 @@ interface Internals {
   info: LoadResult;
   mode: DDSPMode;
   onerror: ((event: ErrorEvent) => void) | null;
-  /** Note and MIDI events of this task, sent together in a microtask (note-events.ts). */
+  /** Note and MIDI events of this task, sent together in a microtask (event-messages.ts). */
   events: number[];
   flushQueued: boolean;
 }
@@ -324,8 +330,8 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
   if (options === null || typeof options !== 'object' || options.model === undefined || options.model === null) {
     throw new TypeError('options.model is required: a URL, the model file bytes, or a DDSPModel');
   }
-  if (options.mode !== undefined && options.mode !== 'audio' && options.mode !== 'control') {
-    throw new RangeError(`options.mode must be 'audio' or 'control', got ${String(options.mode)}`);
+  if (options.mode !== undefined && !isMode(options.mode)) {
+    throw new RangeError(`options.mode must be 'audio', 'control' or 'notes', got ${String(options.mode)}`);
   }
   for (const d of PARAMETER_DESCRIPTORS) checkNumber(d.name, options[d.name], d.minValue, d.maxValue);
   checkInteger('voices', options.voices, 1, MAX_VOICES);
@@ -468,8 +474,8 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
       return sendLoad(await resolveModel(model));
     },
     setMode(mode: DDSPMode): void {
-      if (mode !== 'audio' && mode !== 'control') {
-        throw new RangeError(`mode must be 'audio' or 'control', got ${String(mode)}`);
+      if (!isMode(mode)) {
+        throw new RangeError(`mode must be 'audio', 'control' or 'notes', got ${String(mode)}`);
       }
       (param(MODE_PARAM.name) as AudioParam).value = modeValue(mode);
       st.mode = mode;

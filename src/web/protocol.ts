@@ -8,21 +8,30 @@ import type { DDSPModel } from '../model/model-file';
 /** Name under which the processor registers itself in the AudioWorkletGlobalScope. */
 export const PROCESSOR_NAME = 'ddsp-stream';
 
-/** 'audio': f0 and loudness analysed from the input; 'control': taken from the f0/loudness AudioParams. */
-export type DDSPMode = 'audio' | 'control';
+/**
+ * 'audio': f0 and loudness analysed from the input; 'control': taken from the f0/loudness AudioParams; 'notes': the
+ * notes (noteOn, midi…) play the node's voices.
+ */
+export type DDSPMode = 'audio' | 'control' | 'notes';
 
 /** A model as the processor accepts it: the model file's bytes, or an already-read model (structured clone). */
 export type ModelPayload = ArrayBuffer | Uint8Array | DDSPModel;
 
 /**
- * The processor's AudioParam that selects the mode, read every quantum: 0 = 'audio', 1 = 'control'. Beside the
- * node's controls (params.ts) but not one of them: DDSPNode sets it through setMode() and the `mode` option.
+ * The processor's AudioParam that selects the mode, read every quantum: 0 = 'audio', 1 = 'control', 2 = 'notes'.
+ * Beside the node's controls (params.ts) but not one of them: DDSPNode sets it through setMode() and the `mode`
+ * option.
  */
-export const MODE_PARAM = { name: 'mode', defaultValue: 0, minValue: 0, maxValue: 1, automationRate: 'k-rate' } as const;
+export const MODE_PARAM = { name: 'mode', defaultValue: 0, minValue: 0, maxValue: 2, automationRate: 'k-rate' } as const;
 
 /** The MODE_PARAM value of a mode. */
 export function modeValue(mode: DDSPMode): number {
-  return mode === 'control' ? 1 : 0;
+  return mode === 'notes' ? 2 : mode === 'control' ? 1 : 0;
+}
+
+/** The mode of a MODE_PARAM value (rounded). */
+export function modeOf(value: number): DDSPMode {
+  return value >= 1.5 ? 'notes' : value >= 0.5 ? 'control' : 'audio';
 }
 
 /** Options passed to the processor's constructor (`processorOptions`). All optional. */
@@ -41,7 +50,7 @@ export interface DDSPProcessorOptions {
 export type DDSPRequest =
   | { type: 'load'; id: number; model: ModelPayload }
   | { type: 'reset'; id: number }
-  /** Answered once the processor has every event sent before it (note-events.ts's messages carry no id). */
+  /** Answered once the processor has every event sent before it (event-messages.ts messages carry no id). */
   | { type: 'sync'; id: number };
 
 /** What a successful 'load' returns. */

@@ -29,7 +29,7 @@ describe('DDSPNode.create argument checks', () => {
       new TypeError('options.harmonicMix must be a number, got string'),
     );
     await expect(DDSPNode.create(ctx, { model, mode: 'midi' as never })).rejects.toThrow(
-      new RangeError("options.mode must be 'audio' or 'control', got midi"),
+      new RangeError("options.mode must be 'audio', 'control' or 'notes', got midi"),
     );
   });
 

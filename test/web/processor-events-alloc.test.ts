@@ -10,7 +10,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
 import { syntheticModel } from '../../src/cli/synthetic';
-import { EVENT_KIND, EVENT_SLOTS, NOW_FRAME, type EventsMessage } from '../../src/web/note-events';
+import { EVENT_KIND, EVENT_SLOTS, NOW_FRAME, type EventsMessage } from '../../src/web/event-messages';
 import type { DDSPProcessor } from '../../worklet/ddsp-processor';
 import { steadyBytesPerCall } from '../engine/heap-meter';
 import { loadProcessor } from './worklet-stubs';
@@ -45,12 +45,12 @@ function message(events: number[][]): { msg: EventsMessage; at(base: number): Ev
 
 it('process() and the events messages allocate nothing per quantum (8 voices, chords, raw MIDI and MPE-style messages)', () => {
   const { noteOn, noteOff, allNotesOff, midi } = EVENT_KIND;
-  const proc = new Processor({ parameterData: { mode: 1 }, processorOptions: { voices: 8 } } as never);
-  proc.engine = new StreamingEngine(model, { sampleRate: SAMPLE_RATE, mode: 'control', voices: 8 });
+  const proc = new Processor({ parameterData: { mode: 2 }, processorOptions: { voices: 8 } } as never);
+  proc.engine = new StreamingEngine(model, { sampleRate: SAMPLE_RATE, mode: 'notes', voices: 8 });
   const params: Record<string, Float32Array> = {
     pitchShift: new Float32Array([0]), harmonicMix: new Float32Array([1]), noiseMix: new Float32Array([1]),
     reverbMix: new Float32Array([0.5]), f0: new Float32Array([440]), loudness: new Float32Array([-80]),
-    mode: new Float32Array([1]),
+    mode: new Float32Array([2]),
   };
   // frames off the quantum grid, within the next quanta
   const chordOn = message([[noteOn, 37, 60, 100, 0], [noteOn, 38, 64, 90, 0], [noteOn, 200, 67, 80, 0], [noteOn, NOW_FRAME, 72, 70, 0]]);
@@ -61,7 +61,7 @@ it('process() and the events messages allocate nothing per quantum (8 voices, ch
   ]);
   const panic = message([[allNotesOff, 64, 0, 0, 0]]);
   const outQ = [[new Float32Array(Q)]];
-  const g = globalThis as { currentFrame: number };
+  const g = globalThis as unknown as { currentFrame: number };
   const st = new Int32Array(1); // quantum count (a typed array: a closure variable would box)
   const run = (quanta: number): void => {
     for (let q = 0; q < quanta; q++) {

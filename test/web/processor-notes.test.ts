@@ -1,4 +1,4 @@
-// Notes through the processor (stubbed worklet scope, Node): events sent as DDSPNode sends them (note-events.ts)
+// Notes through the processor (stubbed worklet scope, Node): events sent as DDSPNode sends them (event-messages.ts)
 // land on the engine sample their context frame names, whatever quantum carried the message and wherever the
 // context's frame count started; the output equals a StreamingEngine given the same notes directly.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { StreamingEngine } from '../../src/engine/streaming-engine';
 import { readModel } from '../../src/model/model-file';
 import {
   NOW_FRAME, pushAllNotesOff, pushMidi, pushNoteOff, pushNoteOn, type EventsMessage,
-} from '../../src/web/note-events';
+} from '../../src/web/event-messages';
 import type { DDSPProcessor as DDSPProcessorClass } from '../../worklet/ddsp-processor';
 import type { ParameterDescriptor } from '../../worklet/scope';
 import { maxAbsDiff } from '../browser/harness';
@@ -24,7 +24,7 @@ function params(): Record<string, Float32Array> {
   for (const d of (Processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors) {
     p[d.name] = new Float32Array([d.defaultValue ?? 0]);
   }
-  p.mode[0] = 1;
+  p.mode[0] = 2; // notes
   return p;
 }
 
@@ -35,14 +35,14 @@ function eventsMessage(push: (ev: number[]) => void): EventsMessage {
 }
 
 /**
- * Runs `quanta` quanta of the processor (control mode), the scope's frame count starting at `firstFrame`; before
+ * Runs `quanta` quanta of the processor (notes mode), the scope's frame count starting at `firstFrame`; before
  * quantum q, delivers the messages `at[q]`. Returns the output.
  */
 function runProcessor(bytes: Uint8Array, quanta: number, firstFrame: number, at: Map<number, EventsMessage[]>, voices?: number) {
-  const proc = new Processor({ parameterData: { mode: 1 }, processorOptions: { voices } } as never);
+  const proc = new Processor({ parameterData: { mode: 2 }, processorOptions: { voices } } as never);
   const port = proc.port as unknown as FakePort;
   port.deliver({ type: 'load', id: 1, model: bytes.slice().buffer });
-  const g = globalThis as { currentFrame: number };
+  const g = globalThis as unknown as { currentFrame: number };
   const out = new Float32Array(quanta * Q);
   const outQ = [[new Float32Array(Q)]];
   const p = params();
@@ -82,11 +82,9 @@ describe('notes through the processor', () => {
       ]);
       const { out } = runProcessor(bytes, quanta, firstFrame, at, 4);
 
-      const engine = new StreamingEngine(model, { sampleRate: SAMPLE_RATE, mode: 'control', voices: 4 });
+      const engine = new StreamingEngine(model, { sampleRate: SAMPLE_RATE, mode: 'notes', voices: 4 });
       const ref = new Float32Array(quanta * Q);
       const refOut = new Float32Array(Q);
-      const silent = new Float32Array([-80]);
-      const a440 = new Float32Array([440]);
       for (let q = 0; q < quanta; q++) {
         const t = q * Q;
         if (q === 0) {
@@ -99,7 +97,6 @@ describe('notes through the processor', () => {
         if (q === 90) engine.midi(new Uint8Array([0xe2, 0, 80]), t + 3);
         if (q === 130) engine.midi(new Uint8Array([0x82, 71, 0]), t + 127);
         if (q === 150) engine.allNotesOff(t + 64);
-        engine.setControlFeatures(a440, silent, 0);
         engine.process(null, refOut, Q, 0, 0);
         ref.set(refOut, t);
       }
@@ -114,7 +111,7 @@ describe('notes through the processor', () => {
       pushNoteOn(ev, 67, 100, 3); // frame 3: long past
     })]]]);
     const { out } = runProcessor(bytes, 40, 500, at);
-    const engine = new StreamingEngine(model, { sampleRate: SAMPLE_RATE, mode: 'control' });
+    const engine = new StreamingEngine(model, { sampleRate: SAMPLE_RATE, mode: 'notes' });
     const ref = new Float32Array(40 * Q);
     const block = new Float32Array(Q);
     for (let q = 0; q < 40; q++) {
@@ -122,7 +119,6 @@ describe('notes through the processor', () => {
         engine.noteOn(60, 100, 10 * Q, 0);
         engine.noteOn(67, 100, 10 * Q, 0);
       }
-      engine.setControlFeatures(new Float32Array([440]), new Float32Array([-80]), 0);
       engine.process(null, block, Q, 0, 0);
       ref.set(block, q * Q);
     }

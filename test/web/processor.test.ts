@@ -64,7 +64,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     const d = (Processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors;
     const byName = Object.fromEntries(d.map((x) => [x.name, x]));
     expect(Object.keys(byName).sort()).toEqual(['f0', 'harmonicMix', 'loudness', 'mode', 'noiseMix', 'pitchShift', 'reverbMix']);
-    expect(byName.mode).toMatchObject({ minValue: 0, maxValue: 1, defaultValue: 0, automationRate: 'k-rate' });
+    expect(byName.mode).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 0, automationRate: 'k-rate' });
     expect(byName.pitchShift).toMatchObject({ minValue: -24, maxValue: 24, defaultValue: 0 });
     expect(byName.harmonicMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });
     expect(byName.noiseMix).toMatchObject({ minValue: 0, maxValue: 2, defaultValue: 1 });

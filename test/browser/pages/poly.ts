@@ -34,7 +34,7 @@ async function render(r: PolyRequest): Promise<PolyResult> {
   const ctx = new OfflineAudioContext(1, n, r.sampleRate);
   const node = await DDSPNode.create(ctx, {
     model: r.modelUrl,
-    mode: r.mode ?? 'control',
+    mode: r.mode ?? 'notes',
     voices: r.voices,
     reverbMix: r.reverbMix,
     inputChannels: r.inputChannels,

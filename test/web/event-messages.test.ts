@@ -1,11 +1,11 @@
 // The note and MIDI events between DDSPNode and its processor: the page's encoding and checks
-// (src/web/note-events.ts) and the processor's queue (worklet/event-queue.ts).
+// (src/web/event-messages.ts) and the processor's queue (worklet/event-queue.ts).
 import { describe, expect, it } from 'vitest';
 import {
   EVENT_KIND, EVENT_SLOTS, NOW_FRAME, contextTimeOf, dataBytesOf, frameOf, pushAllNotesOff, pushMidi, pushNoteOff,
   pushNoteOn,
-} from '../../src/web/note-events';
-import { EVENT_CAPACITY, EventQueue } from '../../worklet/event-queue';
+} from '../../src/web/event-messages';
+import { QUEUE_CAPACITY, EventQueue } from '../../worklet/event-queue';
 
 const { noteOn, noteOff, allNotesOff, midi } = EVENT_KIND;
 
@@ -100,14 +100,14 @@ describe('event queue (processor side)', () => {
     expect(q.count).toBe(0);
   });
 
-  it(`holds ${EVENT_CAPACITY} events and says how many more it dropped`, () => {
+  it(`holds ${QUEUE_CAPACITY} events and says how many more it dropped`, () => {
     const q = new EventQueue();
-    const many = new Float64Array((EVENT_CAPACITY + 3) * EVENT_SLOTS);
-    for (let i = 0; i < EVENT_CAPACITY + 3; i++) many.set([noteOn, EVENT_CAPACITY + 3 - i, 60], i * EVENT_SLOTS);
+    const many = new Float64Array((QUEUE_CAPACITY + 3) * EVENT_SLOTS);
+    for (let i = 0; i < QUEUE_CAPACITY + 3; i++) many.set([noteOn, QUEUE_CAPACITY + 3 - i, 60], i * EVENT_SLOTS);
     expect(q.insert(many, 0)).toBe(3);
-    expect(q.count).toBe(EVENT_CAPACITY);
+    expect(q.count).toBe(QUEUE_CAPACITY);
     // the events kept are sorted (inserted in reverse order)
     expect(q.data[1]).toBe(4);
-    expect(q.data[(EVENT_CAPACITY - 1) * EVENT_SLOTS + 1]).toBe(EVENT_CAPACITY + 3);
+    expect(q.data[(QUEUE_CAPACITY - 1) * EVENT_SLOTS + 1]).toBe(QUEUE_CAPACITY + 3);
   });
 });
