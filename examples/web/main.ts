@@ -1,4 +1,4 @@
-// The ddsp-stream web demo: one DDSPNode, fed by the microphone, an audio file, or (control mode) chords from an
+// The ddsp-stream web demo: one DDSPNode, fed by the microphone, an audio file, or (notes mode) chords from an
 // on-screen keyboard (multi-touch), the computer keys and Web MIDI (MPE included), played as the node's notes;
 // four sliders bound to its AudioParams; its latency; a live spectrogram and oscilloscope.
 // Uses only the package's public API, exactly as a user's page would: `import { DDSPNode } from 'ddsp-stream'`.
@@ -97,7 +97,7 @@ ctx.addEventListener('statechange', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Keyboard state (control mode; the keyboard itself is further down)
+// Keyboard state (notes mode; the keyboard itself is further down)
 
 /** Voices of the node: chords of up to this many notes, beyond it the engine steals the oldest. */
 const VOICES = 8;
@@ -185,7 +185,7 @@ function loadModel(model: string | ArrayBuffer, label: string, key: string): Pro
       if (node === null) {
         const created = await DDSPNode.create(ctx, {
           model,
-          mode: source === 'keyboard' ? 'control' : 'audio',
+          mode: source === 'keyboard' ? 'notes' : 'audio',
           pitchShift: sliderValue('pitchShift'),
           harmonicMix: sliderValue('harmonicMix'),
           noiseMix: sliderValue('noiseMix'),
@@ -279,7 +279,7 @@ let filePlayer: AudioBufferSourceNode | null = null;
 let fileLabel = '';
 const playButton = $<HTMLButtonElement>('audio-play');
 
-function setMode(mode: 'audio' | 'control'): Promise<void> {
+function setMode(mode: 'audio' | 'notes'): Promise<void> {
   return enqueue(async () => {
     if (node !== null && node.mode !== mode) node.setMode(mode);
   });
@@ -345,7 +345,7 @@ async function setSource(next: Source): Promise<void> {
   if (next !== 'mic') stopMic();
   if (next !== 'file') stopFile();
   if (next === 'keyboard') {
-    await setMode('control');
+    await setMode('notes');
   } else {
     await setMode('audio');
     if (next === 'mic') await startMic();
@@ -404,7 +404,7 @@ playButton.addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Keyboard (control mode): on-screen keys, computer keys, Web MIDI — each key a note of the node (chords)
+// Keyboard (notes mode): on-screen keys, computer keys, Web MIDI — each key a note of the node (chords)
 
 function midiToHz(note: number): number {
   return 440 * 2 ** ((note - 69) / 12);

@@ -91,7 +91,7 @@ function median(x: number[]): number {
 interface DemoWindow {
   ddspDemo: {
     context: AudioContext;
-    node: { latency: number; mode: 'audio' | 'control' } | null;
+    node: { latency: number; mode: 'audio' | 'notes' } | null;
     inputAnalyser: AnalyserNode;
     outputAnalyser: AnalyserNode;
     source: 'keyboard' | 'mic' | 'file';
@@ -266,7 +266,7 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     expect(await page.textContent('#status')).toMatch(/Model “violin” loaded/);
     const latencyText = (await page.textContent('#latency')) ?? '';
     const node = await page.evaluate(() => ({ latency: (window as unknown as DemoWindow).ddspDemo.node!.latency, mode: (window as unknown as DemoWindow).ddspDemo.node!.mode }));
-    expect(node.mode).toBe('control'); // keyboard is the default source
+    expect(node.mode).toBe('notes'); // keyboard is the default source: its keys are notes
     expect(node.latency).toBeGreaterThan(0);
     expect(latencyText).toBe(`${(node.latency * 1000).toFixed(1)} ms`);
     expect(await page.textContent('#model-info')).toMatch(/random-tonal · trained at 48 kHz/);
@@ -322,9 +322,9 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     }
   });
 
-  it('on-screen keyboard: A4 gives 440 Hz (control mode), silent once released; the computer key K gives C5; MIDI button', async () => {
+  it('on-screen keyboard: A4 gives 440 Hz (notes mode), silent once released; the computer key K gives C5; MIDI button', async () => {
     await page.click('input[name=source][value=keyboard]');
-    await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo.source === 'keyboard' && (window as unknown as DemoWindow).ddspDemo.node!.mode === 'control');
+    await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo.source === 'keyboard' && (window as unknown as DemoWindow).ddspDemo.node!.mode === 'notes');
     const held = await holdKey(page, 69, async () => {
       await page.waitForTimeout(400);
       return sample(page, 1000);
@@ -420,9 +420,9 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     await page.waitForTimeout(200);
     const stopped = await sample(page, 200);
     expect(Math.max(...stopped.inRms), summary(stopped)).toBeLessThan(1e-4);
-    // a key played while another source is selected switches to the keyboard (control mode)
+    // a key played while another source is selected switches to the keyboard (notes mode)
     await page.keyboard.down('h');
-    await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo.node!.mode === 'control');
+    await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo.node!.mode === 'notes');
     await page.keyboard.up('h');
     expect(await page.isChecked('input[name=source][value=keyboard]')).toBe(true);
   });
