@@ -20,7 +20,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StreamingEngine, WARMUP_QUANTA } from '../engine/streaming-engine';
+import { StreamingEngine, WARMUP_QUANTA, MAX_VOICES } from '../engine/streaming-engine';
+import { EstimatorRuntime } from '../estimator/realtime';
 import { glideSignal, syntheticModel } from './synthetic';
 import type { DDSPModel } from '../model/model-file';
 import type { GradientWorkers } from '../train/parallel';
@@ -39,6 +40,8 @@ const FLAGS: Record<string, FlagSpec> = {
   'filter-size': { type: 'number', integer: true, min: 4, max: 1 << 16 },
   'ir-seconds': { type: 'number', min: 0.001, max: 10 },
   'spread-quanta': { type: 'number', integer: true, min: 0, max: 64 },
+  voices: { type: 'number', integer: true, min: 1, max: MAX_VOICES },
+  expression: { type: 'boolean' },
   repeat: { type: 'number', integer: true, min: 1, max: 100 },
   steps: { type: 'number', integer: true, min: 1, max: 10000 },
   devices: { type: 'number', integer: true, min: 1, max: 2 },
@@ -54,7 +57,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'cli-url': { type: 'string' },
 };
 
-const USAGE = 'ddsp-stream bench [--model M.onnx] [--seconds 10] [--block 128] [--sample-rate 48000] [--steps 3] [--devices 1|2] [--no-train] [--json]';
+const USAGE = 'ddsp-stream bench [--model M.onnx] [--voices N [--expression]] [--seconds 10] [--block 128] [--sample-rate 48000] [--steps 3] [--devices 1|2] [--no-train] [--json]';
 
 const HELP = `usage: ${USAGE}
 
@@ -71,7 +74,12 @@ options:
   --seconds S          streaming: audio length (default 10)
   --block N            streaming: block size (default 128, the Web Audio render quantum)
   --sample-rate N      streaming: context sample rate, Hz (default 48000)
-  --spread-quanta N    streaming: quanta one frame's estimator work is spread over (default 5)
+  --spread-quanta N    streaming: quanta one frame's estimator work is spread over (default 0)
+  --voices N           streaming: notes mode with N notes sounding (keys a fifth apart from C2, struck 64 samples
+                       apart, held), instead of the glide in audio mode; also times the estimator alone, N
+                       frames in one batched pass against N one-frame passes (estimator_batch_ratio)
+  --expression         with --voices: every note bends (an MPE vibrato, 5.5 Hz, ±0.3 semitones, a bend per
+                       note per quantum), so every voice's features change at every tick: the worst case
   --repeat N           streaming: run N times, report the minimum of each figure (default 1)
   --hidden N           synthetic model and training: estimator width (default 512)
   --harmonics N        synthetic model and training: harmonics (default 256)
@@ -112,13 +120,64 @@ export interface BenchResult {
    *  steady state: measured after that second and a reset). */
   worst_block_first_s_ms: number;
   worst_block_first_s_cpu_ms: number;
+  /** With --voices: voices sounding, whether they bend (--expression), and the estimator alone: time of N frames
+   *  in one batched pass / N one-frame passes (min over repetitions). */
+  voices?: number;
+  /** Notes sounding at the end of the run (= voices). */
+  notes_sounding?: number;
+  expression?: boolean;
+  estimator_batch_ratio?: number;
+}
+
+/** The notes of `bench --voices`: note i is key 36 + 7i (wrapped into 36..95), struck at sample 64·i. */
+function benchNotes(engine: StreamingEngine, voices: number, expression: boolean): void {
+  // MPE lower zone over all 15 member channels: each note's bend is its own.
+  if (expression) engine.midi([0xb0, 101, 0, 0xb0, 100, 6, 0xb0, 6, 15], 0);
+  for (let i = 0; i < voices; i++) {
+    engine.noteOn(36 + ((7 * i) % 60), 100, 64 * i, expression ? 1 + (i % 15) : 0);
+  }
+}
+
+/** An MPE vibrato for the notes of benchNotes at engine time t: 5.5 Hz, ±0.3 semitones (48-semitone range). */
+function benchBends(engine: StreamingEngine, voices: number, t: number, sampleRate: number, msg: number[]): void {
+  for (let c = 1; c <= Math.min(15, voices); c++) {
+    const v = Math.round(8192 + (0.3 / 48) * 8191 * Math.sin((2 * Math.PI * 5.5 * t) / sampleRate + c));
+    msg[0] = 0xe0 | c;
+    msg[1] = v & 0x7f;
+    msg[2] = (v >> 7) & 0x7f;
+    engine.midi(msg, t);
+  }
+}
+
+/** The estimator alone: `rows` frames in one runBatch() against `rows` one-frame passes, best of `reps`. */
+export function estimatorBatchRatio(model: DDSPModel, rows: number, reps = 30): number {
+  const one = new EstimatorRuntime(model.estimator, model.estimator.weights);
+  const batch = new EstimatorRuntime(model.estimator, model.estimator.weights, { batchRows: rows });
+  for (let r = 0; r < rows; r++) { batch.batchF0[r] = 110 * (1 + r / 8); batch.batchLoudness[r] = -20; }
+  let bestOne = Infinity;
+  let bestBatch = Infinity;
+  for (let k = 0; k < reps + 5; k++) {
+    let t0 = performance.now();
+    for (let r = 0; r < rows; r++) one.runFrame(110 * (1 + r / 8), -20, one.output);
+    const a = performance.now() - t0;
+    t0 = performance.now();
+    batch.runBatch(rows);
+    const b = performance.now() - t0;
+    if (k >= 5) { bestOne = Math.min(bestOne, a); bestBatch = Math.min(bestBatch, b); }
+  }
+  return bestBatch / bestOne;
 }
 
 /** Streams `seconds` of a synthetic glide through a fresh engine and measures every process() call. */
 export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: number; seconds: number;
-  spreadQuanta?: number }): BenchResult {
+  spreadQuanta?: number; voices?: number; expression?: boolean }): BenchResult {
   const { sampleRate, block } = o;
-  const engine = new StreamingEngine(model, { sampleRate, spreadQuanta: o.spreadQuanta, warmUpQuanta: WARMUP_QUANTA });
+  const voices = o.voices;
+  const expression = o.expression === true;
+  const engine = new StreamingEngine(model, { sampleRate, spreadQuanta: o.spreadQuanta, warmUpQuanta: WARMUP_QUANTA,
+    voices, mode: voices === undefined ? 'audio' : 'notes' });
+  const msg = [0, 0, 0];
+  if (voices !== undefined) benchNotes(engine, voices, expression);
   const n = Math.max(block, Math.round(o.seconds * sampleRate));
   const input = glideSignal(n, sampleRate, 110, 880);
   const out = new Float32Array(block);
@@ -128,6 +187,7 @@ export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: nu
   /** Runs blocks 0..count−1 of the glide, each one's wall and CPU time (ms) into wall[b], cpu[b]. */
   const runBlocks = (count: number, wall: Float64Array, cpu: Float64Array): void => {
     for (let b = 0; b < count; b++) {
+      if (voices !== undefined && expression) benchBends(engine, voices, b * block, sampleRate, msg);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       engine.process(input, out, block, b * block, 0);
@@ -144,6 +204,7 @@ export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: nu
   const firstWorst = percentile(firstTimes, 100);
   const firstWorstCpu = percentile(firstCpuTimes, 100);
   engine.reset();
+  if (voices !== undefined) benchNotes(engine, voices, expression);
   runBlocks(nBlocks, times, cpuTimes);
   let total = 0;
   let cpuSeconds = 0;
@@ -173,6 +234,10 @@ export function benchEngine(model: DDSPModel, o: { sampleRate: number; block: nu
     worst_block_cpu_ms: round(percentile(cpuTimes, 100), 4),
     worst_block_first_s_ms: round(firstWorst, 4),
     worst_block_first_s_cpu_ms: round(firstWorstCpu, 4),
+    ...(voices === undefined ? {} : {
+      voices, notes_sounding: engine.notesSounding, expression,
+      estimator_batch_ratio: round(estimatorBatchRatio(model, voices), 3),
+    }),
   };
 }
 
@@ -443,8 +508,11 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       block: num(p, 'block', 128),
       seconds: num(p, 'seconds', 10),
       spreadQuanta: num(p, 'spread-quanta'),
+      voices: num(p, 'voices'),
+      expression: bool(p, 'expression'),
     }));
   }
+  if (bool(p, 'expression') && num(p, 'voices') === undefined) throw new CliError('--expression bends the notes of --voices N: give it');
   const r = minOfRuns(runs);
   let training: TrainBenchResult | null = null;
   let trainingNote: string | undefined;
@@ -467,6 +535,9 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     `first second     worst ${r.worst_block_first_s_ms} ms (CPU time ${r.worst_block_first_s_cpu_ms} ms), fresh engine`,
     `latency          ${r.latency_samples} samples = ${r.latency_ms} ms`,
   ];
+  if (r.voices !== undefined) {
+    lines.splice(2, 0, `notes            ${r.notes_sounding} of ${r.voices} voice${r.voices > 1 ? 's' : ''} sounding${r.expression ? ', every note bending (MPE vibrato)' : ', held'}; estimator alone: ${r.voices} frames in one batched pass = ${r.estimator_batch_ratio} × ${r.voices} one-frame passes`);
+  }
   if (training) {
     const t = training;
     lines.push(

@@ -74,6 +74,9 @@
  */
 
 import { parseMidi, type MidiEvent } from 'midi-file';
+import { MidiChannels, NOTE_ENVELOPE, keyToHz, velocityToDb } from '../engine/note-events';
+
+export { keyToHz, velocityToDb };
 
 /** A problem with the MIDI data itself (empty, truncated, corrupt, no notes). The message is one line. */
 export class MidiError extends Error {
@@ -83,18 +86,16 @@ export class MidiError extends Error {
   }
 }
 
-/** Defaults of {@link midiToFeatures} (see the module notes for why). */
+/**
+ * Defaults of {@link midiToFeatures} (see the module notes for why): the note envelope of the engine's voices
+ * ({@link NOTE_ENVELOPE}: attackMs, releaseMs, floorDb, peakDb, bendRangeSemitones) and the file reader's own.
+ */
 export const MIDI_DEFAULTS = {
-  /** Attack: floor (or current level) → peak, linear in dB, ms. */
-  attackMs: 30,
-  /** Release: current level → floor, linear in dB, ms. */
-  releaseMs: 150,
-  /** Loudness of rests and of the start of a detached attack, dB. */
-  floorDb: -60,
-  /** Loudness of a velocity-127 note, dB (the seed's scale). */
-  peakDb: 10,
-  /** Pitch bend range until an RPN 0 message sets it, semitones. */
-  bendRangeSemitones: 2,
+  attackMs: NOTE_ENVELOPE.attackMs,
+  releaseMs: NOTE_ENVELOPE.releaseMs,
+  floorDb: NOTE_ENVELOPE.floorDb,
+  peakDb: NOTE_ENVELOPE.peakDb,
+  bendRangeSemitones: NOTE_ENVELOPE.bendRangeSemitones,
   /** Silence rendered after the end of the last note, s. */
   tailSeconds: 1,
   /** Overlap longer than this (ms) counts as polyphony. */
@@ -140,20 +141,6 @@ export interface MidiFeatures {
   noteCount: number;
 }
 
-/**
- * Peak loudness of a note of `velocity` (1–127): `peakDb + 40·log10(velocity/127)` dB, not below `floorDb`
- * (the SoundFont 2 default velocity curve, amplitude ∝ velocity²).
- */
-export function velocityToDb(velocity: number, peakDb: number = MIDI_DEFAULTS.peakDb,
-  floorDb: number = MIDI_DEFAULTS.floorDb): number {
-  const v = Math.min(127, Math.max(1, velocity));
-  return Math.max(floorDb, peakDb + 40 * Math.log10(v / 127));
-}
-
-/** Pitch of MIDI key `key` (fractional allowed) in Hz, A4 = 69 = 440 Hz. */
-export function keyToHz(key: number): number {
-  return 440 * Math.pow(2, (key - 69) / 12);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Container: chunks, header, tracks.
@@ -315,7 +302,7 @@ function badEvent(e: MidiEvent): string | null {
 // ---------------------------------------------------------------------------------------------------------------
 // Timeline.
 
-type Kind = 'tempo' | 'control' | 'bend' | 'off' | 'on';
+type Kind = 'tempo' | 'control' | 'bend' | 'pressure' | 'polyPressure' | 'off' | 'on';
 
 interface TimedEvent {
   tick: number;
@@ -349,6 +336,12 @@ function collectEvents(tracks: MidiEvent[][]): { events: TimedEvent[]; lastTick:
           break;
         case 'pitchBend':
           events.push({ ...base, cls: 1, kind: 'bend', channel: e.channel, a: e.value, b: 0 });
+          break;
+        case 'channelAftertouch':
+          events.push({ ...base, cls: 1, kind: 'pressure', channel: e.channel, a: e.amount, b: 0 });
+          break;
+        case 'noteAftertouch':
+          events.push({ ...base, cls: 1, kind: 'polyPressure', channel: e.channel, a: e.noteNumber, b: e.amount });
           break;
         case 'noteOff':
           events.push({ ...base, cls: 2, kind: 'off', channel: e.channel, a: e.noteNumber, b: 0 });
@@ -404,6 +397,149 @@ function fmtS(s: number): string {
 
 interface HeldNote { channel: number; key: number; velocity: number }
 
+/** A file's channel events in time order, and what the renderers need to know of them. */
+interface Timeline {
+  events: TimedEvent[];
+  /** End of the last note (notes never released end with the file) + the tail, s. */
+  durationSeconds: number;
+  noteCount: number;
+  /** Notes never released, and the time of the file's last event. */
+  unreleased: number;
+  fileEndS: number;
+  /** The channel kept (0–15), or −1 for all. */
+  wanted: number;
+  channelsWithNotes: Set<number>;
+  listChannels: () => string;
+}
+
+/** Reads a file's timeline (one channel, 1–16, or all) and its length. @throws MidiError */
+function readTimeline(bytes: Uint8Array, channel: number | undefined, tailS: number): Timeline {
+  const layout = readLayout(bytes);
+  const parsed = layout.tracks.map((t, i) => parseTrack(t, i));
+  const { events: all, lastTick } = collectEvents(parsed);
+  const fileEndS = applyTempoMap(all, lastTick, layout);
+
+  const wanted = channel === undefined ? -1 : channel - 1;
+  const channelsWithNotes = new Set<number>();
+  for (const e of all) if (e.kind === 'on') channelsWithNotes.add(e.channel);
+  const listChannels = (): string => [...channelsWithNotes].sort((a, b) => a - b).map((c) => c + 1).join(', ');
+  const events = wanted < 0 ? all : all.filter((e) => e.channel === wanted || e.kind === 'tempo');
+  const noteCount = events.reduce((n, e) => n + (e.kind === 'on' ? 1 : 0), 0);
+  if (noteCount === 0) {
+    if (wanted >= 0 && channelsWithNotes.size > 0) {
+      throw new MidiError(`no notes on MIDI channel ${wanted + 1} (channels with notes: ${listChannels()})`);
+    }
+    throw new MidiError('no notes in the MIDI file (nothing to render)');
+  }
+
+  // End of the last note (notes never released end with the file) → length.
+  const heldKeys = new Map<number, number>();
+  let lastNoteEndS = 0;
+  for (const e of events) {
+    if (e.kind === 'on') {
+      heldKeys.set(e.channel * 128 + e.a, 1);
+      lastNoteEndS = Math.max(lastNoteEndS, e.timeS);
+    } else if (e.kind === 'off' && heldKeys.delete(e.channel * 128 + e.a)) {
+      lastNoteEndS = Math.max(lastNoteEndS, e.timeS);
+    }
+  }
+  const unreleased = heldKeys.size;
+  if (unreleased > 0) lastNoteEndS = Math.max(lastNoteEndS, fileEndS);
+  const durationSeconds = lastNoteEndS + tailS;
+  if (!(durationSeconds <= MIDI_MAX_SECONDS)) {
+    throw new MidiError(`the MIDI file lasts ${fmtS(durationSeconds)}, longer than the ${MIDI_MAX_SECONDS} s limit`);
+  }
+  return { events, durationSeconds, noteCount, unreleased, fileEndS, wanted, channelsWithNotes, listChannels };
+}
+
+/** A file's channel messages at engine sample times, for a polyphonic engine (StreamingEngine.midi). */
+export interface MidiNoteEvents {
+  /** Engine sample time of each message (time · sampleRate, rounded), non-decreasing. */
+  time: Float64Array;
+  /** Each message's bytes (status with channel, one or two data bytes; 0 when unused). */
+  status: Uint8Array;
+  data1: Uint8Array;
+  data2: Uint8Array;
+  /** Data bytes of each message (1 or 2). */
+  length: Uint8Array;
+  /** End of the last note + tailSeconds, s. */
+  durationSeconds: number;
+  /** Human-readable notes about the file (unreleased notes, more notes at once than voices, drums). */
+  warnings: string[];
+  noteCount: number;
+  /** Most notes held at once (by their note on/off, the sustain pedal aside). */
+  maxHeld: number;
+}
+
+/**
+ * A Standard MIDI File as the channel messages a polyphonic engine plays (`render --midi --voices N`): note on/off,
+ * pitch bend, controllers (sustain, RPN, CC74…), channel and polyphonic pressure, at their sample times. Their
+ * meaning — voices, envelopes, bend ranges, pedal — is the engine's (src/engine/voices.ts, note-events.ts), the same
+ * state machine a live MIDI input drives. Length: as {@link midiToFeatures}.
+ * @throws MidiError as midiToFeatures; RangeError / TypeError for bad options
+ */
+export function midiToNoteEvents(bytes: Uint8Array | ArrayBuffer,
+  opts: { sampleRate: number; channel?: number; tailSeconds?: number; voices?: number }): MidiNoteEvents {
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (the contents of a .mid file)');
+  if (opts === null || typeof opts !== 'object') throw new TypeError('opts must be an object with sampleRate');
+  checkNumber('sampleRate', opts.sampleRate, 1, 1e6);
+  if (opts.channel !== undefined) checkNumber('channel', opts.channel, 1, 16, true);
+  const tailS = opts.tailSeconds ?? MIDI_DEFAULTS.tailSeconds;
+  checkNumber('tailSeconds', tailS, 0, 600);
+  const tl = readTimeline(bytes, opts.channel, tailS);
+  const msgs = tl.events.filter((e) => e.kind !== 'tempo');
+  const n = msgs.length;
+  const out: MidiNoteEvents = {
+    time: new Float64Array(n), status: new Uint8Array(n), data1: new Uint8Array(n), data2: new Uint8Array(n),
+    length: new Uint8Array(n), durationSeconds: tl.durationSeconds, warnings: [], noteCount: tl.noteCount, maxHeld: 0,
+  };
+  const held = new Set<number>();
+  msgs.forEach((e, i) => {
+    out.time[i] = Math.round(e.timeS * opts.sampleRate);
+    const ch = e.channel;
+    let st = 0x80;
+    let d1 = e.a;
+    let d2 = e.b;
+    let len = 2;
+    switch (e.kind) {
+      case 'on': st = 0x90; held.add(ch * 128 + e.a); out.maxHeld = Math.max(out.maxHeld, held.size); break;
+      case 'off': st = 0x80; d2 = 0; held.delete(ch * 128 + e.a); break;
+      case 'control': st = 0xb0; break;
+      case 'bend': st = 0xe0; d1 = (e.a + 8192) & 0x7f; d2 = ((e.a + 8192) >> 7) & 0x7f; break;
+      case 'pressure': st = 0xd0; d2 = 0; len = 1; break;
+      case 'polyPressure': st = 0xa0; break;
+      default: break;
+    }
+    out.status[i] = st | ch;
+    out.data1[i] = d1;
+    out.data2[i] = d2;
+    out.length[i] = len;
+  });
+  if (tl.unreleased > 0) {
+    out.warnings.push(`${tl.unreleased} note${tl.unreleased === 1 ? ' was' : 's were'} never released; ` +
+      `${tl.unreleased === 1 ? 'it is' : 'they are'} released at the end of the file (${fmtS(tl.fileEndS)})`);
+    const end = Math.round(tl.fileEndS * opts.sampleRate);
+    // Note offs for them at the file's end (the engine's All Notes Off of every channel).
+    const extra = [...held];
+    const grow = (a: Float64Array | Uint8Array, v: number[]): void => v.forEach((x, j) => { a[n + j] = x; });
+    const t2 = new Float64Array(n + extra.length); t2.set(out.time); grow(t2, extra.map(() => end));
+    const s2 = new Uint8Array(n + extra.length); s2.set(out.status); grow(s2, extra.map((k) => 0x80 | (k >> 7)));
+    const a2 = new Uint8Array(n + extra.length); a2.set(out.data1); grow(a2, extra.map((k) => k & 127));
+    const b2 = new Uint8Array(n + extra.length); b2.set(out.data2);
+    const l2 = new Uint8Array(n + extra.length).fill(2); l2.set(out.length);
+    Object.assign(out, { time: t2, status: s2, data1: a2, data2: b2, length: l2 });
+  }
+  if (opts.voices !== undefined && out.maxHeld > opts.voices) {
+    out.warnings.push(`up to ${out.maxHeld} notes are held at once, more than the ${opts.voices} voices: the oldest ` +
+      'are taken over (raise --voices)');
+  }
+  if (tl.wanted < 0 && tl.channelsWithNotes.has(9)) {
+    out.warnings.push('channel 10 (General MIDI percussion) has notes; they are rendered as pitches — pick another channel with the channel option');
+  }
+  return out;
+}
+
 /**
  * Turns a Standard MIDI File into per-frame control features (see the module notes for every rule).
  * @param bytes the .mid file's bytes
@@ -433,50 +569,15 @@ export function midiToFeatures(bytes: Uint8Array | ArrayBuffer, opts: MidiFeatur
   if (!(peakDb > floorDb)) throw new RangeError(`opts.peakDb (${peakDb}) must be above opts.floorDb (${floorDb})`);
   const frameRate = opts.frameRate;
 
-  const layout = readLayout(bytes);
-  const parsed = layout.tracks.map((t, i) => parseTrack(t, i));
-  const { events: all, lastTick } = collectEvents(parsed);
-  const fileEndS = applyTempoMap(all, lastTick, layout);
-
-  const wanted = opts.channel === undefined ? -1 : opts.channel - 1;
-  const channelsWithNotes = new Set<number>();
-  for (const e of all) if (e.kind === 'on') channelsWithNotes.add(e.channel);
-  const listChannels = (): string => [...channelsWithNotes].sort((a, b) => a - b).map((c) => c + 1).join(', ');
-  const events = wanted < 0 ? all : all.filter((e) => e.channel === wanted || e.kind === 'tempo');
-  const noteCount = events.reduce((n, e) => n + (e.kind === 'on' ? 1 : 0), 0);
-  if (noteCount === 0) {
-    if (wanted >= 0 && channelsWithNotes.size > 0) {
-      throw new MidiError(`no notes on MIDI channel ${wanted + 1} (channels with notes: ${listChannels()})`);
-    }
-    throw new MidiError('no notes in the MIDI file (nothing to render)');
-  }
-
-  // Pass 1: end of the last note (notes never released end with the file) → length.
-  const heldKeys = new Map<number, number>();
-  let lastNoteEndS = 0;
-  for (const e of events) {
-    if (e.kind === 'on') {
-      heldKeys.set(e.channel * 128 + e.a, 1);
-      lastNoteEndS = Math.max(lastNoteEndS, e.timeS);
-    } else if (e.kind === 'off' && heldKeys.delete(e.channel * 128 + e.a)) {
-      lastNoteEndS = Math.max(lastNoteEndS, e.timeS);
-    }
-  }
-  const unreleased = heldKeys.size;
-  if (unreleased > 0) lastNoteEndS = Math.max(lastNoteEndS, fileEndS);
-  const durationSeconds = lastNoteEndS + tailS;
-  if (!(durationSeconds <= MIDI_MAX_SECONDS)) {
-    throw new MidiError(`the MIDI file lasts ${fmtS(durationSeconds)}, longer than the ${MIDI_MAX_SECONDS} s limit`);
-  }
+  const { events, durationSeconds, noteCount, unreleased, fileEndS, wanted, channelsWithNotes, listChannels } =
+    readTimeline(bytes, opts.channel, tailS);
   const nFrames = Math.max(1, Math.ceil(durationSeconds * frameRate - 1e-9));
 
   // Pass 2: simulate at the frame times.
   const f0Hz = new Float32Array(nFrames);
   const loudnessDb = new Float32Array(nFrames);
-  const bendRaw = new Int16Array(16); // −8192..8191
-  const range = new Float64Array(16).fill(bendRange);
-  const rpnMsb = new Int16Array(16).fill(127);
-  const rpnLsb = new Int16Array(16).fill(127);
+  // Bend, its range and the RPN rules: the engine's channel state machine (src/engine/note-events.ts).
+  const channels = new MidiChannels(bendRange);
   const held: HeldNote[] = [];
   let pitchNote: HeldNote = (() => {
     const first = events.find((e) => e.kind === 'on') as TimedEvent;
@@ -517,20 +618,14 @@ export function midiToFeatures(bytes: Uint8Array | ArrayBuffer, opts: MidiFeatur
       case 'tempo':
         return;
       case 'bend':
-        bendRaw[ch] = e.a;
+        channels.pitchBend(ch, e.a);
         return;
-      case 'control': {
-        const cc = e.a;
-        const v = e.b;
-        if (cc === 101) rpnMsb[ch] = v;
-        else if (cc === 100) rpnLsb[ch] = v;
-        else if (cc === 99 || cc === 98) { rpnMsb[ch] = 127; rpnLsb[ch] = 127; } // NRPN selected: RPN off
-        else if (cc === 6 && rpnMsb[ch] === 0 && rpnLsb[ch] === 0) range[ch] = v; // semitones (cents reset)
-        else if (cc === 38 && rpnMsb[ch] === 0 && rpnLsb[ch] === 0) range[ch] = Math.floor(range[ch]) + Math.min(v, 99) / 100;
-        else if (cc === 121) { bendRaw[ch] = 0; rpnMsb[ch] = 127; rpnLsb[ch] = 127; }
-        else if (cc === 64 && v >= 64) sustainUsed = true;
+      case 'control':
+        if (e.a === 64 && e.b >= 64) sustainUsed = true;
+        channels.controlChange(ch, e.a, e.b);
         return;
-      }
+      case 'pressure': case 'polyPressure':
+        return;
       case 'on': {
         const now = level(t);
         const i = held.findIndex((h) => h.channel === ch && h.key === e.a);
@@ -579,9 +674,7 @@ export function midiToFeatures(bytes: Uint8Array | ArrayBuffer, opts: MidiFeatur
       held.length = 0;
       t0 = fileEndS; l0 = now; target = floorDb; dur = releaseS;
     }
-    const c = pitchNote.channel;
-    const b = bendRaw[c];
-    f0Hz[k] = keyToHz(pitchNote.key + (b >= 0 ? b / 8191 : b / 8192) * range[c]);
+    f0Hz[k] = keyToHz(pitchNote.key + channels.bendSemitones[pitchNote.channel]);
     loudnessDb[k] = level(t);
   }
   while (next < events.length) apply(events[next++]);

@@ -10,9 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { writeWavFile } from '../io/audio-file';
 import { CONTROLS, type EngineControlName } from '../modules/controls';
 import { QUANTUM } from '../engine/framer';
-import { featuresAtFrameRate, renderStream, type FrameFeatures } from '../engine/render';
-import { WARMUP_QUANTA, type EngineControls } from '../engine/streaming-engine';
-import { MidiError, midiToFeatures } from './midi';
+import { featuresAtFrameRate, renderStream, type FrameFeatures, type NoteMessages } from '../engine/render';
+import { DEFAULT_VOICES, MAX_VOICES, WARMUP_QUANTA, type EngineControls } from '../engine/streaming-engine';
+import { MidiError, midiToFeatures, midiToNoteEvents } from './midi';
 import { CliError, bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 import { loadModel, loadMono, progress, round } from './common';
 
@@ -32,6 +32,7 @@ const FLAGS: Record<string, FlagSpec> = {
   midi: { type: 'string' },
   'midi-channel': { type: 'number', integer: true, min: 1, max: 16 },
   'midi-peak-db': { type: 'number', min: -100, max: 100 },
+  voices: { type: 'number', integer: true, min: 1, max: MAX_VOICES },
   format: { type: 'string', choices: ['float32', 'pcm16'] },
   seed: { type: 'number', integer: true },
 };
@@ -60,11 +61,15 @@ options:
   --reverb-mix X         reverb wet share, ${rangeOf('reverbMix')} (as trained)
   --features CSV         control mode: render the curve in CSV (time_s,f0_hz,confidence,loudness_db, the
                          format 'ddsp-stream f0' writes) instead of input audio; then give only OUT
-  --midi FILE.mid        control mode: render a MIDI file (then give only OUT). Monophonic: when notes overlap
-                         the newest wins (a polyphonic file gets a warning); velocity sets the peak loudness,
-                         30 ms attack, 150 ms release; pitch bend honoured (±2 semitones unless RPN 0 says
-                         otherwise); sustain pedal ignored. Output = last note off + 1 s
-  --midi-channel N       with --midi: only MIDI channel N, 1..16 (default: all channels merged)
+  --midi FILE.mid        render a MIDI file (then give only OUT): chords, up to --voices notes at once, each
+                         note a voice of its own; velocity sets the peak loudness, 30 ms attack, 150 ms
+                         release; pitch bend (±2 semitones unless RPN 0 says otherwise; MPE zones), channel
+                         and poly pressure (up to +12 dB), CC74 (noise mix) and the sustain pedal honoured.
+                         Output = last note off + 1 s
+  --voices N             with --midi: notes sounding at once, 1..${MAX_VOICES} (default ${DEFAULT_VOICES}); beyond that the oldest
+                         are taken over. --voices 1 is the monophonic rule: when notes overlap the newest wins,
+                         legato (a polyphonic file gets a warning), sustain pedal ignored
+  --midi-channel N       with --midi: only MIDI channel N, 1..16 (default: all channels)
   --midi-peak-db X       with --midi: loudness of a velocity-127 note in dB (default 10; velocity v gives
                          X + 40·log10(v/127)); lower it for models trained on quieter audio
   --format F             float32 (default) or pcm16
@@ -159,6 +164,9 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
 
   let input: Float32Array | null = null;
   let features: FrameFeatures | undefined;
+  let notes: NoteMessages | undefined;
+  const voices = num(p, 'voices', DEFAULT_VOICES);
+  if (voices !== DEFAULT_VOICES && midiPath === undefined) throw new CliError('--voices plays a MIDI file: give it with --midi');
   let sampleRate: number;
   let nSamples: number;
   if (featuresPath !== undefined) {
@@ -182,12 +190,15 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     sampleRate = num(p, 'sample-rate', model.sampleRate);
     let m;
     try {
-      m = midiToFeatures(bytes, { frameRate: sampleRate / QUANTUM, channel: num(p, 'midi-channel'), peakDb: num(p, 'midi-peak-db') });
+      m = voices === 1
+        ? midiToFeatures(bytes, { frameRate: sampleRate / QUANTUM, channel: num(p, 'midi-channel'), peakDb: num(p, 'midi-peak-db') })
+        : midiToNoteEvents(bytes, { sampleRate, channel: num(p, 'midi-channel'), voices });
     } catch (e) {
       throw e instanceof MidiError ? new CliError(`${midiPath}: ${e.message}`) : e;
     }
     for (const w of m.warnings) io.stderr(`ddsp-stream render: warning: ${midiPath}: ${w}\n`);
-    features = { f0Hz: m.f0Hz, loudnessDb: m.loudnessDb };
+    if ('f0Hz' in m) features = { f0Hz: m.f0Hz, loudnessDb: m.loudnessDb };
+    else notes = m;
     nSamples = Math.max(1, Math.round(m.durationSeconds * sampleRate));
   } else {
     const loaded = await loadMono(inPath as string, num(p, 'sample-rate'));
@@ -200,7 +211,8 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   let result;
   try {
     result = renderStream(model, input, {
-      sampleRate, block, controls, features, nSamples, noiseSeed: num(p, 'seed'), timeBlocks: bool(p, 'stats'),
+      sampleRate, block, controls, features, notes, voices, notePeakDb: num(p, 'midi-peak-db'), nSamples,
+      noiseSeed: num(p, 'seed'), timeBlocks: bool(p, 'stats'),
       warmUpQuanta: WARMUP_QUANTA, onProgress: prog.update,
     });
   } finally {

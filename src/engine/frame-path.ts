@@ -42,6 +42,8 @@ export interface ModelPipelineOptions {
   spreadQuanta?: number;
   /** Notes mode: most notes sounding at once, 1..64 (default 8). */
   voices?: number;
+  /** Notes mode: loudness of a velocity-127 note, dB (default NOTE_ENVELOPE.peakDb, +10). */
+  notePeakDb?: number;
 }
 
 /**

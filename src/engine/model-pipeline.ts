@@ -67,7 +67,7 @@ export class ModelPipeline {
     const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights, { batchRows: Math.min(64, 4 * voices) });
     this.audio = new FramePath(model, sampleRate, estimator, false, options);
     this.control = new FramePath(model, sampleRate, estimator, true, options);
-    this.notes = new VoiceBank(model, sampleRate, estimator, voices, options.noiseSeed);
+    this.notes = new VoiceBank(model, sampleRate, estimator, voices, options.noiseSeed, options.notePeakDb);
     this.active = this.audio;
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
   }

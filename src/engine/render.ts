@@ -188,6 +188,11 @@ export interface RenderStreamOptions {
   controls?: Partial<EngineControls>;
   /** Control mode features per tick (then `input` only sets the length, and may be null with nSamples). */
   features?: FrameFeatures;
+  /** Notes mode: MIDI channel messages at their sample times, played by `voices` voices (input null, nSamples). */
+  notes?: NoteMessages;
+  /** Notes mode: voices and the loudness of a velocity-127 note (EngineOptions.voices, notePeakDb). */
+  voices?: number;
+  notePeakDb?: number;
   /** Output length when input is null (control mode). */
   nSamples?: number;
   noiseSeed?: number;
@@ -197,6 +202,18 @@ export interface RenderStreamOptions {
   warmUpQuanta?: number;
   /** Called every ~1 s of audio (done, total samples). */
   onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * MIDI channel messages at engine sample times (non-decreasing): message i is status[i] and length[i] (1 or 2)
+ * data bytes data1[i], data2[i], at sample time[i].
+ */
+export interface NoteMessages {
+  time: Float64Array;
+  status: Uint8Array;
+  data1: Uint8Array;
+  data2: Uint8Array;
+  length: Uint8Array;
 }
 
 /** Result of {@link renderStream}. */
@@ -221,9 +238,14 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
   const block = opts.block ?? 128;
   if (!(Number.isInteger(block) && block >= 1)) throw new RangeError(`block must be a positive integer, got ${block}`);
   const controls = clampControls(opts.controls);
-  const control = opts.features !== undefined;
+  const notes = opts.notes;
+  const control = opts.features !== undefined || notes !== undefined;
   const engine = new StreamingEngine(model, { sampleRate: sr, noiseSeed: opts.noiseSeed,
-    mode: control ? 'control' : 'audio', controls, warmUpQuanta: opts.warmUpQuanta });
+    mode: notes ? 'notes' : control ? 'control' : 'audio', controls, warmUpQuanta: opts.warmUpQuanta, voices: opts.voices,
+    notePeakDb: opts.notePeakDb });
+  const message2 = [0, 0, 0];
+  const message1 = [0, 0];
+  let nextNote = 0;
   const N = input ? input.length : opts.nSamples ?? 0;
   if (!(Number.isInteger(N) && N >= 0)) throw new RangeError(`nSamples must be a non-negative integer, got ${N}`);
   const D = engine.latencySamples;
@@ -243,6 +265,17 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
       inBlock.fill(0);
       if (pos < N) inBlock.set(input.subarray(pos, Math.min(N, pos + m)));
       src = inBlock;
+    }
+    if (notes) {
+      // The messages due before the block's end, each at its sample.
+      while (nextNote < notes.time.length && notes.time[nextNote] < pos + m) {
+        const msg = notes.length[nextNote] === 1 ? message1 : message2;
+        msg[0] = notes.status[nextNote];
+        msg[1] = notes.data1[nextNote];
+        if (msg.length === 3) msg[2] = notes.data2[nextNote];
+        engine.midi(msg, notes.time[nextNote]);
+        nextNote++;
+      }
     }
     if (feats) {
       // Split the block where ticks are sampled, so each tick gets its own features.

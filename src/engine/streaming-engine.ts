@@ -54,6 +54,9 @@ export interface EngineOptions {
   mode?: EngineMode;
   /** Notes mode: most notes sounding at once, an integer in 1..64 (default 8). */
   voices?: number;
+  /** Notes mode: loudness of a velocity-127 note in dB on the seed's scale (default +10; velocity v gives
+   *  notePeakDb + 40·log10(v/127)); lower it for models trained on quieter audio. */
+  notePeakDb?: number;
   /**
    * Seed of the noise source (the synth's default when absent), also given to models swapped in with setModel()
    * unless prepareModel() was given its own. Same seed ⇒ same noise as renderOffline.
@@ -182,6 +185,7 @@ export class StreamingEngine {
   private readonly fadeLength: number;
   private mode: EngineMode;
   private readonly voices: number;
+  private readonly notePeakDb: number | undefined;
   /** Note events waiting for their sample, and those of the quantum being processed (times = offsets in it). */
   private readonly events = new NoteEventQueue();
   private readonly quantumEvents = new NoteEventQueue();
@@ -217,6 +221,7 @@ export class StreamingEngine {
       throw new RangeError(`options.mode must be 'audio', 'control' or 'notes', got ${String(options.mode)}`);
     }
     this.voices = checkVoices(options.voices ?? DEFAULT_VOICES, 'options.voices');
+    this.notePeakDb = options.notePeakDb;
     this.sampleRate = sampleRate;
     this.noiseSeed = options.noiseSeed;
     this.spreadQuanta = options.spreadQuanta;
@@ -400,7 +405,7 @@ export class StreamingEngine {
   }
 
   private pipelineOptions(): ModelPipelineOptions {
-    return { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, voices: this.voices };
+    return { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, voices: this.voices, notePeakDb: this.notePeakDb };
   }
 
   /**

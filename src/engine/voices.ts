@@ -141,6 +141,8 @@ export class VoiceBank {
   private readonly release: number;
   private readonly fadeLength: number;
   private readonly pitchAlpha: number;
+  /** Loudness of a velocity-127 note, dB. */
+  private readonly peakDb: number;
   private readonly applied = Float64Array.from([CONTROLS.pitchShift.defaultValue, CONTROLS.harmonicMix.defaultValue,
     CONTROLS.noiseMix.defaultValue, CONTROLS.reverbMix.defaultValue]);
   private events: NoteEventQueue | null = null;
@@ -151,8 +153,13 @@ export class VoiceBank {
   private rows = 0;
 
   /** @param est the model's runtime, built with batchRows ≥ 2 (any count works; more rows, fewer passes) */
-  constructor(model: DDSPModel, sampleRate: number, est: EstimatorRuntime, voices: number, noiseSeed?: number) {
+  constructor(model: DDSPModel, sampleRate: number, est: EstimatorRuntime, voices: number, noiseSeed?: number,
+    peakDb: number = NOTE_ENVELOPE.peakDb) {
     this.maxVoices = checkVoices(voices);
+    if (!(typeof peakDb === 'number' && peakDb > NOTE_ENVELOPE.floorDb && peakDb <= 100)) {
+      throw new RangeError(`notePeakDb must be a number in (${NOTE_ENVELOPE.floorDb}, 100] dB, got ${peakDb}`);
+    }
+    this.peakDb = peakDb;
     if (est.batchRows < 1) throw new RangeError('VoiceBank needs an EstimatorRuntime built with batchRows ≥ 1');
     this.est = est;
     const { voice, tail } = voiceGraph(model.synth);
@@ -502,7 +509,7 @@ export class VoiceBank {
     v.t0 = t;
     v.l0 = NOTE_ENVELOPE.floorDb;
     const vel = velocity < 1 ? 1 : velocity > 127 ? 127 : velocity;
-    v.target = Math.max(NOTE_ENVELOPE.floorDb, NOTE_ENVELOPE.peakDb + 40 * Math.log10(vel / 127));
+    v.target = Math.max(NOTE_ENVELOPE.floorDb, this.peakDb + 40 * Math.log10(vel / 127));
     v.dur = this.attack;
     v.pressure = this.channels.pressure[ch];
     v.nextTick = 0;

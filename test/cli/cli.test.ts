@@ -136,7 +136,7 @@ describe('ddsp-stream render', () => {
     expect(() => parseFeatureCsv('0,1,1,1\n0,1,1,1\n', 'c')).toThrow(/line 2: time_s must increase/);
   });
 
-  it('--midi renders a MIDI file (control mode); polyphony warns; bad MIDI is a one-line error', async () => {
+  it('--midi renders a MIDI file (chords by default; --voices 1 monophonic, where polyphony warns); bad MIDI is a one-line error', async () => {
     // format 0, 480 PPQ, 120 BPM: A4 0 … 0.5 s, C5 0.5 … 1 s; then a two-note chord 1 … 1.5 s
     const ev = [0, 0x90, 69, 100, 0x83, 0x60, 0x80, 69, 0, 0, 0x90, 72, 90, 0x83, 0x60, 0x80, 72, 0,
       0, 0x90, 60, 80, 0, 0x90, 64, 80, 0x83, 0x60, 0x80, 60, 0, 0, 0x80, 64, 0, 0, 0xff, 0x2f, 0];
@@ -147,10 +147,16 @@ describe('ddsp-stream render', () => {
     const out = join(dir, 'tune.wav');
     const r = await cli('render', '--model', modelPath, '--midi', midPath, out);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/warning: .*tune\.mid: polyphonic MIDI: up to 2 notes/);
+    expect(r.err).not.toMatch(/polyphonic MIDI/);
     const d = await decodeAudio(readFileSync(out));
     expect(d.sampleRate).toBe(48000);
     expect(d.channels[0].length).toBe(Math.round(2.5 * 48000)); // last note off 1.5 s + 1 s tail
+    const mono = await cli('render', '--model', modelPath, '--midi', midPath, '--voices', '1', join(dir, 'tune1.wav'));
+    expect(mono.code).toBe(0);
+    expect(mono.err).toMatch(/warning: .*tune\.mid: polyphonic MIDI: up to 2 notes/);
+    expect((await decodeAudio(readFileSync(join(dir, 'tune1.wav')))).channels[0].length).toBe(Math.round(2.5 * 48000));
+    const noMidi = await cli('render', '--model', modelPath, '--voices', '4', wavPath, join(dir, 'x.wav'));
+    expect(noMidi.err).toMatch(/--voices plays a MIDI file: give it with --midi/);
     const truncPath = join(dir, 'trunc.mid');
     writeFileSync(truncPath, mid.subarray(0, 30));
     const t = await cli('render', '--model', modelPath, '--midi', truncPath, join(dir, 'x.wav'));
