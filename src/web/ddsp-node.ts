@@ -76,9 +76,9 @@ export interface DDSPNodeOptions {
   /** How a multi-channel input is mixed down to mono; default 'speakers'. (With `inputChannels` > 1: 'discrete'.) */
   channelInterpretation?: ChannelInterpretation;
   /**
-   * Voices played at once, 1–64; default 8. Each note (noteOn, midi) sounds on a voice of its own; a note beyond
-   * this takes a free voice first, then the oldest released one, then the oldest held one. A voice costs nothing
-   * once its release has ended.
+   * Notes sounding at once in 'notes' mode, 1–64; default 8. Each note (noteOn, midi) sounds on a voice of its
+   * own; a note beyond this takes a free voice first, then the oldest released note's, then the oldest held only by
+   * the sustain pedal, then the oldest held (faded out over 5 ms). A voice costs nothing once its release has ended.
    */
   voices?: number;
   /**
@@ -149,10 +149,9 @@ export interface DDSPNodeMembers<P> {
    * Starts note `key` (MIDI key 0–127, 69 = A4 = 440 Hz) at MIDI velocity 1–127 (default 100) on a voice of its own,
    * at context time `time` in seconds (`currentTime`'s clock; default: now, the first sample the processor renders
    * after the call). The note lands on its sample, not on a render quantum, and sounds the node's `latency` later.
-   * Its envelope and velocity law are the engine's (src/cli/midi.ts): attack 30 ms, release 150 ms, peak
-   * `+10 dB + 40·log10(velocity/127)` on the seed's loudness scale. Works in either mode; the voices play beside the
-   * `f0`/`loudness` params' own (silent at the default loudness −80 dB). Throws a RangeError for an argument out
-   * of range.
+   * Notes play in 'notes' mode (elsewhere note-ons are ignored). A note is the engine's control mode on a curve of
+   * its own: attack 30 ms from −60 dB, release 150 ms, peak `+10 dB + 40·log10(velocity/127)` on the seed's loudness
+   * scale (engine/note-events.ts, NOTE_ENVELOPE). Throws a RangeError for an argument out of range.
    */
   noteOn(key: number, velocity?: number, time?: number): void;
   /** Releases note `key` at context time `time` (default now); the sustain pedal (CC64 through midi) holds it. */
@@ -162,15 +161,17 @@ export interface DDSPNodeMembers<P> {
   /**
    * Plays raw MIDI bytes: one channel message or several (running status allowed), as a Web MIDI input delivers
    * them — `input.onmidimessage = (e) => node.midi(e.data, e.timeStamp)`. Note on/off with velocity, pitch bend
-   * (per channel, range from RPN 0), channel and polyphonic pressure (loudness), CC64 sustain, CC74 (per voice),
-   * CC120/123 (all sound / notes off), and MPE (a channel per note) are played; system messages are skipped.
+   * (per channel, range from RPN 0), channel pressure and poly aftertouch (loudness), CC64 sustain, CC74 (the
+   * note's noise mix × value/64), CC120/121/123, and MPE (zones from the configuration message, a channel per note)
+   * are played as the engine reads them (engine/note-events.ts); system messages are skipped. Throws a RangeError
+   * for a value that is not a byte.
    *
    * `timestamp` is a performance time in ms (performance.now()'s clock, as MIDIMessageEvent.timeStamp); default
-   * now. It becomes context time through `getOutputTimestamp()`: the time of the sample the device plays at that
-   * instant. That sample was rendered an output latency ago, so a timestamp up to now lands on the next sample
-   * rendered (as soon as possible); `e.timeStamp + d` with d above the output latency plus the delivery jitter
-   * (about 10–20 ms) plays every event d late but exactly spaced. Needs a realtime AudioContext for a timestamp:
-   * use {@link DDSPNodeMembers.midiAt} with an OfflineAudioContext.
+   * now. It becomes context time through one `getOutputTimestamp()` reading: the time of the sample the device
+   * plays at that instant. That sample was rendered an output latency ago, so a timestamp up to now lands on the
+   * next sample rendered (as soon as possible); `e.timeStamp + d`, d above the output latency plus the delivery
+   * jitter, plays every event d late and exactly spaced. A timestamp needs a realtime AudioContext (a TypeError
+   * otherwise): use {@link DDSPNodeMembers.midiAt} with an OfflineAudioContext.
    */
   midi(data: ArrayLike<number>, timestamp?: number): void;
   /** {@link DDSPNodeMembers.midi} at context time `time` in seconds (`currentTime`'s clock); default now. */

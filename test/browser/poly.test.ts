@@ -56,6 +56,21 @@ describe.skipIf(skip !== null)('polyphony through DDSPNode (Chromium, built pack
     return { out: base64ToFloats(r.out), latencySamples: r.latencySamples };
   }
 
+  it('the note methods refuse bad arguments with errors naming them', async () => {
+    const got = await page.evaluate((url) => (globalThis as unknown as { polyTest: PolyApi }).polyTest.errors(url), '/small.onnx');
+    expect(got).toEqual([
+      'RangeError: key must be an integer in [0, 127], got 128',
+      'RangeError: velocity must be an integer in [1, 127], got 0',
+      'RangeError: time must be a context time in seconds (a finite number ≥ 0), got -0.5',
+      'RangeError: key must be an integer in [0, 127], got 60.5',
+      'RangeError: time must be a context time in seconds (a finite number ≥ 0), got NaN',
+      'RangeError: data[2] must be a MIDI byte (an integer in [0, 255]), got 300',
+      'TypeError: data must be MIDI bytes: a Uint8Array (MIDIMessageEvent.data) or an array of numbers',
+      'TypeError: midi(data, timestamp) needs a realtime AudioContext (getOutputTimestamp): an OfflineAudioContext has no performance clock; use midiAt(data, time) with a context time',
+      'RangeError: time must be a context time in seconds (a finite number ≥ 0), got Infinity',
+    ]);
+  });
+
   it('the chord C4–E4–G4–C5 through the violin: each fundamental a spectral peak, every strong peak a harmonic of the chord', async () => {
     const keys = [60, 64, 67, 72];
     const hz = keys.map(hzOf);

@@ -63,7 +63,32 @@ async function render(r: PolyRequest): Promise<PolyResult> {
   return { out: floatsToBase64(rendered.getChannelData(0)), latencySamples: node.latencySamples };
 }
 
-const api = { render };
+/** The note methods' argument errors (name and message), on an OfflineAudioContext's node. */
+async function errors(modelUrl: string): Promise<string[]> {
+  const ctx = new OfflineAudioContext(1, 128, 48000);
+  const node = await DDSPNode.create(ctx, { model: modelUrl, mode: 'notes' });
+  const calls: (() => void)[] = [
+    () => node.noteOn(128),
+    () => node.noteOn(60, 0),
+    () => node.noteOn(60, 100, -0.5),
+    () => node.noteOff(60.5),
+    () => node.allNotesOff(NaN),
+    () => node.midi([0x90, 60, 300]),
+    () => node.midi(null as unknown as number[]),
+    () => node.midi([0x90, 60, 100], performance.now()),
+    () => node.midiAt([0x90, 60, 100], Infinity),
+  ];
+  return calls.map((call) => {
+    try {
+      call();
+      return 'no error';
+    } catch (e) {
+      return `${(e as Error).name}: ${(e as Error).message}`;
+    }
+  });
+}
+
+const api = { render, errors };
 /** What the test calls through page.evaluate. */
 export type PolyApi = typeof api;
 (globalThis as unknown as { polyTest: PolyApi }).polyTest = api;

@@ -1,0 +1,29 @@
+// DDSPNode.create's checks of the polyphony options (before any Web Audio call, so in Node). The note methods'
+// argument checks run in Chromium (test/browser/poly.test.ts); their encoding in test/web/event-messages.test.ts.
+import { describe, expect, it } from 'vitest';
+import { DDSPNode } from '../../src/web';
+
+const ctx = { sampleRate: 48000 } as unknown as OfflineAudioContext;
+const model = new Uint8Array(4);
+
+describe('DDSPNode.create: voices and inputChannels', () => {
+  it('voices: an integer in [1, 64]', async () => {
+    for (const voices of [0, 65, 2.5, NaN]) {
+      await expect(DDSPNode.create(ctx, { model, voices })).rejects.toThrow(
+        new RangeError(`options.voices must be an integer in [1, 64], got ${voices}`),
+      );
+    }
+  });
+
+  it('inputChannels: an integer in [1, voices] (voices 8 by default)', async () => {
+    await expect(DDSPNode.create(ctx, { model, inputChannels: 9 })).rejects.toThrow(
+      new RangeError('options.inputChannels must be an integer in [1, 8], got 9'),
+    );
+    await expect(DDSPNode.create(ctx, { model, voices: 4, inputChannels: 6 })).rejects.toThrow(
+      new RangeError('options.inputChannels must be an integer in [1, 4], got 6'),
+    );
+    await expect(DDSPNode.create(ctx, { model, inputChannels: 0 })).rejects.toThrow(RangeError);
+    // valid values pass the checks and reach the worklet registration (unbuilt sources: NOT_REGISTERED)
+    await expect(DDSPNode.create(ctx, { model, voices: 32, inputChannels: 6, mode: 'notes' })).rejects.toMatchObject({ code: 'NOT_REGISTERED' });
+  });
+});
