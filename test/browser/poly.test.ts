@@ -3,13 +3,14 @@
 // spectrum.ts: an FFT written for the tests, not the package's pitch tracker); notes off the quantum grid landing on
 // their samples; the same notes rendered by StreamingEngine in Node, sample for sample; one voice per input channel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
 import { readModel } from '../../src/model/model-file';
 import {
-  PAGE_HTML, REPO_ROOT, base64ToFloats, browserUnavailable, bundlePage, launch, maxAbsDiff,
+  PAGE_HTML, REPO_ROOT, base64ToFloats, browserUnavailable, bundleModules, bundlePage, docSnippet, launch, maxAbsDiff,
   startServer, type StaticServer,
 } from './harness';
 import { rms, smallModelBytes } from './fixture-model';
@@ -38,6 +39,14 @@ describe.skipIf(skip !== null)('polyphony through DDSPNode (Chromium, built pack
       }),
     });
     server.routes.set('/small.onnx', { body: smallModelBytes() });
+    // getting-started's offline polyphony snippet, as written, with an export line (as test/browser/docs-snippets does)
+    const tmp = mkdtempSync(join(tmpdir(), 'ddsp-poly-'));
+    try {
+      writeFileSync(join(tmp, 'snippet.ts'), `${docSnippet('docs/getting-started.md', 'Polyphony', 2)}\nexport { rendered, node };\n`);
+      for (const [path, text] of await bundleModules({ 'poly-offline': join(tmp, 'snippet.ts') })) server.routes.set(path, { body: text });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
     ({ browser, page, logs } = await launch());
     await page.goto(`${server.url}/index.html`);
     await page.waitForFunction(() => (globalThis as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 20_000 });
@@ -96,6 +105,21 @@ describe.skipIf(skip !== null)('polyphony through DDSPNode (Chromium, built pack
       expect(Math.abs(h.cents), `${p.hz.toFixed(1)} Hz (${p.db.toFixed(1)} dB) is no harmonic of the chord; ${list}`).toBeLessThan(3);
     }
     expect(Math.min(...strong.map((p) => p.hz)), list).toBeGreaterThan(250); // nothing below C4 (no difference tone)
+  });
+
+  it("getting started's offline polyphony snippet renders its rolled chord: C4, E4 and G4 each a spectral peak", async () => {
+    // a string, so that vitest leaves the dynamic import to the page: 0.5 s to 1.5 s of the render
+    const r = (await page.evaluate(`import('/poly-offline.js').then((m) =>
+      ({ x: Array.from(m.rendered.getChannelData(0).subarray(24000, 72000)), latency: m.node.latencySamples }))`)) as { x: number[]; latency: number };
+    const hz = [60, 64, 67].map(hzOf);
+    const peaks = spectralPeaks(Float32Array.from(r.x), SR, { size: 65536, loHz: 40, hiHz: 5000, halfWidthHz: 10 });
+    const list = peaks.filter((p) => p.db > -30).map((p) => `${p.hz.toFixed(1)} Hz ${p.db.toFixed(1)} dB`).join(', ');
+    console.log(`[poly] docs snippet: ${list}`);
+    for (const f of hz) {
+      const p = peaks.find((q) => Math.abs(cents(q.hz, f)) < 5);
+      expect(p, `${f.toFixed(1)} Hz; ${list}`).toBeDefined();
+      expect(p!.db, `${f.toFixed(1)} Hz; ${list}`).toBeGreaterThan(-25);
+    }
   });
 
   it('notes off the quantum grid land on their samples: onsets within 2 samples of time·rate + node.latencySamples', async () => {
