@@ -399,6 +399,31 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     expect(await page.evaluate(() => (window as unknown as DemoWindow).ddspDemo.notes)).toEqual([]);
   });
 
+  it('multi-touch: three fingers on the on-screen keys C4, E4, G4 hold three notes; lifting them releases all', async () => {
+    const touch = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+    const tp = await touch.newPage();
+    await tp.goto(url);
+    await tp.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo?.node != null, undefined, { timeout: 20_000 });
+    const points = [];
+    for (const [id, note] of [60, 64, 67].entries()) {
+      const key = tp.locator(`#keyboard .key[data-note="${note}"]`);
+      await key.scrollIntoViewIfNeeded();
+      const box = (await key.boundingBox())!;
+      points.push({ x: box.x + box.width / 2, y: box.y + box.height * 0.85, id });
+    }
+    const cdp = await touch.newCDPSession(tp);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: points });
+    await tp.waitForTimeout(300);
+    const held = await tp.evaluate(() => ({ notes: (window as unknown as DemoWindow).ddspDemo.notes, mode: (window as unknown as DemoWindow).ddspDemo.node!.mode }));
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await tp.waitForTimeout(100);
+    const released = await tp.evaluate(() => (window as unknown as DemoWindow).ddspDemo.notes);
+    await touch.close();
+    expect([...held.notes].sort((a, b) => a - b)).toEqual([60, 64, 67]);
+    expect(held.mode).toBe('notes');
+    expect(released).toEqual([]);
+  });
+
   it('audio file input: an example phrase (examples/audio) plays, looped, through the model (audio mode)', async () => {
     await page.click('input[name=source][value=file]');
     await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo.node!.mode === 'audio');
