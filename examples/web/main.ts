@@ -417,6 +417,16 @@ function keyVelocity(): number {
   return Math.max(1, Math.round(127 * sliderValue('note-level')));
 }
 
+/**
+ * A key played while another source is selected switches to the keyboard source. The node's mode is set at once
+ * (not queued behind setSource's awaits): note-ons reaching the processor outside notes mode are not played.
+ */
+function playKeyboard(): void {
+  if (source === 'keyboard') return;
+  void setSource('keyboard');
+  if (node !== null && node.mode !== 'notes') node.setMode('notes');
+}
+
 /** True when a pointer or a computer key holds `note` (MIDI notes are the node's own, by channel). */
 function keyHeld(note: number): boolean {
   return held.some((h) => h.note === note && !h.by.startsWith('midi:'));
@@ -428,7 +438,7 @@ function keyHeld(note: number): boolean {
  */
 function noteOn(note: number, by: string): void {
   resumeAudio();
-  if (source !== 'keyboard') void setSource('keyboard');
+  playKeyboard();
   const i = held.findIndex((h) => h.by === by);
   if (i >= 0) noteOff(by);
   if (!keyHeld(note)) node?.noteOn(note, keyVelocity());
@@ -560,7 +570,7 @@ function onMidiMessage(ev: MIDIMessageEvent): void {
   const on = cmd === 0x90 && d[2] > 0;
   if (on) {
     resumeAudio();
-    if (source !== 'keyboard') void setSource('keyboard');
+    playKeyboard();
   }
   node?.midi(d, ev.timeStamp);
   const by = `midi:${d[0] & 0x0f}:${d[1]}`;

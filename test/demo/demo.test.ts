@@ -448,7 +448,11 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     // a key played while another source is selected switches to the keyboard (notes mode)
     await page.keyboard.down('h');
     await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo.node!.mode === 'notes');
+    // and that first note plays (A4): the mode is set before the note-on reaches the processor
+    await page.waitForTimeout(300);
+    const first = await sample(page, 400);
     await page.keyboard.up('h');
+    expect(Math.abs(cents(median(first.outHz), 440)), summary(first)).toBeLessThan(10);
     expect(await page.isChecked('input[name=source][value=keyboard]')).toBe(true);
   });
 
