@@ -122,6 +122,32 @@ describe.skipIf(skip !== null)('polyphony through DDSPNode (Chromium, built pack
     }
   });
 
+  it('MPE through midiAt: a zone set up by RPN 6, a note per member channel, one channel bent by its own bend', async () => {
+    // lower zone, 15 member channels (bend range 48); C4 on channel 2, E4 on channel 3 bent +341/8191 of 48 semitones
+    const raw = 8192 + 341; // +1.998 semitones: E4 → F♯4 (369.6 Hz)
+    const events: PolyRequest['events'] = [
+      { type: 'midi', data: [0xb0, 101, 0, 0xb0, 100, 6, 0xb0, 6, 15], time: 0.01 },
+      { type: 'midi', data: [0x91, 60, 100], time: 0.1 },
+      { type: 'midi', data: [0x92, 64, 100], time: 0.1 },
+      { type: 'midi', data: [0xe2, raw & 127, raw >> 7], time: 0.3 },
+    ];
+    // dry (reverbMix 0): the reverb's tail of E4 before the bend would stay in the window
+    const { out, latencySamples } = await render({ modelUrl: '/models/violin.onnx', sampleRate: SR, seconds: 1.5, reverbMix: 0, events });
+    const at = Math.round(0.5 * SR) + latencySamples;
+    const peaks = spectralPeaks(out.subarray(at, at + 32768), SR, { size: 65536, loHz: 40, hiHz: 2000, halfWidthHz: 10 });
+    const strong = peaks.filter((p) => p.db > -30);
+    const list = strong.map((p) => `${p.hz.toFixed(1)} Hz ${p.db.toFixed(1)} dB`).join(', ');
+    const bent = hzOf(64 + (341 / 8191) * 48);
+    console.log(`[poly] MPE: C4 and bent E4 (${bent.toFixed(2)} Hz): ${list}`);
+    for (const f of [hzOf(60), bent]) {
+      const p = peaks.find((q) => Math.abs(cents(q.hz, f)) < 5);
+      expect(p, `${f.toFixed(2)} Hz; ${list}`).toBeDefined();
+      expect(p!.db, `${f.toFixed(2)} Hz; ${list}`).toBeGreaterThan(-25);
+    }
+    // C4 keeps its pitch, and no E4 is left (the bend moved that note, not the channel of C4)
+    for (const p of strong) expect(Math.abs(nearestHarmonic(p.hz, [hzOf(60), bent]).cents), `${p.hz.toFixed(1)} Hz; ${list}`).toBeLessThan(5);
+  });
+
   it('notes off the quantum grid land on their samples: onsets within 2 samples of time·rate + node.latencySamples', async () => {
     // frames 4837 (37 past a quantum) and 24101 (37 past one); the second through raw MIDI (midiAt)
     const t1 = 4837 / SR;
