@@ -790,6 +790,12 @@ function updateReadouts(now: number): void {
   $('input-level').style.width = `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100))}%`;
   if (now - lastReadout < 150) return;
   lastReadout = now;
+  const chord = [...new Set(held.map((h) => h.note))].sort((x, y) => x - y);
+  if (chord.length > 1) {
+    // a chord has no one pitch (its output's period is the notes' common one, often far below them): name the keys
+    $('pitch-readout').textContent = chord.map(noteName).join(' · ');
+    return;
+  }
   let e = 0;
   for (let i = 0; i < timeData.length; i++) e += timeData[i] * timeData[i];
   const hz = Math.sqrt(e / timeData.length) > 1e-3 ? estimatePitch(timeData, ctx.sampleRate, yinScratch) : 0;

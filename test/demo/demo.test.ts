@@ -373,7 +373,7 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
           const demo = (window as unknown as DemoWindow).ddspDemo;
           const x = new Float32Array(demo.outputAnalyser.fftSize);
           demo.outputAnalyser.getFloatTimeDomainData(x);
-          return { x: Array.from(x), notes: [...demo.notes], sampleRate: demo.context.sampleRate };
+          return { x: Array.from(x), notes: [...demo.notes], sampleRate: demo.context.sampleRate, readout: document.getElementById('pitch-readout')!.textContent };
         });
       } finally {
         await page.keyboard.up('g');
@@ -381,6 +381,7 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
       }
     });
     expect([...r.notes].sort((a, b) => a - b)).toEqual(notes);
+    expect(r.readout).toBe('C4 · E4 · G4'); // a chord's readout names its keys
     // the analyser's last 4096 samples (85 ms), Hann window, zero-padded to 16384: lobes ±23 Hz, the notes 68 Hz apart
     const peaks = spectralPeaks(Float32Array.from(r.x), r.sampleRate, { size: 16384, loHz: 40, hiHz: 4500, halfWidthHz: 30 });
     const strong = peaks.filter((p) => p.db > -30);
@@ -520,17 +521,18 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     await page.setInputFiles('#model-file', { name: 'violin.onnx', mimeType: 'application/octet-stream', buffer: readFileSync(join(REPO_ROOT, 'models', 'violin.onnx')) });
     await page.waitForFunction(() => /Model “violin.onnx” loaded/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 20_000 });
     expect(await page.textContent('#model-info')).toMatch(/^violin · trained at 48 kHz/);
-    // a short phrase on the computer keys, the last note held, so the spectrogram shows notes
+    // a short phrase on the computer keys, then a chord held (C4 E4 G4 C5), so the spectrogram shows notes
     for (const k of ['a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'h', 'f', 'd']) {
       await page.keyboard.down(k);
       await page.waitForTimeout(300);
       await page.keyboard.up(k);
     }
-    await page.keyboard.down('k');
-    await page.waitForTimeout(700);
+    const chord = ['a', 'd', 'g', 'k'];
+    for (const k of chord) await page.keyboard.down(k);
+    await page.waitForTimeout(900);
     const file = process.env.DDSP_UPDATE_DEMO_SCREENSHOT === '1' ? join(REPO_ROOT, 'docs', 'demo.png') : join(dir, 'demo.png');
     const png = await page.screenshot({ path: file });
-    await page.keyboard.up('k');
+    for (const k of chord) await page.keyboard.up(k);
     console.log(`[demo] screenshot: ${file} (${png.length} bytes)`);
     expect(pngSize(png)).toEqual([1280, 800]);
     expect(logs.filter((l) => l.startsWith('[pageerror]')), logs.join('\n')).toEqual([]);
