@@ -526,8 +526,10 @@ export class StreamingEngine {
     const end = this.position + m;
     while (ev.length > 0 && ev.time[ev.first] < end) {
       const at = ev.first;
-      const off = ev.time[at] - this.position;
-      q.push(off > 0 ? off : 0, ev.kind[at], ev.channel[at], ev.a[at], ev.b[at]);
+      // The offset in this quantum (0..m−1) as a small integer (V8 boxing: docs/architecture.md).
+      let off = (ev.time[at] - this.position) | 0;
+      if (off < 0) off = 0;
+      q.push(off, ev.kind[at], ev.channel[at], ev.a[at], ev.b[at]);
       ev.shift();
     }
     // Sanitised copy of the input (missing samples = 0).
