@@ -39,18 +39,28 @@ export async function loadModel(arg: string | undefined): Promise<DDSPModel> {
 
 /** Reads an audio file as mono, optionally resampled to `sampleRate`. @throws AudioFileError / CliError naming the file. */
 export async function loadMono(path: string, sampleRate?: number): Promise<{ audio: Float32Array; sampleRate: number }> {
+  const { channels, sampleRate: rate } = await loadChannels(path, sampleRate, true);
+  return { audio: channels[0], sampleRate: rate };
+}
+
+/**
+ * Decodes an audio file into its channels (or, with `mono`, their downmix), resampled to `sampleRate` if given.
+ * @throws CliError naming the file
+ */
+export async function loadChannels(path: string, sampleRate?: number, mono = false):
+  Promise<{ channels: Float32Array[]; sampleRate: number }> {
   const dec = await readAudioFile(path);
-  let audio = downmix(dec.channels);
+  let channels = mono ? [downmix(dec.channels)] : dec.channels;
   let rate = dec.sampleRate;
   if (sampleRate !== undefined && sampleRate !== rate) {
     try {
-      audio = resample(audio, rate, sampleRate);
+      channels = channels.map((c) => resample(c, rate, sampleRate));
     } catch (e) {
       throw new CliError(`${path}: cannot resample from ${rate} to ${sampleRate} Hz (${(e as Error).message.split('\n')[0]})`);
     }
     rate = sampleRate;
   }
-  return { audio, sampleRate: rate };
+  return { channels, sampleRate: rate };
 }
 
 /**

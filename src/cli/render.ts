@@ -14,7 +14,7 @@ import { featuresAtFrameRate, renderStream, type FrameFeatures, type NoteMessage
 import { DEFAULT_VOICES, MAX_VOICES, WARMUP_QUANTA, type EngineControls } from '../engine/streaming-engine';
 import { MidiError, midiToFeatures, midiToNoteEvents } from './midi';
 import { CliError, bool, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
-import { loadModel, loadMono, progress, round } from './common';
+import { loadChannels, loadModel, loadMono, progress, round } from './common';
 
 /** The flags that set the engine's controls, and the control each sets (ranges and defaults: CONTROLS). */
 const CONTROL_FLAGS = {
@@ -33,6 +33,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'midi-channel': { type: 'number', integer: true, min: 1, max: 16 },
   'midi-peak-db': { type: 'number', min: -100, max: 100 },
   voices: { type: 'number', integer: true, min: 1, max: MAX_VOICES },
+  'per-channel': { type: 'boolean' },
   format: { type: 'string', choices: ['float32', 'pcm16'] },
   seed: { type: 'number', integer: true },
 };
@@ -70,6 +71,9 @@ options:
                          are taken over. --voices 1 is the monophonic rule: when notes overlap the newest wins,
                          legato (a polyphonic file gets a warning), sustain pedal ignored
   --midi-channel N       with --midi: only MIDI channel N, 1..16 (default: all channels)
+  --per-channel          one voice per channel of IN (a hexaphonic pickup, a multitrack, several singers):
+                         each channel tracked and resynthesised on its own, summed through the model's one
+                         reverb (up to 16 channels), instead of the downmix
   --midi-peak-db X       with --midi: loudness of a velocity-127 note in dB (default 10; velocity v gives
                          X + 40·log10(v/127)); lower it for models trained on quieter audio
   --format F             float32 (default) or pcm16
@@ -165,6 +169,10 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   let input: Float32Array | null = null;
   let features: FrameFeatures | undefined;
   let notes: NoteMessages | undefined;
+  let channels: Float32Array[] | undefined;
+  if (bool(p, 'per-channel') && (featuresPath !== undefined || midiPath !== undefined)) {
+    throw new CliError('--per-channel renders the channels of IN: not with --features or --midi');
+  }
   const voices = num(p, 'voices', DEFAULT_VOICES);
   if (voices !== DEFAULT_VOICES && midiPath === undefined) throw new CliError('--voices plays a MIDI file: give it with --midi');
   let sampleRate: number;
@@ -200,6 +208,12 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     if ('f0Hz' in m) features = { f0Hz: m.f0Hz, loudnessDb: m.loudnessDb };
     else notes = m;
     nSamples = Math.max(1, Math.round(m.durationSeconds * sampleRate));
+  } else if (bool(p, 'per-channel')) {
+    const loaded = await loadChannels(inPath as string, num(p, 'sample-rate'));
+    if (loaded.channels.length > 16) throw new CliError(`${inPath}: ${loaded.channels.length} channels, more than --per-channel's 16`);
+    channels = loaded.channels;
+    sampleRate = loaded.sampleRate;
+    nSamples = Math.max(...channels.map((c) => c.length));
   } else {
     const loaded = await loadMono(inPath as string, num(p, 'sample-rate'));
     input = loaded.audio;
@@ -211,7 +225,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   let result;
   try {
     result = renderStream(model, input, {
-      sampleRate, block, controls, features, notes, voices, notePeakDb: num(p, 'midi-peak-db'), nSamples,
+      sampleRate, block, controls, features, notes, voices, channels, notePeakDb: num(p, 'midi-peak-db'), nSamples,
       noiseSeed: num(p, 'seed'), timeBlocks: bool(p, 'stats'),
       warmUpQuanta: WARMUP_QUANTA, onProgress: prog.update,
     });

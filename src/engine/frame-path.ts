@@ -19,7 +19,7 @@ import { StreamResampler } from '../dsp/resample';
 import { YinTracker, PitchResult } from '../dsp/yin';
 import { LoudnessMeter } from '../dsp/loudness';
 import { EstimatorRuntime } from '../estimator/realtime';
-import { SynthStream, type SynthRenderOptions } from '../synth/graph';
+import { SynthStream, type SynthConfig, type SynthRenderOptions } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS } from '../modules/controls';
 import {
@@ -44,6 +44,8 @@ export interface ModelPipelineOptions {
   voices?: number;
   /** Notes mode: loudness of a velocity-127 note, dB (default NOTE_ENVELOPE.peakDb, +10). */
   notePeakDb?: number;
+  /** Audio mode: input channels of StreamingEngine.processChannels, one voice each (default 1: none). */
+  inputChannels?: number;
 }
 
 /**
@@ -191,15 +193,19 @@ export class FramePath {
   private pitchShiftFresh = true;
   private readonly pitchAlpha: number;
 
+  /**
+   * @param synthConfig the graph this path's synth runs (default the model's; the per-channel voices of audio mode
+   *   run its voice part, src/synth/graph.ts voiceGraph)
+   */
   constructor(model: DDSPModel, sampleRate: number, estimator: EstimatorRuntime, control: boolean,
-    options: ModelPipelineOptions) {
+    options: ModelPipelineOptions, synthConfig: SynthConfig = model.synth) {
     this.estimator = estimator;
     if (control) {
       this.synth = new SynthStream(model.synth, controlSynthOptions(model, sampleRate, options.noiseSeed));
       this.plan = controlPlanFor(model, sampleRate, this.synth);
       this.ticks = new PeekingEstimator(estimator, sampleRate / model.frameRate);
     } else {
-      this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed));
+      this.synth = new SynthStream(synthConfig, synthOptions(model, sampleRate, options.noiseSeed));
       this.plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
       this.ticks = null;
     }

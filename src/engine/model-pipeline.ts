@@ -21,6 +21,7 @@ import { QUANTUM, type FramePlan } from './framer';
 import { FramePath, type ModelPipelineOptions } from './frame-path';
 import type { NoteEventQueue } from './note-events';
 import { DEFAULT_VOICES, VoiceBank, checkVoices } from './voices';
+import { ChannelVoices } from './channel-voices';
 
 export type { ModelPipelineOptions };
 
@@ -47,6 +48,8 @@ export class ModelPipeline {
   private readonly control: FramePath;
   /** The note voices (notes mode). */
   readonly notes: VoiceBank;
+  /** Audio mode's voices per input channel (StreamingEngine.processChannels), when inputChannels ≥ 2. */
+  readonly channels: ChannelVoices | null;
   /** The path playing, and the one fading in after a mode switch (null when none). */
   private active: Path;
   private incoming: Path | null = null;
@@ -68,6 +71,8 @@ export class ModelPipeline {
     this.audio = new FramePath(model, sampleRate, estimator, false, options);
     this.control = new FramePath(model, sampleRate, estimator, true, options);
     this.notes = new VoiceBank(model, sampleRate, estimator, voices, options.noiseSeed, options.notePeakDb);
+    const inputChannels = options.inputChannels ?? 1;
+    this.channels = inputChannels === 1 ? null : new ChannelVoices(model, sampleRate, inputChannels, options);
     this.active = this.audio;
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
   }
@@ -105,6 +110,7 @@ export class ModelPipeline {
     this.audio.setControls(values, immediate);
     this.control.setControls(values, immediate);
     this.notes.setControls(values, immediate);
+    this.channels?.setControls(values, immediate);
   }
 
   /** Switches the synths' noise seed (see SynthStream.setNoiseSeed); allocation-free. */
@@ -164,6 +170,7 @@ export class ModelPipeline {
     this.control.reset();
     this.notes.reset();
     this.notes.channels.reset();
+    this.channels?.reset();
     this.inCount = 0;
   }
 

@@ -307,13 +307,19 @@ export function parseMidiBytes(bytes: ArrayLike<number>, time: number, queue: No
       continue;
     }
     if (s >= 0x80) { status = s; i++; }
-    else if (status === 0) { malformed++; i++; continue; } // data byte without a status
+    else if (status === 0) { // data bytes without a status: one malformed message
+      malformed++;
+      while (i < n && (bytes[i] & 0xff) < 0x80) i++;
+      continue;
+    }
     const type = status & 0xf0;
     const len = type === 0xc0 || type === 0xd0 ? 1 : 2;
     if (i + len > n) { malformed++; break; }
     const d1 = bytes[i] & 0xff;
     const d2 = len === 2 ? bytes[i + 1] & 0xff : 0;
-    if (d1 > 127 || d2 > 127) { malformed++; i++; continue; } // resynchronise on the status byte
+    // A status byte where data was expected: the message is cut short; parsing resumes at that byte.
+    if (d1 > 127) { malformed++; continue; }
+    if (d2 > 127) { malformed++; i++; continue; }
     i += len;
     const ch = status & 0x0f;
     switch (type) {

@@ -190,6 +190,11 @@ export interface RenderStreamOptions {
   features?: FrameFeatures;
   /** Notes mode: MIDI channel messages at their sample times, played by `voices` voices (input null, nSamples). */
   notes?: NoteMessages;
+  /**
+   * Audio mode, one voice per channel (StreamingEngine.processChannels): the input's channels (then `input` is
+   * null; the output length is the longest channel's).
+   */
+  channels?: Float32Array[];
   /** Notes mode: voices and the loudness of a velocity-127 note (EngineOptions.voices, notePeakDb). */
   voices?: number;
   notePeakDb?: number;
@@ -242,11 +247,13 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
   const control = opts.features !== undefined || notes !== undefined;
   const engine = new StreamingEngine(model, { sampleRate: sr, noiseSeed: opts.noiseSeed,
     mode: notes ? 'notes' : control ? 'control' : 'audio', controls, warmUpQuanta: opts.warmUpQuanta, voices: opts.voices,
-    notePeakDb: opts.notePeakDb });
+    notePeakDb: opts.notePeakDb, inputChannels: opts.channels?.length });
+  const chans = opts.channels;
+  const chanBlocks = chans?.map(() => new Float32Array(block));
   const message2 = [0, 0, 0];
   const message1 = [0, 0];
   let nextNote = 0;
-  const N = input ? input.length : opts.nSamples ?? 0;
+  const N = input ? input.length : chans ? Math.max(0, ...chans.map((c) => c.length)) : opts.nSamples ?? 0;
   if (!(Number.isInteger(N) && N >= 0)) throw new RangeError(`nSamples must be a non-negative integer, got ${N}`);
   const D = engine.latencySamples;
   const total = N + D;
@@ -277,7 +284,17 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
         nextNote++;
       }
     }
-    if (feats) {
+    if (chans && chanBlocks) {
+      for (let c = 0; c < chans.length; c++) {
+        chanBlocks[c].fill(0);
+        if (pos < chans[c].length) chanBlocks[c].set(chans[c].subarray(pos, Math.min(chans[c].length, pos + m)));
+      }
+      const t0 = now();
+      engine.processChannels(chanBlocks, outAll, m, 0, pos);
+      const t = now() - t0;
+      if (times) times[b] = t;
+      engineMs += t;
+    } else if (feats) {
       // Split the block where ticks are sampled, so each tick gets its own features.
       let done = 0;
       let t = 0;

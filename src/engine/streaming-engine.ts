@@ -52,6 +52,11 @@ export interface EngineOptions {
    * note events (noteOn(), midi()…) play the note voices.
    */
   mode?: EngineMode;
+  /**
+   * Audio mode: input channels of {@link StreamingEngine.processChannels}, each tracked and resynthesised as a voice
+   * of its own, summed through the model's one reverb (an integer in 1..16; default 1: process() only).
+   */
+  inputChannels?: number;
   /** Notes mode: most notes sounding at once, an integer in 1..64 (default 8). */
   voices?: number;
   /** Notes mode: loudness of a velocity-127 note in dB on the seed's scale (default +10; velocity v gives
@@ -186,6 +191,10 @@ export class StreamingEngine {
   private mode: EngineMode;
   private readonly voices: number;
   private readonly notePeakDb: number | undefined;
+  private readonly inputChannels: number | undefined;
+  /** Per-channel sanitised input chunks (processChannels). */
+  private readonly channelBufs: Float32Array[];
+  private readonly channelViews: (Float32Array | null)[];
   /** Note events waiting for their sample, and those of the quantum being processed (times = offsets in it). */
   private readonly events = new NoteEventQueue();
   private readonly quantumEvents = new NoteEventQueue();
@@ -222,6 +231,10 @@ export class StreamingEngine {
     }
     this.voices = checkVoices(options.voices ?? DEFAULT_VOICES, 'options.voices');
     this.notePeakDb = options.notePeakDb;
+    this.inputChannels = options.inputChannels;
+    const nc = options.inputChannels ?? 1;
+    this.channelBufs = Array.from({ length: nc }, () => new Float32Array(QUANTUM));
+    this.channelViews = this.channelBufs.map(() => null);
     this.sampleRate = sampleRate;
     this.noiseSeed = options.noiseSeed;
     this.spreadQuanta = options.spreadQuanta;
@@ -405,7 +418,10 @@ export class StreamingEngine {
   }
 
   private pipelineOptions(): ModelPipelineOptions {
-    return { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, voices: this.voices, notePeakDb: this.notePeakDb };
+    return {
+      noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, voices: this.voices, notePeakDb: this.notePeakDb,
+      inputChannels: this.inputChannels,
+    };
   }
 
   /**
@@ -489,6 +505,61 @@ export class StreamingEngine {
   }
 
   /**
+   * Audio mode with one voice per input channel (EngineOptions.inputChannels ≥ 2): n samples of each channel
+   * inputs[c][inOffset ..) (null or missing = silence) are tracked and resynthesised each as its own voice, summed
+   * through the model's one reverb, into output[outOffset .. +n). Channel c alone equals process() of that channel.
+   * The latency is audio mode's. A model swap in progress completes at once here (no crossfade). Never throws,
+   * never allocates; without inputChannels ≥ 2 it processes inputs[0] as process() does.
+   */
+  processChannels(inputs: readonly (Float32Array | null)[], output: Float32Array, n: number, inOffset = 0, outOffset = 0): void {
+    try {
+      if (this.pipeline.channels === null) {
+        this.process(inputs.length > 0 ? inputs[0] : null, output, n, inOffset, outOffset);
+        return;
+      }
+      if (!(n > 0) || output === null || output === undefined) return;
+      n = Math.floor(n);
+      if (!(outOffset >= 0)) outOffset = 0;
+      if (outOffset + n > output.length) n = output.length - outOffset;
+      if (!(inOffset >= 0)) inOffset = 0;
+      if (n <= 0) return;
+      if (this.incoming !== null) {
+        // A swap completes at once: the new model's channel voices start from silence.
+        this.pipeline = this.pending ?? this.incoming;
+        this.incoming = null;
+        this.pending = null;
+      }
+      this.syncControls();
+      const ch = this.pipeline.channels;
+      if (ch === null) return;
+      let done = 0;
+      while (done < n) {
+        const m = n - done < QUANTUM ? n - done : QUANTUM;
+        for (let c = 0; c < this.channelBufs.length; c++) {
+          const src = c < inputs.length ? inputs[c] : null;
+          if (src === null || src === undefined) { this.channelViews[c] = null; continue; }
+          const x = this.channelBufs[c];
+          const avail = src.length - inOffset - done;
+          for (let i = 0; i < m; i++) {
+            const v = i < avail ? src[inOffset + done + i] : 0;
+            x[i] = v - v === 0 ? v : 0;
+          }
+          this.channelViews[c] = x;
+        }
+        ch.process(this.channelViews, 0, output, outOffset + done, m);
+        for (let i = 0; i < m; i++) {
+          const v = output[outOffset + done + i];
+          output[outOffset + done + i] = v - v === 0 ? (v > OUTPUT_PEAK ? OUTPUT_PEAK : v < -OUTPUT_PEAK ? -OUTPUT_PEAK : v) : 0;
+        }
+        this.position += m;
+        done += m;
+      }
+    } catch {
+      try { output.fill(0, outOffset, outOffset + Math.max(0, n | 0)); } catch { /* nothing sane left to do */ }
+    }
+  }
+
+  /**
    * Reads `controls` into `applied`, clamped to the ranges of {@link CONTROLS} (a non-finite value keeps the last):
    * the engine's one clamping path. True if anything changed.
    */
@@ -526,8 +597,10 @@ export class StreamingEngine {
     const end = this.position + m;
     while (ev.length > 0 && ev.time[ev.first] < end) {
       const at = ev.first;
-      const off = ev.time[at] - this.position;
-      q.push(off > 0 ? off : 0, ev.kind[at], ev.channel[at], ev.a[at], ev.b[at]);
+      // The offset in this quantum (0..m−1) as a small integer (V8 boxing: docs/architecture.md).
+      let off = (ev.time[at] - this.position) | 0;
+      if (off < 0) off = 0;
+      q.push(off, ev.kind[at], ev.channel[at], ev.a[at], ev.b[at]);
       ev.shift();
     }
     // Sanitised copy of the input (missing samples = 0).

@@ -248,13 +248,14 @@ export class VoiceBank {
     const count = ev === null ? 0 : ev.length;
     let s = 0;
     while (s < n) {
-      while (ev !== null && k < count && ev.time[(ev.first + k) % ev.time.length] <= s) {
+      // Event times here are offsets in the call (0..n−1): small integers, read as such (V8 boxing).
+      while (ev !== null && k < count && (ev.time[(ev.first + k) % ev.time.length] | 0) <= s) {
         this.apply((ev.first + k) % ev.time.length, this.inCount + s);
         k++;
       }
       let e = n;
       if (ev !== null && k < count) {
-        const t = ev.time[(ev.first + k) % ev.time.length];
+        const t = ev.time[(ev.first + k) % ev.time.length] | 0;
         if (t < e) e = t;
       }
       this.segment(s, e);
@@ -303,8 +304,7 @@ export class VoiceBank {
         const L = this.fadeLength;
         for (let j = 0; j < e - s; j++) {
           const left = v.fadeLeft - j;
-          const g = left > 0 ? left / L : 0;
-          mix[s + j] += o[j] * g;
+          if (left > 0) mix[s + j] += (o[j] * left) / L;
         }
         v.fadeLeft -= e - s;
       } else {
@@ -424,9 +424,9 @@ export class VoiceBank {
     const a = this.applied;
     const mx = v.mixes;
     mx[1] = a[1];
-    let noise = (a[2] * this.channels.timbre[v.channel]) / 64;
-    if (noise > CONTROLS.noiseMix.max) noise = CONTROLS.noiseMix.max;
-    mx[2] = noise;
+    // Clamped in the array, not in a variable merged with a constant (V8 boxing: docs/architecture.md).
+    mx[2] = (a[2] * this.channels.timbre[v.channel]) / 64;
+    if (mx[2] > CONTROLS.noiseMix.max) mx[2] = CONTROLS.noiseMix.max;
     mx[3] = a[3];
     v.synth.setControlsFrom(mx, 1, immediate);
   }

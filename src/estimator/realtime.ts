@@ -499,12 +499,14 @@ export class EstimatorRuntime {
     if (!(n > 0)) return;
     const inp = this.inputB;
     for (let r = 0; r < n; r++) {
+      // As step(), without merging a fractional value with a constant (V8 boxing: docs/architecture.md): clamped,
+      // then a non-finite input (NaN, ±Inf) overwritten with what 0 Hz / −dbRange dB give.
       const f0Hz = this.batchF0[r];
       const loudnessDb = this.batchLoudness[r];
-      const f = Number.isFinite(f0Hz) ? Math.min(Math.max(f0Hz, -MAX_ABS_F0_HZ), MAX_ABS_F0_HZ) : 0;
-      const l = Number.isFinite(loudnessDb) ? Math.min(Math.max(loudnessDb, -MAX_ABS_DB), MAX_ABS_DB) : -this.dbRange;
-      inp[4 * r] = (f - this.f0Offset) / this.f0Scale;
-      inp[4 * r + 1] = l / this.dbRange + 1;
+      inp[4 * r] = (Math.min(Math.max(f0Hz, -MAX_ABS_F0_HZ), MAX_ABS_F0_HZ) - this.f0Offset) / this.f0Scale;
+      if (!(f0Hz - f0Hz === 0)) inp[4 * r] = (0 - this.f0Offset) / this.f0Scale;
+      inp[4 * r + 1] = Math.min(Math.max(loudnessDb, -MAX_ABS_DB), MAX_ABS_DB) / this.dbRange + 1;
+      if (!(loudnessDb - loudnessDb === 0)) inp[4 * r + 1] = -this.dbRange / this.dbRange + 1;
     }
     const stages = this.stages;
     for (let k = 0; k < stages.length; k++) {
