@@ -26,6 +26,8 @@ import { scope, type ParameterDescriptor, type ParameterValues, type ProcessorCo
 
 /** Largest block handed to the engine per call; render quanta are 128 samples (longer ones are chunked). */
 const BLOCK = 128;
+/** The input of an unconnected node. */
+const NO_CHANNELS: readonly Float32Array[] = [];
 
 function isBytes(x: unknown): x is ArrayBuffer | Uint8Array {
   return x instanceof ArrayBuffer || x instanceof Uint8Array;
@@ -53,6 +55,8 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   mode: DDSPMode = 'audio';
   private readonly noiseSeed: number | undefined;
   private readonly voices: number | undefined;
+  /** Input channels tracked as voices of their own in audio mode (engine.processChannels); 1: the mono downmix. */
+  private readonly inputChannels: number;
   /** Note and MIDI events not yet due, sorted by frame. */
   readonly events = new EventQueue();
   /** A MIDI message's bytes for engine.midi, by data byte count (index 1 and 2). */
@@ -69,6 +73,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     const po = options?.processorOptions ?? {};
     this.noiseSeed = typeof po.noiseSeed === 'number' ? po.noiseSeed : undefined;
     this.voices = typeof po.voices === 'number' ? po.voices : undefined;
+    this.inputChannels = typeof po.inputChannels === 'number' && po.inputChannels > 1 ? po.inputChannels : 1;
     const pd = options?.parameterData ?? {};
     const m = pd[MODE_PARAM.name];
     if (typeof m === 'number') this.mode = modeOf(m);
@@ -183,6 +188,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
         mode: this.mode,
         noiseSeed: this.noiseSeed,
         voices: this.voices,
+        inputChannels: this.inputChannels,
         controls: this.initialControls,
       });
     } else {
@@ -234,6 +240,10 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       if (this.events.count > 0) this.dispatchEvents(engine, frame + start, frame + start + m);
       if (!analyse) {
         engine.process(null, dst, m, 0, start);
+        continue;
+      }
+      if (this.inputChannels > 1) {
+        engine.processChannels(chans === undefined ? NO_CHANNELS : chans, dst, m, start, start); // each channel a voice
         continue;
       }
       if (nIn === 0) {

@@ -24,7 +24,8 @@ import {
   type LoadResult,
   type ModelPayload,
 } from './protocol';
-import { DEFAULT_VOICES, MAX_VOICES } from '../engine/voices';
+import { MAX_VOICES } from '../engine/voices';
+import { MAX_INPUT_CHANNELS } from '../engine/channel-voices';
 import { PARAMETER_DESCRIPTORS, PARAM_NAMES } from './params';
 import {
   NOW_FRAME,
@@ -83,7 +84,8 @@ export interface DDSPNodeOptions {
   voices?: number;
   /**
    * Input channels tracked as voices of their own in audio mode (a hexaphonic pickup, a multitrack, several
-   * singers), 1–`voices`; default 1: the input mixed down to mono, one voice. With N > 1 the node takes N channels
+   * singers), 1–16 (independent of `voices`, which counts notes); default 1: the input mixed down to mono, one
+   * voice. With N > 1 the node takes N channels
    * as they come (channelCount N, channelInterpretation 'discrete': a source with fewer channels leaves the others
    * silent), each tracked and resynthesized on its own, and their sum goes through the one reverb.
    */
@@ -336,7 +338,7 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
   }
   for (const d of PARAMETER_DESCRIPTORS) checkNumber(d.name, options[d.name], d.minValue, d.maxValue);
   checkInteger('voices', options.voices, 1, MAX_VOICES);
-  checkInteger('inputChannels', options.inputChannels, 1, options.voices ?? DEFAULT_VOICES);
+  checkInteger('inputChannels', options.inputChannels, 1, MAX_INPUT_CHANNELS);
 
   const [resolved] = await Promise.all([resolveModel(options.model), registerWorklet(context)]);
 

@@ -15,12 +15,12 @@ describe('DDSPNode.create: voices and inputChannels', () => {
     }
   });
 
-  it('inputChannels: an integer in [1, voices] (voices 8 by default)', async () => {
-    await expect(DDSPNode.create(ctx, { model, inputChannels: 9 })).rejects.toThrow(
-      new RangeError('options.inputChannels must be an integer in [1, 8], got 9'),
+  it('inputChannels: an integer in [1, 16]', async () => {
+    await expect(DDSPNode.create(ctx, { model, inputChannels: 17 })).rejects.toThrow(
+      new RangeError('options.inputChannels must be an integer in [1, 16], got 17'),
     );
-    await expect(DDSPNode.create(ctx, { model, voices: 4, inputChannels: 6 })).rejects.toThrow(
-      new RangeError('options.inputChannels must be an integer in [1, 4], got 6'),
+    await expect(DDSPNode.create(ctx, { model, inputChannels: 2.5 })).rejects.toThrow(
+      new RangeError('options.inputChannels must be an integer in [1, 16], got 2.5'),
     );
     await expect(DDSPNode.create(ctx, { model, inputChannels: 0 })).rejects.toThrow(RangeError);
     // valid values pass the checks and reach the worklet registration (unbuilt sources: NOT_REGISTERED)
