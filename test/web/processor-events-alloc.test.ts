@@ -1,4 +1,4 @@
-// Note and MIDI events cost the render thread no allocation: the real DDSPProcessor (stubbed worklet scope) around
+// Note and MIDI events, and one voice per input channel, cost the render thread no allocation: the real DDSPProcessor (stubbed worklet scope) around
 // a real StreamingEngine with the fixtures' small model (hidden 32, 16 harmonics; the engine's own allocation test
 // covers its notes at the default size — this one is about the processor's queue and dispatch), 8 voices, notes mode,
 // taking an events message every few quanta (chords on and off through the typed events and raw MIDI: note on/off,
@@ -80,5 +80,31 @@ it('process() and the events messages allocate nothing per quantum (8 voices, ch
   };
   run(WARMUP_QUANTA);
   expect(proc.events.count).toBeLessThan(10); // the events are played, not piling up
+  expect(steadyBytesPerCall(run, MEASURED_QUANTA, 1)).toBeLessThan(1);
+});
+
+it('process() allocates nothing per quantum with one voice per input channel (inputChannels 3, audio mode)', () => {
+  const proc = new Processor({ parameterData: { mode: 0 }, processorOptions: { inputChannels: 3 } } as never);
+  proc.engine = new StreamingEngine(model, { sampleRate: SAMPLE_RATE, mode: 'audio', inputChannels: 3 });
+  const params: Record<string, Float32Array> = {
+    pitchShift: new Float32Array([0]), harmonicMix: new Float32Array([1]), noiseMix: new Float32Array([1]),
+    reverbMix: new Float32Array([0.5]), f0: new Float32Array([440]), loudness: new Float32Array([-80]),
+    mode: new Float32Array([0]),
+  };
+  // three tones in quanta (110, 220, 330 Hz), one per channel
+  const tone = (hz: number) => Array.from({ length: 8 }, (_, q) =>
+    Float32Array.from({ length: Q }, (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * (q * Q + i)) / SAMPLE_RATE)));
+  const chans = [tone(110), tone(220), tone(330)];
+  const inQ = [[chans[0][0], chans[1][0], chans[2][0]]];
+  const outQ = [[new Float32Array(Q)]];
+  const st = new Int32Array(1);
+  const run = (quanta: number): void => {
+    for (let q = 0; q < quanta; q++) {
+      const k = st[0]++;
+      for (let c = 0; c < 3; c++) inQ[0][c] = chans[c][k & 7];
+      proc.process(inQ, outQ, params);
+    }
+  };
+  run(WARMUP_QUANTA);
   expect(steadyBytesPerCall(run, MEASURED_QUANTA, 1)).toBeLessThan(1);
 });
