@@ -1,5 +1,5 @@
-// Note and MIDI events, and one voice per input channel, cost the render thread no allocation: the real DDSPProcessor (stubbed worklet scope) around
-// a real StreamingEngine with the fixtures' small model (hidden 32, 16 harmonics; the engine's own allocation test
+// Note and MIDI events, and one voice per input channel, cost the render thread no allocation: the real
+// DDSPProcessor (stubbed worklet scope) around a real StreamingEngine with the fixtures' small model (hidden 32, 16 harmonics; the engine's own allocation test
 // covers its notes at the default size — this one is about the processor's queue and dispatch), 8 voices, notes mode,
 // taking an events message every few quanta (chords on and off through the typed events and raw MIDI: note on/off,
 // pitch bend, channel pressure, CC74, sustain) and rendering them. Measured as test/web/processor-alloc.test.ts
