@@ -103,9 +103,7 @@ it('process() allocates nothing per quantum across model swaps (crossfades) and 
     }
   };
   run(WARMUP_QUANTA);
-  const bytes = steadyBytesPerCall(run, 2 * MEASURED_QUANTA, 1);
-  console.log(`notes mode: ${bytes} bytes per quantum`);
-  expect(bytes).toBeLessThan(1);
+  expect(steadyBytesPerCall(run, 2 * MEASURED_QUANTA, 1)).toBeLessThan(1);
 });
 
 it('process() allocates nothing per quantum across mode switches (crossfades both ways)', () => {
@@ -124,9 +122,7 @@ it('process() allocates nothing per quantum across mode switches (crossfades bot
     }
   };
   run(WARMUP_QUANTA);
-  const bytes = steadyBytesPerCall(run, 2 * MEASURED_QUANTA, 1);
-  console.log(`notes mode: ${bytes} bytes per quantum`);
-  expect(bytes).toBeLessThan(1);
+  expect(steadyBytesPerCall(run, 2 * MEASURED_QUANTA, 1)).toBeLessThan(1);
 });
 
 /**
