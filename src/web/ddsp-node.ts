@@ -85,9 +85,9 @@ export interface DDSPNodeOptions {
   /**
    * Input channels tracked as voices of their own in audio mode (a hexaphonic pickup, a multitrack, several
    * singers), 1–16 (independent of `voices`, which counts notes); default 1: the input mixed down to mono, one
-   * voice. With N > 1 the node takes N channels
-   * as they come (channelCount N, channelInterpretation 'discrete': a source with fewer channels leaves the others
-   * silent), each tracked and resynthesized on its own, and their sum goes through the one reverb.
+   * voice. With N > 1 the node takes N channels as they come (channelCount N, channelInterpretation 'discrete': a
+   * source with fewer channels leaves the others silent), each tracked and resynthesized on its own (audio mode's
+   * latency), and their sum goes through the one reverb.
    */
   inputChannels?: number;
 }
