@@ -24,7 +24,7 @@
 // f0 is the refined candidate frequency in that bin's ±2-bin neighbourhood, the centred window's if it has one
 // there (the bin centre if there is none).
 
-import { YinDifference, WindowStatus, lagRange, checkTrackerOptions, parabolicMinimum, type ParabolaResult } from './pitch';
+import { YinDifference, WINDOW_OK, lagRange, checkTrackerOptions, parabolicMinimum, type ParabolaResult } from './pitch';
 
 /** Options of {@link trackPitchOffline}. */
 export interface OfflinePitchOptions {
@@ -178,7 +178,7 @@ export function trackPitchOffline(audio: Float32Array, sampleRate: number, opts:
     let pv = 0;
     for (let w = 0; w < nWindows; w++) {
       const start = (centre ? c - windowSize / 2 : c) + w * Math.floor(windowSize / 2);
-      if (diff.compute(audio, start) !== WindowStatus.Ok) continue;
+      if (diff.compute(audio, start) !== WINDOW_OK) continue;
       const y = diff.cmnd;
       minLag.length = 0;
       minVal.length = 0;
