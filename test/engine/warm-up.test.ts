@@ -3,8 +3,8 @@
 // when first taken, and the function then runs interpreted (slow, boxing numbers) until V8 optimises it again — the
 // late blocks of a fresh engine's first second. Checked with V8's own trace (`node --trace-deopt`) on a child
 // process streaming a recording with silence and a hiss after it (audio mode) and notes, rests and unvoiced ticks
-// (control mode) through a seed-size engine: no deoptimisation between the end of the construction and the end of
-// the stream. (The warm-up's glide alone left three: YIN's silent-window exit, the noise ring's first segment after
+// (control mode) through a seed-size engine, then through a second one in the same process: no deoptimisation between the end of
+// either construction and the end of its stream. (The warm-up's glide alone left three: YIN's silent-window exit, the noise ring's first segment after
 // a reset, the oscillator bank's first segment.)
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -30,11 +30,16 @@ async function deoptsAfterConstruction(mode: 'audio' | 'control'): Promise<strin
     const out = execFileSync(process.execPath, ['--trace-deopt', script, mode, raw], {
       cwd: join(__dirname, '..', '..'), encoding: 'utf8', maxBuffer: 64 << 20,
     });
-    const start = out.indexOf('STREAM START');
-    const end = out.indexOf('STREAM END');
-    expect(start, out.slice(-2000)).toBeGreaterThan(-1);
-    expect(end).toBeGreaterThan(start);
-    return out.slice(start, end).split('\n').filter((l) => l.includes('bailout') && l.includes('deoptimizing'));
+    const deopts: string[] = [];
+    for (const n of [1, 2]) {
+      const start = out.indexOf(`STREAM ${n} START`);
+      const end = out.indexOf(`STREAM ${n} END`);
+      expect(start, out.slice(-2000)).toBeGreaterThan(-1);
+      expect(end).toBeGreaterThan(start);
+      const lines = out.slice(start, end).split('\n').filter((l) => l.includes('bailout') && l.includes('deoptimizing'));
+      deopts.push(...lines.map((l) => `engine ${n}: ${l}`));
+    }
+    return deopts;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 // Child-process probe of test/engine/warm-up.test.ts (bundled by the test, run under `node --trace-deopt`): builds a
 // seed-size engine with the warm-up, prints a marker, streams a real recording (raw float32 at 48 kHz) followed by silence and a hiss (audio
-// mode) or a course of notes and rests (control mode), prints a marker.
+// mode) or a course of notes and rests (control mode), prints a marker; then the same with a second engine.
 import { readFileSync } from 'node:fs';
 import { StreamingEngine, WARMUP_QUANTA } from '../../../src/engine/streaming-engine';
 import { syntheticModel } from '../../../src/cli/synthetic';
@@ -26,15 +26,18 @@ for (let q = 0; q < quanta; q++) {
   f0[q] = q % 45 === 44 ? 0 : 220 * 1.5 ** (note % 2);
   loudness[q] = q % 90 < 60 ? 6 - (note % 3) * 10 : -70;
 }
-const e = new StreamingEngine(syntheticModel(), { sampleRate, mode, warmUpQuanta: WARMUP_QUANTA });
 const out = new Float32Array(128);
 
-function stream(): void {
+function stream(e: StreamingEngine): void {
   for (let q = 0; q < quanta; q++) {
     if (mode === 'control') e.setControlFeatures(f0, loudness, q);
     e.process(x, out, 128, q * 128, 0);
   }
 }
-console.log('STREAM START');
-stream();
-console.log('STREAM END');
+// a fresh engine in a fresh process, then a second one in the same, warm process (with its own wasm instances)
+for (let n = 1; n <= 2; n++) {
+  const e = new StreamingEngine(syntheticModel(), { sampleRate, mode, warmUpQuanta: WARMUP_QUANTA });
+  console.log(`STREAM ${n} START`);
+  stream(e);
+  console.log(`STREAM ${n} END`);
+}
