@@ -32,28 +32,10 @@
  * @packageDocumentation
  */
 
-/** Reference analysis window: 2048 samples at 48 kHz (the seed's), scaled with the model's sample rate. */
-export const REFERENCE_WINDOW = 2048;
-/** Sample rate at which {@link REFERENCE_WINDOW} applies. */
-export const REFERENCE_RATE = 48000;
+import { analysisWindowSize, windowStart, type AnalysisAlignment } from '../dsp/analysis-window';
+
 /** Render quantum of the Web Audio API: the estimator spread is counted in these, control mode ticks once per quantum. */
 export const QUANTUM = 128;
-
-/**
- * Analysis window length at `sampleRate` (Hz): 2048 at 48 kHz, scaled with the rate, rounded to an even
- * number ≥ 64. Training features and live analysis must use the same value.
- */
-export function analysisWindowSize(sampleRate: number): number {
-  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) {
-    throw new RangeError(`sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
-  }
-  return Math.max(64, 2 * Math.round((REFERENCE_WINDOW / 2) * sampleRate / REFERENCE_RATE));
-}
-
-/** First model-rate sample of frame k's analysis window (batch timeline; may be negative). */
-export function windowStart(k: number, hopModel: number, windowSize: number): number {
-  return Math.round(k * hopModel) - windowSize / 2;
-}
 
 /**
  * Double-written ring buffer of analysis samples: every sample is stored twice (at i mod C and i mod C + C), so
@@ -179,8 +161,10 @@ export interface FramePlan {
   hopModel: number;
   /** Samples per frame at the context rate (synthesis hop; may be non-integer). */
   hopContext: number;
-  /** Analysis window, model-rate samples (even). */
+  /** Analysis window, model-rate samples. */
   windowSize: number;
+  /** Where frame k's window sits on its instant (src/dsp/analysis-window.ts). */
+  alignment: AnalysisAlignment;
   /** Latency of the analysis resampler in model-rate samples (0 without resampling). */
   resamplerLatency: number;
   /** Estimator spread, context samples. */
@@ -200,6 +184,8 @@ export interface FramePlanOptions {
   frameRate: number;
   /** Analysis window at the model rate (default {@link analysisWindowSize}(modelRate)). */
   windowSize?: number;
+  /** Default 'centred'. */
+  alignment?: AnalysisAlignment;
   /**
    * Input samples needed before frame k exists, when no analysis window decides it (control mode's ticks);
    * default: frame k's window complete (through `production`).
@@ -225,10 +211,11 @@ export function makeFramePlan(o: FramePlanOptions): FramePlan {
   const hopModel = o.modelRate / o.frameRate;
   const hopContext = o.contextRate / o.frameRate;
   const windowSize = o.windowSize ?? analysisWindowSize(o.modelRate);
+  const alignment = o.alignment ?? 'centred';
   if (!(hopModel >= 1)) throw new RangeError(`model sampleRate / frameRate must be ≥ 1 sample, got ${hopModel}`);
   if (!(hopContext >= 1)) throw new RangeError(`context sampleRate / frameRate must be ≥ 1 sample, got ${hopContext}`);
   const frameAvailable = o.frameAvailable ?? ((k: number) =>
-    o.production.inputNeeded(windowStart(k, hopModel, windowSize) + windowSize + o.resamplerLatency));
+    o.production.inputNeeded(windowStart(k, hopModel, windowSize, alignment) + windowSize + o.resamplerLatency));
   // First sample e whose rendering needs frame k: the smallest e with framesNeeded(e + 1) > k (binary search).
   const searchNeed = (k: number) => {
     if (o.framesNeeded(1) > k) return 0;
@@ -252,7 +239,7 @@ export function makeFramePlan(o: FramePlanOptions): FramePlan {
   }
   const latencySamples = Math.max(0, worst + o.spreadSamples);
   return {
-    contextRate: o.contextRate, modelRate: o.modelRate, frameRate: o.frameRate, hopModel, hopContext, windowSize,
+    contextRate: o.contextRate, modelRate: o.modelRate, frameRate: o.frameRate, hopModel, hopContext, windowSize, alignment,
     resamplerLatency: o.resamplerLatency, spreadSamples: o.spreadSamples,
     latencySamples, frameAvailable, frameNeed,
   };

@@ -1,8 +1,7 @@
 // Framing and scheduling maths: window sizes, the ring buffer, the resampler production map, the latency budget.
 import { describe, expect, it } from 'vitest';
-import {
-  AnalysisRing, analysisWindowSize, batchFrameCount, measureProduction, windowStart,
-} from '../../src/engine/framer';
+import { AnalysisRing, batchFrameCount, measureProduction } from '../../src/engine/framer';
+import { analysisWindowSize, windowStart } from '../../src/dsp/analysis-window';
 import { StreamResampler } from '../../src/dsp/resample';
 import { SynthStream } from '../../src/synth/graph';
 import { planFor, synthOptions } from '../../src/engine/frame-path';
@@ -29,9 +28,11 @@ describe('analysis window', () => {
     expect(() => analysisWindowSize(0)).toThrow(RangeError);
   });
 
-  it('frame k is centred at k·hop', () => {
+  it('frame k is centred at k·hop, or (causal) ends there', () => {
     expect(windowStart(0, 960, 2048)).toBe(-1024);
     expect(windowStart(3, 960, 2048)).toBe(3 * 960 - 1024);
+    expect(windowStart(3, 192, 480, 'causal')).toBe(3 * 192 - 480);
+    expect(windowStart(3, 176.4, 480, 'causal') + 480).toBe(529); // round(529.2): the frame instant
   });
 });
 

@@ -8,7 +8,8 @@ import { encodeWav } from '../../src/io/audio-file';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'audio', 'violin-4s-24k.wav');
 const settings = (o: Partial<PrepSettings> = {}): PrepSettings => ({
-  version: PREP_VERSION, sampleRate: 16000, lengthSeconds: 1, frameRate: 50, f0RangeHz: [100, 2000], f0Viterbi: true, f0Tracker: 'offline', ...o,
+  version: PREP_VERSION, sampleRate: 16000, lengthSeconds: 1, frameRate: 50, f0RangeHz: [100, 2000], f0Viterbi: true, f0Tracker: 'offline',
+  analysisWindow: 2048, analysisAlignment: 'centred', ...o,
 });
 
 function rawDir(): string {
