@@ -5,12 +5,14 @@
  * identically.
  *
  * Timelines. The *batch* timeline starts at input sample 0 (silence before it). Analysis runs at the model's
- * sample rate `modelRate`: frame k's window covers model-rate samples
- * [round(k·hopModel) − W/2, round(k·hopModel) + W/2) — centred at k·hopModel as the training features are,
- * zero before sample 0. Synthesis runs at the context rate: frame k's controls sit at context sample
- * k·hopContext + hopContext/2 − 0.5 (the seed's align_corners=False alignment), so frame k is first needed at
- * context sample segmentStart(k − 1) = ceil((k − 0.5)·hopContext − 0.5) (earlier when a noise filter's advance
- * reaches further ahead).
+ * sample rate `modelRate`: frame k's window of W samples (the model's analysisWindow) covers model-rate samples
+ * [windowStart(k), windowStart(k) + W), zero before sample 0 — centred on k·hopModel as the seed's training
+ * features are ([round(k·hopModel) − W/2, round(k·hopModel) + W/2)), or, for a causal model, ending there
+ * ([round(k·hopModel) − W, round(k·hopModel))); src/dsp/analysis-window.ts places it for every user. Synthesis
+ * runs at the context rate: frame k's controls sit at context sample k·hopContext + hopContext/2 − 0.5 (the seed's
+ * align_corners=False alignment), so frame k is first needed at context sample
+ * segmentStart(k − 1) = ceil((k − 0.5)·hopContext − 0.5) (earlier when a noise filter's advance reaches further
+ * ahead: the linear-phase filter of N taps is read N/2 samples ahead).
  *
  * Latency budget, audio mode (defaults: 48 kHz model and context, frame rate 50 → hop 960, window W = 2048, no
  * resampling):
@@ -21,6 +23,13 @@
  *   - the frame's estimator runs in the call that completes its window (~0.26 ms at hidden 512, within a quantum's
  *     budget): D = 1503 samples = 31.3 ms. An optional spread of E quanta (spreadSamples = 128·E) cuts one frame's
  *     work into slices, so no quantum carries a whole frame, and adds 128·E samples.
+ * Causal (configs/exp/live.yaml: 250 frames/s → hop 192, W = 480, noise filter 256): frame k is complete once
+ * input sample 192k − 1 has arrived; the harmonic needs it from 192k − 96 and the noise filter from 192k − 128, so
+ * D = 127 samples (2.65 ms) — the controls' half hop plus the filter's advance past it; with a 512-tap filter 255.
+ * The window's length costs nothing here: it only delays what the features describe (physical latency, measured
+ * in docs/performance.md), not when they exist. Placing the controls at the end of their hop instead
+ * ("interpolation from the previous frame") would move the same delay from D into the batch render's alignment:
+ * the sound comes out at the same time.
  * When the context rate differs from the model rate, the analysis path goes through a StreamResampler and the
  * delay grows by its latency (converted to context samples, measured exactly from the resampler's behaviour):
  *   context 44.1 kHz: 1438 samples = 32.6 ms (incl. 64 model samples of resampler); 96 kHz: 3121 = 32.5 ms.
