@@ -243,9 +243,10 @@ describe('latency measured on audio (48 kHz, block 128)', () => {
 });
 
 /**
- * A low-latency framing (the `exp=live` preset's frame rate and window: 250 frames/s, a causal 480-sample window; the violin's 512-tap noise filter, not the preset's 256) on the bundled violin's
- * weights, written to a model file and read back: not a model trained for it, but an estimator whose output follows
- * its loudness input, which is what onsets and pitch steps need.
+ * A low-latency framing (the `exp=live` preset's frame rate and window: 250 frames/s, a causal 480-sample window)
+ * on the bundled violin's weights (and its 512-tap noise filter, where the preset has 256), written to a model file
+ * and read back: not a model trained for it, but an estimator whose output follows its loudness input, which is
+ * what onsets and pitch steps need.
  */
 function liveFramed(): DDSPModel {
   const violin = readModel(readFileSync('models/violin.onnx'));
