@@ -20,6 +20,7 @@ import { LoudnessMeter, loudnessAt, loudnessFrames } from '../dsp/loudness';
 import { trackPitchOffline } from '../dsp/pyin';
 import { SynthStream } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
+import { LIMITS } from '../model/limits';
 import { CONTROLS, ENGINE_CONTROL_NAMES } from '../modules/controls';
 import { analysisWindowSize, windowStart, type AnalysisAlignment } from '../dsp/analysis-window';
 import { batchFrameCount } from './framer';
@@ -328,8 +329,9 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
   const x0 = sanitised(audio);
   const x = rate === sampleRate ? x0 : resample(x0, sampleRate, rate);
   const W = o.analysisWindow ?? analysisWindowSize(rate);
-  if (!(Number.isInteger(W) && W % 2 === 0 && W >= 64 && W <= 32768)) {
-    throw new RangeError(`analysisWindow must be an even number of samples in [64, 32768], got ${W}`);
+  const [wLo, wHi] = LIMITS.model.analysisWindow;
+  if (!(Number.isInteger(W) && W % 2 === 0 && W >= wLo && W <= wHi)) {
+    throw new RangeError(`analysisWindow must be an even number of samples in [${wLo}, ${wHi}], got ${W}`);
   }
   const alignment = o.alignment ?? 'centred';
   if (alignment !== 'centred' && alignment !== 'causal') throw new RangeError(`alignment must be 'centred' or 'causal', got ${String(alignment)}`);
