@@ -23,6 +23,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StreamingEngine, WARMUP_QUANTA } from '../engine/streaming-engine';
 import { glideSignal, syntheticModel } from './synthetic';
 import { validateModel, type DDSPModel } from '../model/model-file';
+import { LIMITS } from '../model/limits';
 import type { AnalysisAlignment } from '../dsp/analysis-window';
 import type { GradientWorkers } from '../train/parallel';
 import { bool, CliError, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
@@ -40,7 +41,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'filter-size': { type: 'number', integer: true, min: 4, max: 1 << 16 },
   'ir-seconds': { type: 'number', min: 0.001, max: 10 },
   'frame-rate': { type: 'number', integer: true, min: 1, max: 1000 },
-  'analysis-window': { type: 'number', integer: true, min: 64, max: 32768 },
+  'analysis-window': { type: 'number', integer: true, min: LIMITS.model.analysisWindow[0], max: LIMITS.model.analysisWindow[1] },
   'analysis-alignment': { type: 'string', choices: ['centred', 'causal'] },
   'spread-quanta': { type: 'number', integer: true, min: 0, max: 64 },
   repeat: { type: 'number', integer: true, min: 1, max: 100 },
