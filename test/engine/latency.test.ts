@@ -243,14 +243,30 @@ describe('latency measured on audio (48 kHz, block 128)', () => {
 });
 
 /**
- * A low-latency framing (the `exp=live` preset's frame rate and window: 250 frames/s, a causal 480-sample window)
- * on the bundled violin's weights (and its 512-tap noise filter, where the preset has 256), written to a model file
- * and read back: not a model trained for it, but an estimator whose output follows its loudness input, which is
- * what onsets and pitch steps need.
+ * The `exp=live` preset's framing (250 frames/s, a causal 480-sample window, a 256-tap noise filter) on the bundled
+ * violin's weights, written to a model file and read back: not a model trained for it, but an estimator whose
+ * output follows its loudness input, which is what onsets and pitch steps need. The noise filter's 257 magnitude
+ * bands (512 taps) are taken every other one, 129 bands (256 taps): the same response at half the resolution.
  */
 function liveFramed(): DDSPModel {
   const violin = readModel(readFileSync('models/violin.onnx'));
-  return readModel(writeModel({ ...violin, frameRate: 250, analysisWindow: 480, analysisAlignment: 'causal' }));
+  const H = violin.estimator.hiddenSize;
+  const harmonic = violin.synth.nodes.find((n) => n.type === 'Harmonic') as { nHarmonics: number };
+  const nHarmonicParams = 1 + harmonic.nHarmonics; // AMP, HARM; then FREQRES
+  const rows = [...Array(nHarmonicParams).keys(), ...Array.from({ length: 129 }, (_, j) => nHarmonicParams + 2 * j)];
+  const w = violin.estimator.weights['out.weight'];
+  const b = violin.estimator.weights['out.bias'];
+  const outW = new Float32Array(rows.length * H);
+  const outB = new Float32Array(rows.length);
+  rows.forEach((r, i) => { outW.set(w.data.subarray(r * H, (r + 1) * H), i * H); outB[i] = b.data[r]; });
+  return readModel(writeModel({
+    ...violin, frameRate: 250, analysisWindow: 480, analysisAlignment: 'causal',
+    synth: { ...violin.synth, nodes: violin.synth.nodes.map((n) => (n.type === 'FilteredNoise' ? { ...n, filterSize: 256 } : n)) },
+    estimator: {
+      ...violin.estimator, outputSize: rows.length,
+      weights: { ...violin.estimator.weights, 'out.weight': { data: outW, shape: [rows.length, H] }, 'out.bias': { data: outB, shape: [rows.length] } },
+    },
+  }));
 }
 
 describe('latency of a causal 250 frames/s framing, measured on audio (48 kHz, block 128)', () => {
