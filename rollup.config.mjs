@@ -236,6 +236,9 @@ export default [
       // The controls' table is data every entry reads; in a chunk of its own, a DDSPNode-only page does not load
       // the engine chunk it would otherwise share (a page bundler cannot drop that chunk's top-level wasm set-up).
       manualChunks: (id) => (/src[\\/]modules[\\/]controls\.ts$/.test(id) ? 'controls' : undefined),
+      // No bare `import './chunks/…'` lines for chunks an entry reaches only through other chunks: the package lists
+      // no chunk in sideEffects, so bundlers (esbuild) warned that they drop those lines.
+      hoistTransitiveImports: false,
     },
     external: isExternal,
     plugins: [workletSource(), shippedConfigs(), modelUrls(), resolve(), commonjs(), typescript(), notices(), declarations()],

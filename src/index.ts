@@ -25,10 +25,11 @@ export type {
   RenderOfflineOptions, RenderOfflineResult, RenderStreamOptions, RenderStreamResult, AnalyseOptions,
   AnalysedFeatures, FrameFeatures,
 } from './engine/render';
-export { analysisWindowSize } from './engine/framer';
+export { analysisWindowSize, ANALYSIS_ALIGNMENTS } from './dsp/analysis-window';
+export type { AnalysisAlignment } from './dsp/analysis-window';
 export type { FramePlan } from './engine/framer';
 
 // Model file.
-export { readModel, writeModel, validateModel, ModelFormatError, DEFAULT_LOUDNESS_RANGE_DB } from './model/model-file';
+export { readModel, writeModel, validateModel, modelAnalysis, ModelFormatError, DEFAULT_LOUDNESS_RANGE_DB } from './model/model-file';
 export { LIMITS } from './model/limits';
 export type { DDSPModel, EstimatorSpec, Weights, SynthConfig, SynthNode, NoiseFilterDesign } from './model/model-file';

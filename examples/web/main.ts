@@ -1,11 +1,13 @@
 // The ddsp-stream web demo: one DDSPNode, fed by the microphone, an audio file, or (notes mode) chords from an
 // on-screen keyboard (multi-touch), the computer keys and Web MIDI (MPE included), played as the node's notes;
-// four sliders bound to its AudioParams; its latency; a live spectrogram and oscilloscope.
+// four sliders bound to its AudioParams; its latency; a live spectrogram and oscilloscope; a Train panel
+// (train-panel.ts) that trains a model in the page and plays it while it improves.
 // Uses only the package's public API, exactly as a user's page would: `import { DDSPNode } from 'ddsp-stream'`.
 //
 // Audio graph:  source ─► inputBus ─┬─► inputAnalyser (level meter)
 //                                   └─► DDSPNode ─► outputAnalyser ─► volume ─► destination
 import { BUNDLED_MODELS, DDSPError, DDSPNode } from 'ddsp-stream';
+import { mountTrainPanel } from './train-panel';
 
 type DemoNode = DDSPNode<AudioContext>;
 type Source = 'keyboard' | 'mic' | 'file';
@@ -160,6 +162,9 @@ bindSlider('note-level', () => {}); // read at each key press (keyVelocity)
 // Models
 
 const modelSelect = $<HTMLSelectElement>('model-select');
+/** The model list's entry of the Train panel's latest model, and that model's file. */
+const TRAINED_KEY = 'trained';
+let trainedModel: ArrayBuffer | null = null;
 const modelFile = $<HTMLInputElement>('model-file');
 const modelInfo = $('model-info');
 /** The select's value of the model playing now ('' when none). */
@@ -243,6 +248,10 @@ async function initModels(): Promise<void> {
 modelSelect.addEventListener('change', () => {
   const opt = modelSelect.selectedOptions[0];
   if (opt === undefined || opt.value === '' || opt.value === currentModelKey) return;
+  if (opt.value === TRAINED_KEY) {
+    if (trainedModel !== null) void loadModel(trainedModel.slice(0), opt.text, TRAINED_KEY);
+    return;
+  }
   if (opt.value.startsWith('file:')) {
     modelSelect.value = currentModelKey; // a file is not kept: pick it again with the file input
     return;
@@ -832,6 +841,18 @@ window.ddspDemo = {
   },
 };
 
+mountTrainPanel({
+  context: ctx,
+  useModel: async (modelFile, label) => {
+    trainedModel = modelFile.slice(0); // kept to be chosen again from the list (a load may take the buffer it gets)
+    let opt = [...modelSelect.options].find((o) => o.value === TRAINED_KEY);
+    if (opt === undefined) modelSelect.add((opt = new Option(label, TRAINED_KEY)));
+    opt.text = label;
+    await loadModel(modelFile, label, TRAINED_KEY);
+  },
+  setStatus,
+  describeError,
+});
 buildKeyboard();
 updateMeters();
 requestAnimationFrame(frame);

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The web demo's server: bundles examples/web/main.ts with esbuild once at start ('ddsp-stream' resolved to the
-// built package, dist/index.js — run `npm run build` first) and serves the page on 127.0.0.1 with the
-// cross-origin isolation headers (COOP/COEP) an AudioWorklet with SharedArrayBuffer wants.
+// The web demo's server: bundles examples/web/main.ts with esbuild once at start ('ddsp-stream' and
+// 'ddsp-stream/train/web' resolved to the built package, dist/ — run `npm run build` first; the Train panel's trainer
+// and tfjs in chunks the page loads when training starts) and serves the page on 127.0.0.1 with the cross-origin
+// isolation headers (COOP/COEP) an AudioWorklet with SharedArrayBuffer wants.
 //
 //   node examples/web/serve.mjs [--port 8080] [--host 127.0.0.1] [--models DIR]
 //
 // Routes: /            the page (index.html, style.css, main.js)
+//         /chunk-*.js  the bundle's lazily loaded chunks
 //         /models.json the .onnx files in the models folder (default: the package's models/; --models DIR or
 //                      $DDSP_DEMO_MODELS to use another), each served at /models/<name>.onnx
 //         /audio.json  example input phrases (examples/audio/*.flac|wav|mp3|ogg), served at /audio/<name>
@@ -20,6 +22,8 @@ import { build } from 'esbuild';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 const DIST_INDEX = join(ROOT, 'dist', 'index.js');
+/** The package entries the demo imports, as the package's exports map them. */
+const DIST_ENTRIES = { 'ddsp-stream': DIST_INDEX, 'ddsp-stream/train/web': join(ROOT, 'dist', 'train-web.js') };
 const AUDIO_DIR = join(ROOT, 'examples', 'audio');
 
 function parseArgs(argv) {
@@ -54,12 +58,18 @@ function fail(msg) {
   process.exit(1);
 }
 
-/** Bundles main.ts; 'ddsp-stream' is the built package, exactly what a user's bundler would pick up. */
+/**
+ * Bundles main.ts and the chunks it imports lazily; 'ddsp-stream' entries are the built package, exactly what a
+ * user's bundler would pick up. Returns the files by URL path.
+ */
 async function bundle() {
-  if (!existsSync(DIST_INDEX)) fail(`${DIST_INDEX} is missing: run \`npm run build\` first`);
+  for (const f of Object.values(DIST_ENTRIES)) if (!existsSync(f)) fail(`${f} is missing: run \`npm run build\` first`);
   const out = await build({
     entryPoints: [join(HERE, 'main.ts')],
     bundle: true,
+    splitting: true,
+    outdir: '/out',
+    chunkNames: 'chunk-[hash]',
     write: false,
     format: 'esm',
     platform: 'browser',
@@ -67,9 +77,17 @@ async function bundle() {
     minify: false,
     sourcemap: 'inline',
     logLevel: 'warning',
-    alias: { 'ddsp-stream': DIST_INDEX },
+    plugins: [{
+      name: 'ddsp-stream-dist',
+      setup(b) {
+        b.onResolve({ filter: /^ddsp-stream(\/.*)?$/ }, (a) => {
+          const path = DIST_ENTRIES[a.path];
+          return path ? { path } : { errors: [{ text: `the demo maps no file for ${a.path}` }] };
+        });
+      },
+    }],
   });
-  return out.outputFiles[0].text;
+  return Object.fromEntries(out.outputFiles.map((f) => [f.path.slice('/out'.length), f.text]));
 }
 
 const MIME = {
@@ -107,7 +125,7 @@ const AUDIO_EXTS = ['.flac', '.wav', '.mp3', '.ogg'];
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const mainJs = await bundle();
+  const scripts = await bundle();
   const statics = {
     '/': ['index.html', MIME['.html']],
     '/index.html': ['index.html', MIME['.html']],
@@ -136,7 +154,7 @@ async function main() {
       const [file, type] = statics[path];
       return send(200, type, readFileSync(join(HERE, file)));
     }
-    if (path === '/main.js') return send(200, MIME['.js'], mainJs);
+    if (Object.hasOwn(scripts, path)) return send(200, MIME['.js'], scripts[path]);
     if (path === '/favicon.ico') return send(204, 'image/x-icon', '');
     if (path === '/models.json') {
       const list = listFiles(opts.models, MODEL_EXTS).map((m) => ({ ...m, url: `/models/${encodeURIComponent(m.file)}` }));

@@ -23,7 +23,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StreamingEngine, WARMUP_QUANTA, MAX_VOICES } from '../engine/streaming-engine';
 import { EstimatorRuntime } from '../estimator/realtime';
 import { glideSignal, syntheticModel } from './synthetic';
-import type { DDSPModel } from '../model/model-file';
+import { validateModel, type DDSPModel } from '../model/model-file';
+import { LIMITS } from '../model/limits';
+import type { AnalysisAlignment } from '../dsp/analysis-window';
 import type { GradientWorkers } from '../train/parallel';
 import { bool, CliError, expectPositionals, num, parseArgs, processIO, str, type CliIO, type FlagSpec } from './args';
 import { loadModel, round } from './common';
@@ -39,6 +41,9 @@ const FLAGS: Record<string, FlagSpec> = {
   harmonics: { type: 'number', integer: true, min: 1, max: 4096 },
   'filter-size': { type: 'number', integer: true, min: 4, max: 1 << 16 },
   'ir-seconds': { type: 'number', min: 0.001, max: 10 },
+  'frame-rate': { type: 'number', integer: true, min: 1, max: 1000 },
+  'analysis-window': { type: 'number', integer: true, min: LIMITS.model.analysisWindow[0], max: LIMITS.model.analysisWindow[1] },
+  'analysis-alignment': { type: 'string', choices: ['centred', 'causal'] },
   'spread-quanta': { type: 'number', integer: true, min: 0, max: 64 },
   voices: { type: 'number', integer: true, min: 1, max: MAX_VOICES },
   expression: { type: 'boolean' },
@@ -85,6 +90,10 @@ options:
   --harmonics N        synthetic model and training: harmonics (default 256)
   --filter-size N      synthetic model and training: noise filter size (default 512)
   --ir-seconds S       synthetic model and training: reverb IR length (default 1)
+  --frame-rate N       synthetic model: frames per second (default 50; configs/exp/live.yaml: 250)
+  --analysis-window N  synthetic model: analysis window, samples (default 2048; live: 480)
+  --analysis-alignment centred|causal
+                       synthetic model: where a frame's window sits on its instant (default centred; live: causal)
   --steps N            training: measured steps after one warm-up step (default 3)
   --devices 1|2        training: threads sharing each batch, as trainer.devices (default 1)
   --no-train           streaming figures only
@@ -499,8 +508,13 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const path = str(p, 'model');
   const model = path !== undefined
     ? await loadModel(path)
-    : syntheticModel({ hiddenSize: num(p, 'hidden', 512), nHarmonics: num(p, 'harmonics', 256),
-      filterSize: num(p, 'filter-size', 512), irSeconds: num(p, 'ir-seconds', 1) });
+    : {
+      ...syntheticModel({ hiddenSize: num(p, 'hidden', 512), nHarmonics: num(p, 'harmonics', 256),
+        filterSize: num(p, 'filter-size', 512), irSeconds: num(p, 'ir-seconds', 1), frameRate: num(p, 'frame-rate', 50) }),
+      analysisWindow: num(p, 'analysis-window'),
+      analysisAlignment: str(p, 'analysis-alignment') as AnalysisAlignment | undefined,
+    };
+  try { validateModel(model); } catch (e) { throw new CliError(`synthetic model: ${(e as Error).message}`); }
   const runs: BenchResult[] = [];
   for (let i = 0; i < num(p, 'repeat', 1); i++) {
     runs.push(benchEngine(model, {

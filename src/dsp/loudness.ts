@@ -4,6 +4,7 @@
 // mean over the nFft/2 + 1 bins, clamped below at 1e-8, 10·log10, clamped below at −80 dB. Never clamped above
 // (a loud full-scale signal reads well above 0 dB).
 
+import { windowStart, type AnalysisAlignment } from './analysis-window';
 import { RealFFT } from './fft';
 
 /** Dynamic range of the seed's loudness in dB (its floor is −RANGE_DB). */
@@ -167,5 +168,19 @@ export function loudnessFrames(audio: Float32Array, sampleRate: number, frameRat
   for (let k = 0; k < nFrames; k++) {
     out[k] = k < nStft ? meter.measureReflect(audio, k * hop - nFft / 2) : -LOUDNESS_RANGE_DB;
   }
+  return out;
+}
+
+/**
+ * Loudness of frames 0..nFrames−1 framed as the engine frames a stream: frame k's nFft-sample window at
+ * windowStart(k, hop, nFft, alignment), zeros outside the signal (no reflection).
+ * @param audio mono samples (NaN/±Infinity read as 0)
+ */
+export function loudnessAt(audio: Float32Array, sampleRate: number, hop: number, nFrames: number, nFft: number,
+  alignment: AnalysisAlignment): Float32Array {
+  checkArgs('loudnessAt', sampleRate, nFft);
+  const meter = new LoudnessMeter(sampleRate, nFft);
+  const out = new Float32Array(nFrames);
+  for (let k = 0; k < nFrames; k++) out[k] = meter.measure(audio, windowStart(k, hop, nFft, alignment));
   return out;
 }

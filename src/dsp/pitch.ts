@@ -14,11 +14,16 @@
 
 import { RealFFT } from './fft';
 
-/** Window status returned by {@link YinDifference.compute}: Ok (d' computed), Silent (energy after mean removal
- *  below the silence floor) or NonFinite (the window holds NaN or ±Infinity). */
-export const WindowStatus = { Ok: 0, Silent: 1, NonFinite: 2 } as const;
-/** One of the {@link WindowStatus} values. */
-export type WindowStatus = (typeof WindowStatus)[keyof typeof WindowStatus];
+/** Window status returned by {@link YinDifference.compute}: d' computed. Plain constants, not an object's
+ *  properties: a property load the stream reaches only on silence deoptimised the tracker's optimised code each
+ *  time (docs/performance.md, "The first second of a fresh engine"). */
+export const WINDOW_OK = 0;
+/** Energy after mean removal below the silence floor. */
+export const WINDOW_SILENT = 1;
+/** The window holds NaN or ±Infinity. */
+export const WINDOW_NON_FINITE = 2;
+/** One of WINDOW_OK, WINDOW_SILENT, WINDOW_NON_FINITE. */
+export type WindowStatus = typeof WINDOW_OK | typeof WINDOW_SILENT | typeof WINDOW_NON_FINITE;
 
 /** Mean-square floor (after mean removal) below which a window is silent: −100 dBFS RMS. */
 export const SILENCE_MEAN_SQUARE = 1e-10;
@@ -71,7 +76,7 @@ export class YinDifference {
   /**
    * Computes d' of window[offset .. offset + windowSize). Never throws; a window running past the array's end
    * reads zeros there.
-   * @returns {@link WindowStatus}
+   * @returns WINDOW_OK, WINDOW_SILENT or WINDOW_NON_FINITE
    */
   compute(window: Float32Array, offset: number): WindowStatus {
     const n = this.windowSize;
@@ -83,7 +88,7 @@ export class YinDifference {
       const v = k >= 0 && k < window.length ? window[k] : 0;
       if (!Number.isFinite(v)) { finite = false; frame[i] = 0; } else { frame[i] = v; sum += v; }
     }
-    if (!finite) { this.meanSquare = 0; return WindowStatus.NonFinite; }
+    if (!finite) { this.meanSquare = 0; return WINDOW_NON_FINITE; }
     const mean = sum / n;
     const prefix = this.prefix;
     prefix[0] = 0;
@@ -96,7 +101,7 @@ export class YinDifference {
     }
     frame.fill(0, n);
     this.meanSquare = acc / n;
-    if (!(this.meanSquare >= SILENCE_MEAN_SQUARE)) return WindowStatus.Silent;
+    if (!(this.meanSquare >= SILENCE_MEAN_SQUARE)) return WINDOW_SILENT;
 
     // r(τ) = IFFT(|X|²)
     const spec = this.spectrum;
@@ -123,7 +128,7 @@ export class YinDifference {
       running += dn;
       cmnd[tau] = running > 1e-30 ? (dn * tau) / running : 1;
     }
-    return WindowStatus.Ok;
+    return WINDOW_OK;
   }
 }
 

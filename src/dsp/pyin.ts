@@ -1,8 +1,9 @@
 // Offline pitch tracker: probabilistic YIN (Mauch & Dixon 2014) with Viterbi smoothing over the whole file.
 // The training data's tracker and `ddsp-stream f0 --mode offline`. See docs/pitch.md for its accuracy.
 //
-// Per frame, two windows (zeros beyond the file): one centred at k·sampleRate/frameRate and, with `lookAhead`
-// (default), one half a window later (starting at the frame). At a note change the centred window holds the end of
+// Per frame, two windows (zeros beyond the file): the frame's own — centred at k·sampleRate/frameRate, or ending there
+// with `alignment: 'causal'` — and, with `lookAhead` (default), one half a window later (centred: starting at the
+// frame). At a note change the centred window holds the end of
 // the previous note (ringing under reverb) and the first milliseconds of the new one, whose period is often not yet
 // in it; the later window sees the new note. Offline we may look ahead, so the frame's observation is the union of
 // both windows' candidates (their probabilities normalised together) and the mean of their voiced probabilities;
@@ -24,7 +25,8 @@
 // f0 is the refined candidate frequency in that bin's ±2-bin neighbourhood, the centred window's if it has one
 // there (the bin centre if there is none).
 
-import { YinDifference, WindowStatus, lagRange, checkTrackerOptions, parabolicMinimum, type ParabolaResult } from './pitch';
+import { windowStart, type AnalysisAlignment } from './analysis-window';
+import { YinDifference, WINDOW_OK, lagRange, checkTrackerOptions, parabolicMinimum, type ParabolaResult } from './pitch';
 
 /** Options of {@link trackPitchOffline}. */
 export interface OfflinePitchOptions {
@@ -38,8 +40,8 @@ export interface OfflinePitchOptions {
   viterbi?: boolean;
   /** Window length in samples (default 2048, as the streaming tracker's). */
   windowSize?: number;
-  /** true (default): frame k's window is centred at k·hop; false: it starts there. */
-  centre?: boolean;
+  /** Where frame k's window sits on k·hop (./analysis-window.ts): 'centred' (default) or 'causal' (ending there). */
+  alignment?: AnalysisAlignment;
   /**
    * true (default): each frame also analyses the window half a window later and pools its candidates with the
    * first window's (see the file comment): better note onsets under reverb (pitch set RPA 0.969 → 0.973), one more
@@ -141,7 +143,7 @@ export function trackPitchOffline(audio: Float32Array, sampleRate: number, opts:
   const fMinHz = opts.fMinHz ?? Math.max(32, Math.ceil(lowestHz));
   checkTrackerOptions('trackPitchOffline', sampleRate, windowSize, fMinHz, fMaxHz);
   const useViterbi = opts.viterbi ?? true;
-  const centre = opts.centre ?? true;
+  const alignment = opts.alignment ?? 'centred';
   const lookAhead = opts.lookAhead ?? true;
   const nWindows = lookAhead ? 2 : 1;
 
@@ -172,13 +174,12 @@ export function trackPitchOffline(audio: Float32Array, sampleRate: number, opts:
   const hop = sampleRate / frameRate;
   for (let k = 0; k < nFrames; k++) {
     candStart[k] = candBin.length;
-    const c = Math.round(k * hop);
     const first = candBin.length;
     let mass = 0;
     let pv = 0;
     for (let w = 0; w < nWindows; w++) {
-      const start = (centre ? c - windowSize / 2 : c) + w * Math.floor(windowSize / 2);
-      if (diff.compute(audio, start) !== WindowStatus.Ok) continue;
+      const start = windowStart(k, hop, windowSize, alignment) + w * Math.floor(windowSize / 2);
+      if (diff.compute(audio, start) !== WINDOW_OK) continue;
       const y = diff.cmnd;
       minLag.length = 0;
       minVal.length = 0;

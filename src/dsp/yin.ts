@@ -2,7 +2,7 @@
 // refinement. One call analyses one window; nothing is allocated per call. See ./pitch.ts for the difference
 // function and docs/pitch.md for the accuracy on the pitch evaluation set.
 
-import { YinDifference, WindowStatus, lagRange, checkTrackerOptions } from './pitch';
+import { YinDifference, WINDOW_OK, lagRange, checkTrackerOptions } from './pitch';
 
 /** One frame's pitch. */
 export interface PitchEstimate {
@@ -119,7 +119,7 @@ export class YinTracker {
   detect(window: Float32Array, offset: number, out: PitchEstimate): void {
     out.f0Hz = 0;
     out.confidence = 0;
-    if (this.diff.compute(window, offset | 0) !== WindowStatus.Ok) return;
+    if (this.diff.compute(window, offset | 0) !== WINDOW_OK) return;
     const y = this.diff.cmnd;
     const pen = this.penalty;
     const lo = Math.max(this.tauMin, 2);

@@ -20,11 +20,11 @@ import { YinTracker, PitchResult } from '../dsp/yin';
 import { LoudnessMeter } from '../dsp/loudness';
 import { EstimatorRuntime } from '../estimator/realtime';
 import { SynthStream, type SynthConfig, type SynthRenderOptions } from '../synth/graph';
-import type { DDSPModel } from '../model/model-file';
+import { modelAnalysis, type DDSPModel } from '../model/model-file';
+import { windowStart } from '../dsp/analysis-window';
 import { CONTROLS } from '../modules/controls';
 import {
-  AnalysisRing, QUANTUM, analysisWindowSize, identityProduction, makeFramePlan, measureProduction, windowStart,
-  type FramePlan,
+  AnalysisRing, QUANTUM, identityProduction, makeFramePlan, measureProduction, type FramePlan,
 } from './framer';
 import { PeekingEstimator } from './peeking-estimator';
 
@@ -49,7 +49,8 @@ export interface ModelPipelineOptions {
 }
 
 /**
- * Builds a model's audio-mode frame plan at `contextRate` (probing the analysis resampler when rates differ).
+ * Builds a model's audio-mode frame plan at `contextRate` (probing the analysis resampler when rates differ),
+ * framed by the model's analysis window and alignment.
  * @param synth the model's synthesizer at `contextRate` (its framesNeeded() rule fixes when frames are needed)
  * @param spreadQuanta quanta of 128 samples a frame's estimator work is spread over (default 0)
  */
@@ -62,7 +63,7 @@ export function planFor(model: DDSPModel, contextRate: number, synth: SynthStrea
   if (spreadQuanta !== undefined && !(Number.isInteger(spreadQuanta) && spreadQuanta >= 0 && spreadQuanta <= 64)) {
     throw new RangeError(`spreadQuanta must be an integer in [0, 64], got ${spreadQuanta}`);
   }
-  const windowSize = analysisWindowSize(model.sampleRate);
+  const { window: windowSize, alignment } = modelAnalysis(model);
   let resamplerLatency = 0;
   let production = identityProduction;
   if (contextRate !== model.sampleRate) {
@@ -76,7 +77,7 @@ export function planFor(model: DDSPModel, contextRate: number, synth: SynthStrea
   const hopModel = model.sampleRate / model.frameRate;
   if (!(hopModel >= 1)) throw new RangeError(`model.sampleRate / model.frameRate must be ≥ 1, got ${hopModel}`);
   return makeFramePlan({
-    contextRate, modelRate: model.sampleRate, frameRate: model.frameRate, windowSize,
+    contextRate, modelRate: model.sampleRate, frameRate: model.frameRate, windowSize, alignment,
     resamplerLatency, production, framesNeeded: (e) => synth.framesNeeded(e),
     spreadSamples: (spreadQuanta ?? 0) * QUANTUM,
   });
@@ -325,7 +326,7 @@ export class FramePath {
         feat[0] = this.controlFeatures[0];
         feat[1] = this.controlFeatures[1];
       } else {
-        const start = windowStart(k, plan.hopModel, W) + lat;
+        const start = windowStart(k, plan.hopModel, W, plan.alignment) + lat;
         const off = this.ring.offsetOf(start);
         this.yin.detect(this.ring.data, off, this.pitch);
         feat[0] = this.pitch.f0Hz;

@@ -5,12 +5,14 @@
  * identically.
  *
  * Timelines. The *batch* timeline starts at input sample 0 (silence before it). Analysis runs at the model's
- * sample rate `modelRate`: frame k's window covers model-rate samples
- * [round(k·hopModel) − W/2, round(k·hopModel) + W/2) — centred at k·hopModel as the training features are,
- * zero before sample 0. Synthesis runs at the context rate: frame k's controls sit at context sample
- * k·hopContext + hopContext/2 − 0.5 (the seed's align_corners=False alignment), so frame k is first needed at
- * context sample segmentStart(k − 1) = ceil((k − 0.5)·hopContext − 0.5) (earlier when a noise filter's advance
- * reaches further ahead).
+ * sample rate `modelRate`: frame k's window of W samples (the model's analysisWindow) covers model-rate samples
+ * [windowStart(k), windowStart(k) + W), zero before sample 0 — centred on k·hopModel as the seed's training
+ * features are ([round(k·hopModel) − W/2, round(k·hopModel) + W/2)), or, for a causal model, ending there
+ * ([round(k·hopModel) − W, round(k·hopModel))); src/dsp/analysis-window.ts places it for every user. Synthesis
+ * runs at the context rate: frame k's controls sit at context sample k·hopContext + hopContext/2 − 0.5 (the seed's
+ * align_corners=False alignment), so frame k is first needed at context sample
+ * segmentStart(k − 1) = ceil((k − 0.5)·hopContext − 0.5) (earlier when a noise filter's advance reaches further
+ * ahead: the linear-phase filter of N taps is read N/2 samples ahead).
  *
  * Latency budget, audio mode (defaults: 48 kHz model and context, frame rate 50 → hop 960, window W = 2048, no
  * resampling):
@@ -21,6 +23,13 @@
  *   - the frame's estimator runs in the call that completes its window (~0.26 ms at hidden 512, within a quantum's
  *     budget): D = 1503 samples = 31.3 ms. An optional spread of E quanta (spreadSamples = 128·E) cuts one frame's
  *     work into slices, so no quantum carries a whole frame, and adds 128·E samples.
+ * Causal (configs/exp/live.yaml: 250 frames/s → hop 192, W = 480, noise filter 256): frame k is complete once
+ * input sample 192k − 1 has arrived; the harmonic needs it from 192k − 96 and the noise filter from 192k − 128, so
+ * D = 127 samples (2.65 ms) — the controls' half hop plus the filter's advance past it; with a 512-tap filter 255.
+ * The window's length costs nothing here: it only delays what the features describe (physical latency, measured
+ * in docs/performance.md), not when they exist. Placing the controls at the end of their hop instead
+ * ("interpolation from the previous frame") would move the same delay from D into the batch render's alignment:
+ * the sound comes out at the same time.
  * When the context rate differs from the model rate, the analysis path goes through a StreamResampler and the
  * delay grows by its latency (converted to context samples, measured exactly from the resampler's behaviour):
  *   context 44.1 kHz: 1438 samples = 32.6 ms (incl. 64 model samples of resampler); 96 kHz: 3121 = 32.5 ms.
@@ -32,28 +41,10 @@
  * @packageDocumentation
  */
 
-/** Reference analysis window: 2048 samples at 48 kHz (the seed's), scaled with the model's sample rate. */
-export const REFERENCE_WINDOW = 2048;
-/** Sample rate at which {@link REFERENCE_WINDOW} applies. */
-export const REFERENCE_RATE = 48000;
+import { analysisWindowSize, windowStart, type AnalysisAlignment } from '../dsp/analysis-window';
+
 /** Render quantum of the Web Audio API: the estimator spread is counted in these, control mode ticks once per quantum. */
 export const QUANTUM = 128;
-
-/**
- * Analysis window length at `sampleRate` (Hz): 2048 at 48 kHz, scaled with the rate, rounded to an even
- * number ≥ 64. Training features and live analysis must use the same value.
- */
-export function analysisWindowSize(sampleRate: number): number {
-  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) {
-    throw new RangeError(`sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
-  }
-  return Math.max(64, 2 * Math.round((REFERENCE_WINDOW / 2) * sampleRate / REFERENCE_RATE));
-}
-
-/** First model-rate sample of frame k's analysis window (batch timeline; may be negative). */
-export function windowStart(k: number, hopModel: number, windowSize: number): number {
-  return Math.round(k * hopModel) - windowSize / 2;
-}
 
 /**
  * Double-written ring buffer of analysis samples: every sample is stored twice (at i mod C and i mod C + C), so
@@ -179,8 +170,10 @@ export interface FramePlan {
   hopModel: number;
   /** Samples per frame at the context rate (synthesis hop; may be non-integer). */
   hopContext: number;
-  /** Analysis window, model-rate samples (even). */
+  /** Analysis window, model-rate samples. */
   windowSize: number;
+  /** Where frame k's window sits on its instant (src/dsp/analysis-window.ts). */
+  alignment: AnalysisAlignment;
   /** Latency of the analysis resampler in model-rate samples (0 without resampling). */
   resamplerLatency: number;
   /** Estimator spread, context samples. */
@@ -200,6 +193,8 @@ export interface FramePlanOptions {
   frameRate: number;
   /** Analysis window at the model rate (default {@link analysisWindowSize}(modelRate)). */
   windowSize?: number;
+  /** Default 'centred'. */
+  alignment?: AnalysisAlignment;
   /**
    * Input samples needed before frame k exists, when no analysis window decides it (control mode's ticks);
    * default: frame k's window complete (through `production`).
@@ -225,10 +220,11 @@ export function makeFramePlan(o: FramePlanOptions): FramePlan {
   const hopModel = o.modelRate / o.frameRate;
   const hopContext = o.contextRate / o.frameRate;
   const windowSize = o.windowSize ?? analysisWindowSize(o.modelRate);
+  const alignment = o.alignment ?? 'centred';
   if (!(hopModel >= 1)) throw new RangeError(`model sampleRate / frameRate must be ≥ 1 sample, got ${hopModel}`);
   if (!(hopContext >= 1)) throw new RangeError(`context sampleRate / frameRate must be ≥ 1 sample, got ${hopContext}`);
   const frameAvailable = o.frameAvailable ?? ((k: number) =>
-    o.production.inputNeeded(windowStart(k, hopModel, windowSize) + windowSize + o.resamplerLatency));
+    o.production.inputNeeded(windowStart(k, hopModel, windowSize, alignment) + windowSize + o.resamplerLatency));
   // First sample e whose rendering needs frame k: the smallest e with framesNeeded(e + 1) > k (binary search).
   const searchNeed = (k: number) => {
     if (o.framesNeeded(1) > k) return 0;
@@ -252,7 +248,7 @@ export function makeFramePlan(o: FramePlanOptions): FramePlan {
   }
   const latencySamples = Math.max(0, worst + o.spreadSamples);
   return {
-    contextRate: o.contextRate, modelRate: o.modelRate, frameRate: o.frameRate, hopModel, hopContext, windowSize,
+    contextRate: o.contextRate, modelRate: o.modelRate, frameRate: o.frameRate, hopModel, hopContext, windowSize, alignment,
     resamplerLatency: o.resamplerLatency, spreadSamples: o.spreadSamples,
     latencySamples, frameAvailable, frameNeed,
   };

@@ -16,12 +16,14 @@
 
 import { resample } from '../dsp/resample';
 import { YinTracker, PitchResult } from '../dsp/yin';
-import { LoudnessMeter, loudnessFrames } from '../dsp/loudness';
+import { LoudnessMeter, loudnessAt, loudnessFrames } from '../dsp/loudness';
 import { trackPitchOffline } from '../dsp/pyin';
 import { SynthStream } from '../synth/graph';
 import type { DDSPModel } from '../model/model-file';
+import { LIMITS } from '../model/limits';
 import { CONTROLS, ENGINE_CONTROL_NAMES } from '../modules/controls';
-import { analysisWindowSize, batchFrameCount, windowStart } from './framer';
+import { analysisWindowSize, windowStart, type AnalysisAlignment } from '../dsp/analysis-window';
+import { batchFrameCount } from './framer';
 import { FeatureHold, controlPlanFor, controlSynthOptions, makeTracker, planFor, synthOptions } from './frame-path';
 import { resynthesize } from './resynthesis';
 import { DEFAULT_CONTROLS, StreamingEngine, type EngineControls } from './streaming-engine';
@@ -143,16 +145,16 @@ export function renderOffline(model: DDSPModel, input: Float32Array, opts: Rende
     }
   } else {
     const W = plan.windowSize;
-    const lastEnd = windowStart(nFrames - 1, plan.hopModel, W) + W;
+    const lastEnd = windowStart(nFrames - 1, plan.hopModel, W, plan.alignment) + W;
     const x = sanitised(input);
     const xm = analysisSignal(x, sr, model.sampleRate, Math.max(0, lastEnd));
     const padded = new Float32Array(W + xm.length);
-    padded.set(xm, W); // W zeros before sample 0 (every window starts at ≥ −W/2)
+    padded.set(xm, W); // W zeros before sample 0 (every window starts at ≥ −W)
     const yin = makeTracker(model, W);
     const meter = new LoudnessMeter(model.sampleRate, W);
     const est = new PitchResult();
     for (let k = 0; k < nFrames; k++) {
-      const off = windowStart(k, plan.hopModel, W) + W;
+      const off = windowStart(k, plan.hopModel, W, plan.alignment) + W;
       yin.detect(padded, off, est);
       let l = meter.measure(padded, off);
       if (!(l > -1e9 && l < 1e9)) l = -80;
@@ -328,17 +330,22 @@ export function renderStream(model: DDSPModel, input: Float32Array | null, opts:
 export interface AnalyseOptions {
   /** Frames per second (default 100). */
   frameRate?: number;
-  /** 'stream': the engine's YIN + A-weighted loudness on centred windows; 'offline': pYIN + Viterbi. Default 'stream'. */
+  /** 'stream': the engine's YIN + A-weighted loudness; 'offline': pYIN + Viterbi. Default 'stream'. */
   mode?: 'stream' | 'offline';
-  /** Rate the audio is analysed at, Hz (default 48000, the models' rate; the window is 2048 at 48 kHz, scaled). */
+  /** Rate the audio is analysed at, Hz (default 48000, the models' rate). */
   analysisRate?: number;
+  /** Analysis window, samples at analysisRate (default 2048 at 48 kHz, scaled with the rate: analysisWindowSize). */
+  analysisWindow?: number;
+  /** Where frame k's window sits on its instant k/frameRate (default 'centred'; 'causal': ending there, as a
+   *  low-latency model's engine hears it). */
+  alignment?: AnalysisAlignment;
   fMinHz?: number;
   fMaxHz?: number;
   /** Called as frames are analysed (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Per-frame features; frame k is centred at timeS[k] = k / frameRate. */
+/** Per-frame features; frame k's instant is timeS[k] = k / frameRate (its window centred there, or ending there). */
 export interface AnalysedFeatures {
   frameRate: number;
   analysisRate: number;
@@ -371,7 +378,13 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
   if (mode !== 'stream' && mode !== 'offline') throw new RangeError(`mode must be 'stream' or 'offline', got ${String(mode)}`);
   const x0 = sanitised(audio);
   const x = rate === sampleRate ? x0 : resample(x0, sampleRate, rate);
-  const W = analysisWindowSize(rate);
+  const W = o.analysisWindow ?? analysisWindowSize(rate);
+  const [wLo, wHi] = LIMITS.model.analysisWindow;
+  if (!(Number.isInteger(W) && W % 2 === 0 && W >= wLo && W <= wHi)) {
+    throw new RangeError(`analysisWindow must be an even number of samples in [${wLo}, ${wHi}], got ${W}`);
+  }
+  const alignment = o.alignment ?? 'centred';
+  if (alignment !== 'centred' && alignment !== 'causal') throw new RangeError(`alignment must be 'centred' or 'causal', got ${String(alignment)}`);
   const hop = rate / frameRate;
   const nFrames = x.length === 0 ? 0 : Math.max(1, Math.floor((x.length / rate) * frameRate));
   const fMinHz = o.fMinHz ?? 32;
@@ -387,7 +400,7 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
     const est = new PitchResult();
     const every = Math.max(1, Math.floor(nFrames / 100));
     for (let k = 0; k < nFrames; k++) {
-      const off = windowStart(k, hop, W) + W;
+      const off = windowStart(k, hop, W, alignment) + W;
       yin.detect(padded, off, est);
       f0[k] = est.f0Hz;
       conf[k] = est.confidence;
@@ -395,7 +408,8 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
       if (o.onProgress && ((k + 1) % every === 0 || k === nFrames - 1)) o.onProgress(k + 1, nFrames);
     }
   } else {
-    const tr = trackPitchOffline(x, rate, { frameRate, fMinHz, fMaxHz, viterbi: true, centre: true });
+    const tr = trackPitchOffline(x, rate, { frameRate, fMinHz, fMaxHz, viterbi: true, windowSize: o.analysisWindow, alignment,
+      lookAhead: alignment === 'centred' });
     const n = Math.min(nFrames, tr.f0Hz.length);
     for (let k = 0; k < nFrames; k++) {
       const j = k < n ? k : n - 1;
@@ -404,7 +418,7 @@ export function analyseFeatures(audio: Float32Array, sampleRate: number, o: Anal
       conf[k] = j >= 0 ? tr.confidence[j] : 0;
     }
     o.onProgress?.(Math.floor(nFrames / 2), nFrames);
-    const lf = loudnessFrames(x, rate, frameRate, W);
+    const lf = alignment === 'centred' ? loudnessFrames(x, rate, frameRate, W) : loudnessAt(x, rate, hop, nFrames, W, alignment);
     loud = new Float32Array(nFrames);
     for (let k = 0; k < nFrames; k++) loud[k] = lf.length ? lf[Math.min(k, lf.length - 1)] : -80;
     o.onProgress?.(nFrames, nFrames);

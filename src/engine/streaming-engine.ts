@@ -256,24 +256,44 @@ export class StreamingEngine {
   }
 
   /**
-   * Runs `quanta` quanta of a harmonic glide (110 → 880 Hz) through process(), then reset(): V8 compiles the
-   * realtime path and tiers up the wasm kernels here, at construction, instead of in the stream's first second
-   * (docs/performance.md, "The first second of a fresh engine"). The state after the reset is the state after
-   * construction, so the output does not change.
+   * Runs `quanta` quanta of synthetic input through process(), then reset(): V8 compiles the realtime path and
+   * tiers up the wasm kernels here, at construction, instead of in the stream's first second (docs/performance.md,
+   * "The first second of a fresh engine"). The input visits every branch real audio takes, since a branch the
+   * optimised code has no type feedback for deoptimises it when first taken (measured with --trace-deopt on
+   * recordings after a glide-only warm-up: YIN's silent-window exit and the noise ring's first segment after a
+   * reset): a harmonic glide (110 → 880 Hz) interrupted every 40 quanta by 40 quanta of silence (several analysis
+   * windows) and 16 of white noise, with a reset() after each such cycle and every 8 quanta of the glide (the
+   * first quanta after a reset take branches of their own). The state after the final reset is the state after construction, so the output
+   * does not change.
    */
   private warmUp(quanta: number): void {
     const x = new Float32Array(QUANTUM);
     const out = new Float32Array(QUANTUM);
+    const f = this.features;
+    const [f0Before, loudnessBefore] = f;
     const n = quanta * QUANTUM;
     let phase = 0;
+    let noise = 1;
     for (let q = 0; q < quanta; q++) {
+      const part = q % 96;
+      const hz = 110 + (770 * q) / quanta;
       for (let i = 0; i < QUANTUM; i++) {
         phase += (2 * Math.PI * (110 + (770 * (q * QUANTUM + i)) / n)) / this.sampleRate;
         if (phase > 2 * Math.PI) phase -= 2 * Math.PI;
-        x[i] = 0.3 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase);
+        noise = (Math.imul(noise, 1664525) + 1013904223) | 0;
+        x[i] = part < 40 ? 0.3 * Math.sin(phase) + 0.1 * Math.sin(2 * phase) + 0.05 * Math.sin(3 * phase)
+          : part < 80 ? 0 : 0.1 * (noise / 2147483648);
       }
+      // control mode: the same course as features (a note, silence, an unvoiced hiss)
+      f[0] = part < 80 ? hz : 0;
+      f[1] = part < 40 ? 0 : part < 80 ? -80 : -30;
+      this.pipeline.setControlFeatures(f);
       this.process(x, out, QUANTUM);
+      if (part === 95 || (part < 40 && part % 8 === 7)) this.reset();
     }
+    f[0] = f0Before;
+    f[1] = loudnessBefore;
+    this.pipeline.setControlFeatures(f);
     this.reset();
   }
 

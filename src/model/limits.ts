@@ -12,6 +12,9 @@ export const LIMITS = {
     /** Estimator frames per second: the hop (sampleRate / frameRate samples) sizes the engine's buffers and
      *  the frame rate its estimator work. */
     frameRateHz: [1, 1000],
+    /** Analysis window in samples at the model's rate (even): the engine's ring buffer and its pitch tracker's FFT
+     *  grow with it; 2048 at 48 kHz is the seed's, 16384 the same window at 384 kHz. */
+    analysisWindow: [64, 32768],
     /** hiddenSize² × frameRate: the estimator's work per second grows with both. 16 × the seed's 512² × 50
      *  (2048 at 50 frames/s, 512 at 800). Measured together on a loaded 2-core machine: the seed's size streamed
      *  at 0.12 s per second of audio, 2048 at 50 frames/s at 1.3, 2048 at 250 at 7.6. */

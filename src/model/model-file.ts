@@ -2,6 +2,7 @@
 // graph (onnxruntime-web runs it; any ONNX tool can inspect it); what synthesis needs travels in metadata_props
 // and initializers. Written and read through ./onnx-proto.ts only. Layout: docs/model-format.md.
 import { inferSizes, validateSpec, validateWeights, weightShapes, type EstimatorSpec, type Weights } from '../estimator/network';
+import { ANALYSIS_ALIGNMENTS, analysisWindowSize, type AnalysisAlignment } from '../dsp/analysis-window';
 import { decodeFloat16, encodeFloat16 } from './float16';
 import { LIMITS } from './limits';
 import {
@@ -29,6 +30,8 @@ export const META = {
   sampleRate: 'ddsp.sample_rate',
   frameRate: 'ddsp.frame_rate',
   f0RangeHz: 'ddsp.f0_range_hz',
+  analysisWindow: 'ddsp.analysis_window',
+  analysisAlignment: 'ddsp.analysis_alignment',
   loudnessRangeDb: 'ddsp.loudness_range_db',
   estimator: 'ddsp.estimator',
   synth: 'ddsp.synth',
@@ -45,6 +48,14 @@ export interface DDSPModel {
   frameRate: number;
   /** The training data's f0 range [min, max] Hz (pitch tracker range); distinct from estimator.f0Norm. */
   f0RangeHz: [number, number];
+  /**
+   * Analysis window (pitch and loudness) in samples at sampleRate, as the training features were computed.
+   * Optional: absent, {@link analysisWindowSize}(sampleRate) (2048 at 48 kHz, the seed's). Read it through
+   * {@link modelAnalysis}.
+   */
+  analysisWindow?: number;
+  /** Where frame k's window sits on the frame instant (src/dsp/analysis-window.ts). Optional: absent, 'centred'. */
+  analysisAlignment?: AnalysisAlignment;
   /**
    * The working loudness range [low, high] in dB on the seed's A-weighted scale (not dBFS: notes sit around
    * −15…+14): the 5th and 95th percentiles of the training data's voiced frames. Optional (older files, converted
@@ -68,6 +79,23 @@ export interface DDSPModel {
  * the 5th–95th percentile of the loudness of its training frames; each bundled model's file gives its own).
  */
 export const DEFAULT_LOUDNESS_RANGE_DB: readonly [number, number] = [-38, 10];
+
+/** A model's analysis window (samples at its rate) and alignment, the defaults filled in. */
+export function modelAnalysis(m: Pick<DDSPModel, 'sampleRate' | 'analysisWindow' | 'analysisAlignment'>): { window: number; alignment: AnalysisAlignment } {
+  return { window: m.analysisWindow ?? analysisWindowSize(m.sampleRate), alignment: m.analysisAlignment ?? 'centred' };
+}
+
+/** Problem with an analysis window (an even integer within LIMITS.model.analysisWindow), or null. */
+function analysisWindowProblem(w: unknown): string | null {
+  const [lo, hi] = LIMITS.model.analysisWindow;
+  const ok = typeof w === 'number' && Number.isInteger(w) && w % 2 === 0 && w >= lo && w <= hi;
+  return ok ? null : `must be an even number of samples in [${lo}, ${hi}], got ${JSON.stringify(w)}`;
+}
+
+/** Problem with an analysis alignment, or null. */
+function analysisAlignmentProblem(a: unknown): string | null {
+  return (ANALYSIS_ALIGNMENTS as readonly unknown[]).includes(a) ? null : `must be one of ${ANALYSIS_ALIGNMENTS.join(', ')}, got ${JSON.stringify(a)}`;
+}
 
 /** Problem with a loudness range [low, high] dB (finite, low < high, within ±120), or null. */
 function loudnessRangeProblem(r: unknown): string | null {
@@ -127,6 +155,14 @@ function checkModel(m: DDSPModel): void {
   if (m.loudnessRangeDb !== undefined) {
     const p = loudnessRangeProblem(m.loudnessRangeDb);
     if (p) throw new RangeError(`model.loudnessRangeDb ${p}`);
+  }
+  if (m.analysisWindow !== undefined) {
+    const p = analysisWindowProblem(m.analysisWindow);
+    if (p) throw new RangeError(`model.analysisWindow ${p}`);
+  }
+  if (m.analysisAlignment !== undefined) {
+    const p = analysisAlignmentProblem(m.analysisAlignment);
+    if (p) throw new RangeError(`model.analysisAlignment ${p}`);
   }
   validateSpec(m.estimator);
   const load = m.estimator.hiddenSize ** 2 * m.frameRate;
@@ -247,6 +283,8 @@ export function writeModel(m: DDSPModel, opts: WriteModelOptions = {}): Uint8Arr
     [META.sampleRate, String(m.sampleRate)],
     [META.frameRate, String(m.frameRate)],
     [META.f0RangeHz, JSON.stringify(m.f0RangeHz)],
+    ...(m.analysisWindow !== undefined ? [[META.analysisWindow, String(m.analysisWindow)] as [string, string]] : []),
+    ...(m.analysisAlignment !== undefined ? [[META.analysisAlignment, m.analysisAlignment] as [string, string]] : []),
     ...(m.loudnessRangeDb ? [[META.loudnessRangeDb, JSON.stringify(m.loudnessRangeDb)] as [string, string]] : []),
     [META.estimator, JSON.stringify(estimatorMeta)],
     [META.synth, JSON.stringify(m.synth)],
@@ -473,6 +511,13 @@ function parseModel(b: Uint8Array): DDSPModel {
   if (!Array.isArray(range) || range.length !== 2 || !range.every((x) => typeof x === 'number' && Number.isFinite(x)) || !(range[0] > 0 && range[1] > range[0])) {
     fail(`metadata '${META.f0RangeHz}' must be [min, max] Hz with 0 < min < max, got ${rangeRaw}`);
   }
+  const windowRaw = meta.get(META.analysisWindow);
+  const analysisWindow = windowRaw === undefined ? undefined : Number(windowRaw);
+  const windowProblem = windowRaw === undefined ? null : analysisWindowProblem(/^\d+$/.test(windowRaw) ? analysisWindow : windowRaw.slice(0, 40));
+  if (windowProblem) fail(`metadata '${META.analysisWindow}' ${windowProblem}`);
+  const analysisAlignment = meta.get(META.analysisAlignment) as AnalysisAlignment | undefined;
+  const alignmentProblem = analysisAlignment === undefined ? null : analysisAlignmentProblem(analysisAlignment.slice(0, 40));
+  if (alignmentProblem) fail(`metadata '${META.analysisAlignment}' ${alignmentProblem}`);
   const loudRaw = meta.get(META.loudnessRangeDb);
   const loudnessRangeDb = loudRaw === undefined ? undefined : parseJson(META.loudnessRangeDb, loudRaw) as [number, number];
   const loudProblem = loudRaw === undefined ? null : loudnessRangeProblem(loudnessRangeDb);
@@ -596,6 +641,8 @@ function parseModel(b: Uint8Array): DDSPModel {
     formatVersion: version,
     sampleRate, frameRate,
     f0RangeHz: [range[0] as number, range[1] as number],
+    ...(analysisWindow !== undefined ? { analysisWindow } : {}),
+    ...(analysisAlignment !== undefined ? { analysisAlignment } : {}),
     ...(loudnessRangeDb ? { loudnessRangeDb } : {}),
     estimator: { ...spec, weights: estimatorWeights },
     synth,

@@ -354,7 +354,8 @@ export class FilteredNoiseStream {
     }
     const y = this.filt.convolve(this.seg, 0, len);
     const ring = this.ring;
-    let i = readPos > s0 ? readPos - s0 : 0;
+    // branch-free: the clamp bites only on the first segment after a reset, too rarely for V8 to have seen it
+    let i = Math.max(readPos - s0, 0);
     let t = (s0 + i) % R;
     for (; i < m; i++) {
       ring[t] += y[i];

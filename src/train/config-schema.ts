@@ -5,6 +5,9 @@
  * to a composed tree (compose.ts) and throws ConfigError naming the key.
  */
 import { z } from 'zod';
+import { ANALYSIS_ALIGNMENTS } from '../dsp/analysis-window';
+import { SEMITONE } from '../dsp/pitch';
+import { LIMITS } from '../model/limits';
 import { synthFromSeedDag } from '../synth/dag';
 import type { SynthConfig } from '../modules/schema';
 import { ConfigError } from './overrides';
@@ -95,6 +98,8 @@ const ConfigSchema = z.strictObject({
     f0_range: z.tuple([finite.positive(), finite.positive()]).default([32, 2000]),
     f0_viterbi: z.boolean().default(true),
     f0_tracker: z.enum(['offline', 'stream']).default('offline'),
+    analysis_window: posInt.default(2048),
+    analysis_alignment: z.enum(ANALYSIS_ALIGNMENTS as ['centred', 'causal']).default('centred'),
   }),
   synth: z.strictObject({
     name: z.string().default('synth'),
@@ -248,6 +253,17 @@ function crossCheck(c: TrainConfig): void {
   const [lo, hi] = c.data.f0_range;
   if (!(lo < hi)) err('data.f0_range', `must be [low, high] with low < high, got [${lo}, ${hi}]`);
   if (hi >= c.sample_rate / 2) err('data.f0_range', `high end (${hi} Hz) must be below half the sample rate`);
+  const W = c.data.analysis_window;
+  const [wLo, wHi] = LIMITS.model.analysisWindow;
+  if (W % 2 !== 0 || W < wLo || W > wHi) err('data.analysis_window', `must be an even number of samples in [${wLo}, ${wHi}], got ${W}`);
+  // The pitch trackers search lags up to a semitone past the period of the range's low end and need W − 3 ≥ that
+  // lag (src/dsp/pitch.ts lagRange); a range the window cannot hold would be clipped silently.
+  const lowest = Math.ceil((c.sample_rate * SEMITONE) / (W - 3));
+  if (lo < lowest) {
+    err('data.f0_range', `low end (${lo} Hz) is below what a ${W}-sample analysis window tracks at ${c.sample_rate} Hz ` +
+      `(${lowest} Hz, a period and a semitone within the window): raise data.f0_range to [${lowest}, ${hi}] or data.analysis_window to ` +
+      `${2 * Math.ceil((Math.ceil((c.sample_rate * SEMITONE) / lo) + 3) / 2)}`);
+  }
   if (!/(^|\.)EstimatorFL$/.test(c.model.estimator._target_)) {
     err('model.estimator._target_', `must be diffsynth.estimator.EstimatorFL (the only estimator here), got '${c.model.estimator._target_}'`);
   }

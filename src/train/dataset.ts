@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
-import { assembleBatch, type Batch, type PrepSettings, type Slice } from './slices';
+import { PREP_DEFAULTS, assembleBatch, type Batch, type PrepSettings, type Slice } from './slices';
 
 export { PREP_VERSION, type PrepSettings, type Slice, type Batch } from './slices';
 
@@ -36,9 +36,11 @@ export function settingsDiff(stored: PrepSettings, wanted: PrepSettings): string
   const names: Record<keyof PrepSettings, string> = {
     version: 'preparation format', sampleRate: 'data.sample_rate', lengthSeconds: 'data.length', frameRate: 'data.frame_rate',
     f0RangeHz: 'data.f0_range', f0Viterbi: 'data.f0_viterbi', f0Tracker: 'data.f0_tracker',
+    analysisWindow: 'data.analysis_window', analysisAlignment: 'data.analysis_alignment',
   };
+  const old: Partial<PrepSettings> = PREP_DEFAULTS;
   for (const k of Object.keys(names) as Array<keyof PrepSettings>) {
-    const a = JSON.stringify(stored[k]);
+    const a = JSON.stringify(stored[k] ?? old[k]);
     const b = JSON.stringify(wanted[k]);
     if (a !== b) out.push(`${names[k]}: ${a} → ${b}`);
   }

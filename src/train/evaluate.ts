@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { EstimatorRuntime } from '../estimator/realtime';
 import { resynthesize } from '../engine/resynthesis';
 import { validationMetrics, type ValidationMetrics } from '../dsp/spectral';
-import type { DDSPModel } from '../model/model-file';
+import { modelAnalysis, type DDSPModel } from '../model/model-file';
 import { findAudioFiles, sliceAudio } from './prepare';
 import { PREP_VERSION, type Slice } from './dataset';
 
@@ -57,6 +57,7 @@ export async function evaluateModel(model: DDSPModel, o: EvalOptions): Promise<E
   const { readAudioFile, downmix } = await import('../io/audio-file');
   const { resample } = await import('../dsp/resample');
   const sr = model.sampleRate;
+  const analysis = modelAnalysis(model);
   const sliceSeconds = o.sliceSeconds ?? 1;
   const nSamples = Math.round(sliceSeconds * sr);
   const nFrames = Math.round(sliceSeconds * model.frameRate);
@@ -90,7 +91,8 @@ export async function evaluateModel(model: DDSPModel, o: EvalOptions): Promise<E
       }
     } else {
       const r = sliceAudio(audio, { version: PREP_VERSION, sampleRate: sr, lengthSeconds: sliceSeconds, frameRate: model.frameRate,
-        f0RangeHz: o.f0RangeHz ?? model.f0RangeHz, f0Viterbi: true, f0Tracker: 'offline' });
+        f0RangeHz: o.f0RangeHz ?? model.f0RangeHz, f0Viterbi: true, f0Tracker: 'offline',
+        analysisWindow: analysis.window, analysisAlignment: analysis.alignment });
       slices.push(...r.slices);
     }
   }

@@ -9,6 +9,7 @@ import { synthForward } from '../synth/graph.grad';
 import { estimatorSpec, type EstimatorSpec } from '../estimator/network';
 import type { EstimatorTF } from '../estimator/tf';
 import { FORMAT_VERSION, type DDSPModel } from '../model/model-file';
+import { analysisWindowSize, type AnalysisAlignment } from '../dsp/analysis-window';
 import { synthOfConfig, type TrainConfig } from './config-schema';
 import { Rng } from './rng';
 import type { TensorMap } from './checkpoint';
@@ -20,6 +21,10 @@ export interface ModelGraph {
   sampleRate: number;
   frameRate: number;
   f0RangeHz: [number, number];
+  /** data.analysis_window and data.analysis_alignment, each only where it differs from what a model file without
+   *  it means (analysisWindowSize(sampleRate), 'centred'), so a default run's model file is as before. */
+  analysisWindow?: number;
+  analysisAlignment?: AnalysisAlignment;
   synth: SynthConfig;
   estimator: EstimatorSpec;
   /** state_dict name of the IR parameter (`synth.processors.<i>.ir`), null without an IRReverb. */
@@ -39,6 +44,8 @@ export function graphFromConfig(c: TrainConfig): ModelGraph {
     sampleRate: c.sample_rate,
     frameRate: c.data.frame_rate,
     f0RangeHz: [c.data.f0_range[0], c.data.f0_range[1]],
+    ...(c.data.analysis_window !== analysisWindowSize(c.sample_rate) ? { analysisWindow: c.data.analysis_window } : {}),
+    ...(c.data.analysis_alignment !== 'centred' ? { analysisAlignment: c.data.analysis_alignment } : {}),
     synth,
     estimator,
     irName: irIndex >= 0 ? `synth.processors.${irIndex}.ir` : null,
@@ -178,6 +185,7 @@ export class TrainModel {
       sampleRate: g.sampleRate,
       frameRate: g.frameRate,
       f0RangeHz: [g.f0RangeHz[0], g.f0RangeHz[1]],
+      ...analysisOf(g),
       estimator: { ...g.estimator, weights },
       synth: g.synth as DDSPModel['synth'],
       name: opts.name,
@@ -192,6 +200,14 @@ export class TrainModel {
     this.estimator.dispose();
     this.ir?.dispose();
   }
+}
+
+/** The graph's analysis keys for a model file (only those it holds). */
+function analysisOf(g: ModelGraph): Pick<DDSPModel, 'analysisWindow' | 'analysisAlignment'> {
+  return {
+    ...(g.analysisWindow !== undefined ? { analysisWindow: g.analysisWindow } : {}),
+    ...(g.analysisAlignment !== undefined ? { analysisAlignment: g.analysisAlignment } : {}),
+  };
 }
 
 /** Missing tensors and shape mismatches of `w` against `shapes` (extra tensors are ignored). */
@@ -211,7 +227,7 @@ export function ddspModelFromWeights(g: ModelGraph, w: TensorMap, opts: { name?:
   for (const [k, t] of Object.entries(w)) if (k.startsWith('estimator.')) weights[k.slice('estimator.'.length)] = t;
   const m: DDSPModel = {
     formatVersion: FORMAT_VERSION, sampleRate: g.sampleRate, frameRate: g.frameRate,
-    f0RangeHz: [g.f0RangeHz[0], g.f0RangeHz[1]], estimator: { ...g.estimator, weights }, synth: g.synth as DDSPModel['synth'],
+    f0RangeHz: [g.f0RangeHz[0], g.f0RangeHz[1]], ...analysisOf(g), estimator: { ...g.estimator, weights }, synth: g.synth as DDSPModel['synth'],
     name: opts.name, meta: opts.meta,
   };
   if (g.irName) {

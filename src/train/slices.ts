@@ -3,17 +3,21 @@
  * rate is padded to whole slices and cut into data.length-second slices. Silent slices (peak < 0.01) and slices
  * with no pitched frame are skipped.
  *
- * Features:
+ * Features, framed as the model will be (data.analysis_window samples, data.analysis_alignment: frame k's window
+ * centred on k·hop or ending there; src/dsp/analysis-window.ts):
  * - f0: the offline tracker (probabilistic YIN, Viterbi when data.f0_viterbi) run over the WHOLE file within
- *   data.f0_range, frames centred at k·hop (so slice boundaries see real context, not padding); or, with
- *   data.f0_tracker=stream, the engine's streaming YIN on windows centred at k·hop. Unvoiced frames hold the
- *   last voiced f0 (440 Hz before the first), as the live engine does, so training and live inputs agree.
- * - loudness: the seed's A-weighted loudness, centred frames, computed per slice (exactly as the seed).
+ *   data.f0_range (so slice boundaries see real context, not padding), pooling a window half a window later when
+ *   centred (a causal model is not given labels that heard ahead); or, with data.f0_tracker=stream, the engine's
+ *   streaming YIN. Unvoiced frames hold the last voiced f0 (440 Hz before the first), as the live engine does, so
+ *   training and live inputs agree.
+ * - loudness: the seed's A-weighted loudness. Centred: computed per slice with reflect padding (exactly as the
+ *   seed); causal: over the whole file with zeros before its start, as the engine measures it.
  */
 import { resample } from '../dsp/resample';
 import { trackPitchOffline } from '../dsp/pyin';
 import { YinTracker, type PitchEstimate } from '../dsp/yin';
-import { loudnessFrames } from '../dsp/loudness';
+import { loudnessAt, loudnessFrames } from '../dsp/loudness';
+import { windowStart, type AnalysisAlignment } from '../dsp/analysis-window';
 import type { TrainConfig } from './config-schema';
 
 /** Bumped when the stored features change meaning (forces a rebuild). */
@@ -29,7 +33,14 @@ export interface PrepSettings {
   f0RangeHz: [number, number];
   f0Viterbi: boolean;
   f0Tracker: 'offline' | 'stream';
+  /** Analysis window, samples at sampleRate (absent in databases prepared before it existed: 2048). */
+  analysisWindow: number;
+  /** Absent in databases prepared before it existed: 'centred'. */
+  analysisAlignment: AnalysisAlignment;
 }
+
+/** What a stored PrepSettings without a key was prepared with. */
+export const PREP_DEFAULTS: Pick<PrepSettings, 'analysisWindow' | 'analysisAlignment'> = { analysisWindow: 2048, analysisAlignment: 'centred' };
 
 /** One slice. */
 export interface Slice { audio: Float32Array; f0Hz: Float32Array; loudnessDb: Float32Array }
@@ -57,6 +68,8 @@ export function prepSettingsFromConfig(c: TrainConfig): PrepSettings {
     f0RangeHz: [c.data.f0_range[0], c.data.f0_range[1]],
     f0Viterbi: c.data.f0_viterbi,
     f0Tracker: c.data.f0_tracker,
+    analysisWindow: c.data.analysis_window,
+    analysisAlignment: c.data.analysis_alignment,
   };
 }
 
@@ -78,6 +91,9 @@ export function sliceAudio(audio: Float32Array, settings: PrepSettings): SlicedF
   for (let i = 0; i < padded.length; i++) if (!Number.isFinite(padded[i])) padded[i] = 0;
 
   const { f0Hz, voiced } = trackFile(padded, settings, nSlices * nFrames, hop);
+  const causal = settings.analysisAlignment === 'causal';
+  const W = settings.analysisWindow;
+  const fileLoudness = causal ? loudnessAt(padded, sr, hop, nSlices * nFrames, W, 'causal') : null;
   // hold unvoiced frames at the last voiced f0 (as the live engine does)
   const held = new Float32Array(f0Hz.length);
   let last = INITIAL_F0_HZ;
@@ -96,23 +112,28 @@ export function sliceAudio(audio: Float32Array, settings: PrepSettings): SlicedF
     for (let k = s * nFrames; k < (s + 1) * nFrames; k++) if (voiced[k]) { anyVoiced = true; break; }
     if (!anyVoiced) { out.skippedUnpitched++; continue; }
     const audioCopy = x.slice();
-    const loud = loudnessFrames(audioCopy, sr, settings.frameRate, 2048);
     const loudnessDb = new Float32Array(nFrames);
-    loudnessDb.set(loud.subarray(0, nFrames));
-    for (let k = loud.length; k < nFrames; k++) loudnessDb[k] = -80; // the seed pads with -range_db
+    if (fileLoudness) {
+      loudnessDb.set(fileLoudness.subarray(s * nFrames, (s + 1) * nFrames));
+    } else {
+      const loud = loudnessFrames(audioCopy, sr, settings.frameRate, W);
+      loudnessDb.set(loud.subarray(0, nFrames));
+      for (let k = loud.length; k < nFrames; k++) loudnessDb[k] = -80; // the seed pads with -range_db
+    }
     out.slices.push({ audio: audioCopy, f0Hz: held.slice(s * nFrames, (s + 1) * nFrames), loudnessDb });
   }
   return out;
 }
 
-/** f0 and voicing for `nFramesTotal` frames centred at k·hop. */
+/** f0 and voicing for `nFramesTotal` frames (windows placed by windowStart). */
 function trackFile(audio: Float32Array, settings: PrepSettings, nFramesTotal: number, hop: number): { f0Hz: Float32Array; voiced: Uint8Array } {
   const f0Hz = new Float32Array(nFramesTotal);
   const voiced = new Uint8Array(nFramesTotal);
   const [fMinHz, fMaxHz] = settings.f0RangeHz;
   if (settings.f0Tracker === 'offline') {
     const r = trackPitchOffline(audio, settings.sampleRate, {
-      frameRate: settings.frameRate, fMinHz, fMaxHz, viterbi: settings.f0Viterbi, centre: true,
+      frameRate: settings.frameRate, fMinHz, fMaxHz, viterbi: settings.f0Viterbi, windowSize: settings.analysisWindow,
+      alignment: settings.analysisAlignment, lookAhead: settings.analysisAlignment === 'centred',
     });
     const n = Math.min(nFramesTotal, r.f0Hz.length);
     for (let k = 0; k < n; k++) {
@@ -121,12 +142,12 @@ function trackFile(audio: Float32Array, settings: PrepSettings, nFramesTotal: nu
     }
     return { f0Hz, voiced };
   }
-  const windowSize = 2048;
+  const windowSize = settings.analysisWindow;
   const tracker = new YinTracker({ sampleRate: settings.sampleRate, windowSize, fMinHz, fMaxHz });
   const win = new Float32Array(windowSize);
   const est: PitchEstimate = { f0Hz: 0, confidence: 0 };
   for (let k = 0; k < nFramesTotal; k++) {
-    const start = Math.round(k * hop) - windowSize / 2;
+    const start = windowStart(k, hop, windowSize, settings.analysisAlignment);
     win.fill(0);
     const a = Math.max(0, start);
     const b = Math.min(audio.length, start + windowSize);

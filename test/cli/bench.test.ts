@@ -83,6 +83,16 @@ describe('ddsp-stream bench --json', () => {
     expect(r.out).toMatch(/training +skipped/);
   });
 
+  it('frames the synthetic model as the live preset with --frame-rate, --analysis-window, --analysis-alignment', async () => {
+    const live = ['--frame-rate', '250', '--analysis-window', '480', '--analysis-alignment', 'causal', '--filter-size', '256'];
+    const r = await cli('bench', '--seconds', '0.2', '--hidden', '16', '--harmonics', '8', '--no-train', '--json', ...live);
+    expect(r.code, r.err).toBe(0);
+    expect((JSON.parse(r.out) as Record<string, unknown>).latency_samples).toBe(127);
+    const odd = await cli('bench', '--no-train', '--analysis-window', '481');
+    expect(odd.code).toBe(1);
+    expect(odd.err).toMatch(/model.analysisWindow must be an even number of samples in \[64, 32768\], got 481/);
+  });
+
   it('rejects a bad --devices', async () => {
     const r = await cli('bench', '--devices', '3', '--no-train');
     expect(r.code).toBe(1);

@@ -10,7 +10,6 @@
 //
 // Set DDSP_UPDATE_DEMO_SCREENSHOT=1 to write the screenshot to docs/demo.png (otherwise it goes to a temp dir).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { externalParams } from '../../src/synth/graph';
 import { smallModel } from '../browser/fixture-model';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, REPO_ROOT, browserUnavailable } from '../browser/harness';
 import { nearestHarmonic, spectralPeaks } from '../browser/spectrum';
+import { startDemoServer, type DemoServer } from './demo-server';
 
 const noBrowser = browserUnavailable();
 const DIST_INDEX = join(REPO_ROOT, 'dist', 'index.js');
@@ -195,7 +195,7 @@ function summary(s: Sampled): string {
 
 describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', () => {
   let dir: string;
-  let server: ChildProcess;
+  let server: DemoServer;
   let url: string;
   let browser: Browser;
   let page: Page;
@@ -214,24 +214,8 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     const wav = join(dir, 'stepped-tone.wav');
     writeFileSync(wav, steppedToneWav());
 
-    server = spawn(process.execPath, [join(REPO_ROOT, 'examples', 'web', 'serve.mjs'), '--port', '0', '--models', join(dir, 'models')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    url = await new Promise<string>((ok, fail) => {
-      let out = '';
-      const timer = setTimeout(() => fail(new Error(`demo server did not start:\n${out}`)), 30_000);
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        const m = /ddsp-stream demo: (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          ok(m[1]);
-        }
-      };
-      server.stdout!.on('data', onData);
-      server.stderr!.on('data', onData);
-      server.on('exit', (code) => fail(new Error(`demo server exited (${code}):\n${out}`)));
-    });
+    server = await startDemoServer(join(dir, 'models'));
+    url = server.url;
 
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
@@ -253,11 +237,7 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
 
   afterAll(async () => {
     await browser?.close();
-    if (server !== undefined && server.exitCode === null) {
-      const exited = new Promise((ok) => server.once('exit', ok));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 

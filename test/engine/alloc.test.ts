@@ -82,6 +82,19 @@ for (const sampleRate of [48000, 44100]) {
   });
 }
 
+it('process() allocates nothing per quantum with a causal window at 250 frames/s (the live preset\'s framing)', () => {
+  const live = { ...syntheticModel({ frameRate: 250, filterSize: 256, hiddenSize: 256 }), analysisWindow: 480, analysisAlignment: 'causal' as const };
+  const e = new StreamingEngine(live, { sampleRate: 48000 });
+  const setup = new Int32Array([128]);
+  const run = driver(e, 48000, setup);
+  run(WARMUP_QUANTA);
+  for (const block of [128, 1]) {
+    setup[0] = block;
+    run(SWITCH_WARMUP_QUANTA);
+    expect(steadyBytesPerCall(run, MEASURED_QUANTA, 1), `blocks of ${block}: bytes per quantum`).toBeLessThan(1);
+  }
+});
+
 it('process() allocates nothing per quantum across model swaps (crossfades) and resets', () => {
   const sampleRate = 48000;
   const e = new StreamingEngine(model, { sampleRate });

@@ -1,8 +1,7 @@
 // Framing and scheduling maths: window sizes, the ring buffer, the resampler production map, the latency budget.
 import { describe, expect, it } from 'vitest';
-import {
-  AnalysisRing, analysisWindowSize, batchFrameCount, measureProduction, windowStart,
-} from '../../src/engine/framer';
+import { AnalysisRing, batchFrameCount, measureProduction } from '../../src/engine/framer';
+import { analysisWindowSize, windowStart } from '../../src/dsp/analysis-window';
 import { StreamResampler } from '../../src/dsp/resample';
 import { SynthStream } from '../../src/synth/graph';
 import { planFor, synthOptions } from '../../src/engine/frame-path';
@@ -29,9 +28,11 @@ describe('analysis window', () => {
     expect(() => analysisWindowSize(0)).toThrow(RangeError);
   });
 
-  it('frame k is centred at k·hop', () => {
+  it('frame k is centred at k·hop, or (causal) ends there', () => {
     expect(windowStart(0, 960, 2048)).toBe(-1024);
     expect(windowStart(3, 960, 2048)).toBe(3 * 960 - 1024);
+    expect(windowStart(3, 192, 480, 'causal')).toBe(3 * 192 - 480);
+    expect(windowStart(3, 176.4, 480, 'causal') + 480).toBe(529); // round(529.2): the frame instant
   });
 });
 
@@ -126,6 +127,25 @@ describe('frame plan and latency', () => {
       expect(nSynth).toBe(nFrames * 882);
       expect(plan.frameNeed(nFrames)).toBeGreaterThanOrEqual(n);
     }
+  });
+
+  it('a causal window waits for no sample past its frame: the live preset\'s framing reports half a hop and the noise filter\'s advance', () => {
+    for (const [filterSize, rate, want] of [[256, 48000, 127], [512, 48000, 255], [64, 48000, 95], [256, 44100, 175]] as const) {
+      const model = { ...smallModel(1, 48000, { filterSize, frameRate: 250 }), analysisWindow: 480, analysisAlignment: 'causal' as const };
+      const synth = new SynthStream(model.synth, synthOptions(model, rate));
+      const plan = planFor(model, rate, synth);
+      expect([plan.windowSize, plan.alignment]).toEqual([480, 'causal']);
+      expect(plan.latencySamples).toBe(want);
+      if (rate === 48000) {
+        // frame k is complete once sample 192k − 1 has arrived: whatever the window's length
+        for (const k of [0, 1, 7, 250]) expect(plan.frameAvailable(k)).toBe(Math.max(0, 192 * k));
+        const longer = { ...model, analysisWindow: 960 };
+        expect(planFor(longer, rate, new SynthStream(longer.synth, synthOptions(longer, rate))).latencySamples).toBe(want);
+      }
+    }
+    // the same model centred waits half the window more
+    const centred = { ...smallModel(1, 48000, { filterSize: 256, frameRate: 250 }), analysisWindow: 480 };
+    expect(planFor(centred, 48000, new SynthStream(centred.synth, synthOptions(centred, 48000))).latencySamples).toBe(127 + 240);
   });
 
   it('reports the latency at other context rates (resampled analysis)', () => {

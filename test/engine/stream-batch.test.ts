@@ -5,13 +5,14 @@ import { StreamingEngine } from '../../src/engine/streaming-engine';
 import { resynthesize } from '../../src/engine/resynthesis';
 import { EstimatorRuntime } from '../../src/estimator/realtime';
 import { glideSignal } from '../../src/cli/synthetic';
+import type { DDSPModel } from '../../src/model/model-file';
 import { allFinite, maxAbs, maxAbsDiff, smallModel, streamBlocks } from './helpers';
 
 const BLOCKS = [1, 7, 128, 1000, 2048];
 
 function checkStreamEqualsBatch(contextRate: number, modelRate: number, seconds: number,
-  controls: Record<string, number> = {}) {
-  const model = smallModel(3, modelRate);
+  controls: Record<string, number> = {}, framing: Partial<DDSPModel> = {}) {
+  const model = { ...smallModel(3, modelRate), ...framing };
   const n = Math.round(seconds * contextRate);
   const input = glideSignal(n, contextRate, 180, 420, 0.6);
   const ref = renderOffline(model, input, { sampleRate: contextRate, controls });
@@ -37,6 +38,12 @@ describe('stream == batch delayed by latencySamples', () => {
 
   it('44.1 kHz context, 48 kHz model (analysis resampled), blocks 1, 7, 128, 1000, 2048', () => {
     checkStreamEqualsBatch(44100, 48000, 0.7);
+  });
+
+  it('a causal 480-sample window at 250 frames/s (the live preset\'s framing), 48 and 44.1 kHz context', () => {
+    const live = { frameRate: 250, analysisWindow: 480, analysisAlignment: 'causal' as const, f0RangeHz: [150, 2000] as [number, number] };
+    checkStreamEqualsBatch(48000, 48000, 0.5, {}, live);
+    checkStreamEqualsBatch(44100, 48000, 0.5, {}, live);
   });
 
   it('96 kHz context with a 48 kHz model', () => {

@@ -2,7 +2,7 @@
 // and readModel refuses bad files with a message naming the problem.
 import { describe, expect, it } from 'vitest';
 import { EstimatorRuntime } from '../../src/estimator/realtime';
-import { ModelFormatError, readModel, writeModel } from '../../src/model/model-file';
+import { ModelFormatError, modelAnalysis, readModel, writeModel } from '../../src/model/model-file';
 import { INPUT_STATE } from '../../src/model/onnx-graph';
 import { encodeModel } from '../../src/model/onnx-proto';
 import { createEstimatorSession, runEstimatorOrt } from '../../src/model/ort';
@@ -152,6 +152,33 @@ describe('readModel refuses bad files', () => {
     expect(() => writeModel({ ...testModel(16), loudnessRangeDb: [0, Number.NaN] })).toThrow(
       /model.loudnessRangeDb must be \[low, high\] dB/,
     );
+  });
+
+  it('an analysis window or alignment out of bounds; absent keys mean 2048 centred, and write nothing', () => {
+    const live = writeModel({ ...testModel(16), analysisWindow: 480, analysisAlignment: 'causal' });
+    const back = readModel(live);
+    expect([back.analysisWindow, back.analysisAlignment]).toEqual([480, 'causal']);
+    expect(modelAnalysis(back)).toEqual({ window: 480, alignment: 'causal' });
+    const plain = readModel(good);
+    expect('analysisWindow' in plain || 'analysisAlignment' in plain).toBe(false);
+    expect(modelAnalysis(plain)).toEqual({ window: 2048, alignment: 'centred' });
+    expect(modelAnalysis({ sampleRate: 96000 })).toEqual({ window: 4096, alignment: 'centred' });
+    const keys = (b: Uint8Array) => {
+      let n = 0;
+      editOnnx(b, (m) => { n = (m.metadataProps ?? []).filter((p) => /^ddsp\.analysis_/.test(p.key ?? '')).length; });
+      return n;
+    };
+    expect(keys(good)).toBe(0);
+    expect(keys(live)).toBe(2);
+    const set = (key: string, v: string): Uint8Array => editOnnx(live, (m) => {
+      for (const p of m.metadataProps ?? []) if (p.key === key) p.value = v;
+    });
+    refuse(set('ddsp.analysis_window', '481'), /metadata 'ddsp.analysis_window' must be an even number of samples in \[64, 32768\], got 481/);
+    refuse(set('ddsp.analysis_window', '65536'), /'ddsp.analysis_window' must be an even number of samples in \[64, 32768\], got 65536/);
+    refuse(set('ddsp.analysis_window', '4e2'), /'ddsp.analysis_window' must be an even number of samples in \[64, 32768\], got "4e2"/);
+    refuse(set('ddsp.analysis_alignment', 'ahead'), /metadata 'ddsp.analysis_alignment' must be one of centred, causal, got "ahead"/);
+    expect(() => writeModel({ ...testModel(16), analysisWindow: 32 })).toThrow(/model.analysisWindow must be an even number of samples in \[64, 32768\], got 32/);
+    expect(() => writeModel({ ...testModel(16), analysisAlignment: 'left' as never })).toThrow(/model.analysisAlignment must be one of centred, causal, got "left"/);
   });
 
   it('an unknown or newer format version, saying which versions we read', () => {

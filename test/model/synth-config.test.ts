@@ -52,7 +52,10 @@ describe('synth-config', () => {
     const files = [...seen].map((f) => relative(root, f).split('\\').join('/'));
     expect(files).toContain('src/modules/schema.ts');
     expect(files).toContain('src/synth/dag.ts');
-    const synthesis = files.filter((f) => /^src\/(dsp|modules|synth|engine)\//.test(f) && f !== 'src/modules/schema.ts' && f !== 'src/modules/controls.ts' && f !== 'src/synth/dag.ts');
+    // Data and arithmetic the model file records, not synthesis: the module records, the graph, the controls' table
+    // and where a frame's analysis window lies (its alignments and default length, src/dsp/analysis-window.ts).
+    const data = ['src/modules/schema.ts', 'src/modules/controls.ts', 'src/synth/dag.ts', 'src/dsp/analysis-window.ts'];
+    const synthesis = files.filter((f) => /^src\/(dsp|modules|synth|engine)\//.test(f) && !data.includes(f));
     expect(synthesis).toEqual([]);
   });
 });

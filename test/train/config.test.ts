@@ -25,6 +25,7 @@ describe('config composition', () => {
     expect(c.ckpt_nsteps).toBe(10000);
     expect(c.data.f0_range).toEqual([32, 2000]);
     expect(c.data.f0_viterbi).toBe(true);
+    expect([c.data.analysis_window, c.data.analysis_alignment]).toEqual([2048, 'centred']);
     expect(c.data.sample_rate).toBe(48000); // ${sample_rate}
     expect(c.synth.name).toBe('hpnir');
     expect(Object.keys(c.synth.dag)).toEqual(['harmonic', 'filtnoise', 'add', 'irreverb']);
@@ -114,6 +115,20 @@ describe('config composition', () => {
 
   it('asks for -m when a value is a list of alternatives', () => {
     expect(fails('batch_size=8,16')).toMatch(/sweep, add -m/);
+  });
+
+  it('exp=live frames for low latency; the analysis keys are bounded and must hold the f0 range', () => {
+    const { config: c } = compose('exp=live', 'name=x');
+    expect([c.data.frame_rate, c.data.analysis_window, c.data.analysis_alignment]).toEqual([250, 480, 'causal']);
+    expect(c.data.f0_range).toEqual([150, 2000]);
+    expect((c.synth.dag.filtnoise.config as Record<string, unknown>).filter_size).toBe(256);
+    expect(fails('data.analysis_window=481', 'name=x')).toMatch(/config key 'data.analysis_window' must be an even number of samples in \[64, 32768\], got 481/);
+    expect(fails('data.analysis_window=65536', 'name=x')).toMatch(/'data.analysis_window' must be an even number of samples in \[64, 32768\]/);
+    expect(fails('data.analysis_alignment=ahead', 'name=x')).toMatch(/data.analysis_alignment/);
+    // 480 samples hold lags up to 477: a period and a semitone of 107 Hz at 48 kHz
+    expect(fails('exp=live', 'data.f0_range=[100,2000]', 'name=x')).toMatch(
+      /config key 'data.f0_range' low end \(100 Hz\) is below what a 480-sample analysis window tracks at 48000 Hz \(107 Hz.*raise data.f0_range to \[107, 2000\] or data.analysis_window to 512/);
+    expect(compose('exp=live', 'data.f0_range=[107,2000]', 'name=x').config.data.f0_range[0]).toBe(107);
   });
 
   it('reads user config folders and exp groups with @package _global_', () => {

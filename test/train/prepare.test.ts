@@ -5,10 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { PREP_VERSION, SliceStore, readBatch, type PrepSettings } from '../../src/train/dataset';
 import { PrepareError, prepareDataset, sliceAudio } from '../../src/train/prepare';
 import { encodeWav } from '../../src/io/audio-file';
+import { renderOffline } from '../../src/engine/render';
+import { smallModel } from '../engine/helpers';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'audio', 'violin-4s-24k.wav');
 const settings = (o: Partial<PrepSettings> = {}): PrepSettings => ({
-  version: PREP_VERSION, sampleRate: 16000, lengthSeconds: 1, frameRate: 50, f0RangeHz: [100, 2000], f0Viterbi: true, f0Tracker: 'offline', ...o,
+  version: PREP_VERSION, sampleRate: 16000, lengthSeconds: 1, frameRate: 50, f0RangeHz: [100, 2000], f0Viterbi: true, f0Tracker: 'offline',
+  analysisWindow: 2048, analysisAlignment: 'centred', ...o,
 });
 
 function rawDir(): string {
@@ -101,4 +104,31 @@ describe('data preparation', () => {
     const g = r.slices[1].f0Hz;
     expect(Math.abs(g[45] - 220)).toBeLessThan(3); // held through the silence after the tone
   });
+
+  it('a causal framing prepares exactly the features the engine analyses (stream tracker, loudness over the file)', () => {
+    const sr = 48000;
+    const x = new Float32Array(2 * sr);
+    // a note from 0.3 s (gliding 196 → 330 Hz, so f0 changes every frame), silence from 1.6 s
+    let phase = 0;
+    for (let i = Math.round(0.3 * sr); i < Math.round(1.6 * sr); i++) {
+      phase += (196 + (134 * i) / x.length) / sr;
+      x[i] = 0.4 * Math.sin(2 * Math.PI * phase) + 0.1 * Math.sin(4 * Math.PI * phase);
+    }
+    const live = { sampleRate: sr, frameRate: 250, f0RangeHz: [150, 2000] as [number, number], f0Tracker: 'stream' as const,
+      analysisWindow: 480, analysisAlignment: 'causal' as const };
+    const r = sliceAudio(x, settings(live));
+    expect(r.slices.length).toBe(2);
+    const model = { ...smallModel(1, sr), frameRate: 250, f0RangeHz: live.f0RangeHz, analysisWindow: 480, analysisAlignment: 'causal' as const };
+    const ref = renderOffline(model, x, { sampleRate: sr });
+    for (let s = 0; s < 2; s++) {
+      for (let k = 0; k < 250; k++) {
+        expect(r.slices[s].f0Hz[k]).toBe(ref.f0Hz[s * 250 + k]);
+        expect(r.slices[s].loudnessDb[k]).toBe(ref.loudnessDb[s * 250 + k]);
+      }
+    }
+    // the onset reaches frame 75 (0.3 s) only through its causal window: frame 75's window ends at the onset
+    expect(r.slices[0].loudnessDb[75]).toBe(-80);
+    expect(r.slices[0].loudnessDb[77]).toBeGreaterThan(-40);
+  });
 });
+
