@@ -20,10 +20,13 @@ export {
 export type { EngineOptions, EngineControls, EngineDiagnostics, EngineMode, PreparedModel } from './engine/streaming-engine';
 export { NOTE_ENVELOPE, velocityToDb, keyToHz } from './engine/note-events';
 export type { ModelPipeline, ModelPipelineOptions } from './engine/model-pipeline';
+export type { VoiceBank } from './engine/voices';
+export type { ChannelVoices } from './engine/channel-voices';
+export type { NoteEventQueue, MidiChannels } from './engine/note-events';
 export { renderOffline, renderStream, analyseFeatures, featuresAtFrameRate } from './engine/render';
 export type {
   RenderOfflineOptions, RenderOfflineResult, RenderStreamOptions, RenderStreamResult, AnalyseOptions,
-  AnalysedFeatures, FrameFeatures,
+  AnalysedFeatures, FrameFeatures, NoteMessages,
 } from './engine/render';
 export { analysisWindowSize, ANALYSIS_ALIGNMENTS } from './dsp/analysis-window';
 export type { AnalysisAlignment } from './dsp/analysis-window';

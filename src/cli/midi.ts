@@ -1,7 +1,9 @@
 /**
- * MIDI file → control-mode features: per-frame f0 (Hz) and loudness (dB, the seed's A-weighted scale) for
- * rendering a Standard MIDI File through a model (`ddsp-stream render --midi`, or StreamingEngine
- * `setControlFeatures`).
+ * MIDI files for `ddsp-stream render --midi`: {@link midiToNoteEvents} gives a file's channel messages at sample
+ * times for the polyphonic engine (notes mode: the engine's voices, envelopes, bend and pedal rules, the default);
+ * {@link midiToFeatures}, described below, the monophonic rule (`--voices 1`): per-frame f0 (Hz) and loudness (dB,
+ * the seed's A-weighted scale) for control mode (StreamingEngine `setControlFeatures`). Both read the file and its
+ * bend/RPN rules the same way (the engine's MidiChannels, src/engine/note-events.ts).
  *
  * ## What is read
  * - Standard MIDI Files, format 0 and 1 (format 2, independent patterns, is refused), parsed with `midi-file`.
