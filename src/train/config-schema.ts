@@ -291,12 +291,13 @@ function crossCheck(c: TrainConfig): void {
   }
   const ls = c.model.lr_schedule;
   if (ls.kind !== 'constant') {
-    if (ls.decay_steps === null && c.trainer.max_steps <= 0) {
-      err('model.lr_schedule.decay_steps', `must be set when trainer.max_steps is unbounded (${c.trainer.max_steps}): the ${ls.kind} decay needs an end`);
+    const byEpochs = c.trainer.max_epochs !== null && c.trainer.max_epochs > 0;
+    if (ls.decay_steps === null && c.trainer.max_steps <= 0 && !byEpochs) {
+      err('model.lr_schedule.decay_steps', `must be set when neither trainer.max_steps nor trainer.max_epochs bounds the run: the ${ls.kind} decay needs an end`);
     }
     if (ls.floor > c.model.lr) err('model.lr_schedule.floor', `(${ls.floor}) must not exceed model.lr (${c.model.lr}), the peak it decays from`);
-    const end = ls.decay_steps ?? c.trainer.max_steps;
-    if (ls.warmup_steps > end) err('model.lr_schedule.warmup_steps', `(${ls.warmup_steps}) must not exceed the decay's end (${end} steps)`);
+    const end = ls.decay_steps ?? (c.trainer.max_steps > 0 ? c.trainer.max_steps : null);
+    if (end !== null && ls.warmup_steps > end) err('model.lr_schedule.warmup_steps', `(${ls.warmup_steps}) must not exceed the decay's end (${end} steps)`);
   }
   if (Object.keys(c.synth.dag).length === 0) err('synth.dag', 'needs at least one module');
   synthOfConfig(c);

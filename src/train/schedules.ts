@@ -24,8 +24,7 @@ export function lossWeights(c: TrainConfig, step: number): Record<string, number
  * Learning rate of the update that ends step `step` + 1 (`step` updates done before it): a linear warm-up from
  * peak / warmup_steps to `peak` over the first warmup_steps updates, then `kind` from `peak` down to `floor` at
  * `decaySteps` (cosine: half a cosine; exponential: geometric), and `floor` after it; constant holds `peak`.
- * @param decaySteps the update at which the decay reaches the floor (model.lr_schedule.decay_steps, else
- *   trainer.max_steps)
+ * @param decaySteps the update at which the decay reaches the floor
  */
 export function learningRateAt(s: LrSchedule, peak: number, decaySteps: number, step: number): number {
   if (step < s.warmup_steps) return peak * (step + 1) / s.warmup_steps;
@@ -36,8 +35,12 @@ export function learningRateAt(s: LrSchedule, peak: number, decaySteps: number, 
   return peak * Math.pow(s.floor / peak, t);
 }
 
-/** The learning rate of the config's schedule for the update after `step` steps. */
-export function learningRate(c: TrainConfig, step: number): number {
+/**
+ * The learning rate of the config's schedule for the update after `step` steps.
+ * @param totalSteps the steps the run asks for (trainer.max_steps, else max_epochs × batches per epoch): where the
+ *   decay ends unless model.lr_schedule.decay_steps says
+ */
+export function learningRate(c: TrainConfig, step: number, totalSteps: number): number {
   const s = c.model.lr_schedule;
-  return learningRateAt(s, c.model.lr, s.decay_steps ?? c.trainer.max_steps, step);
+  return learningRateAt(s, c.model.lr, s.decay_steps ?? totalSteps, step);
 }

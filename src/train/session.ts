@@ -268,7 +268,7 @@ export class TrainSession {
     }
     const clip = c.trainer.gradient_clip_val ?? 0;
     if (clip > 0) g = clipGradients(tf, g, clip);
-    this.adam.lr = learningRate(c, loop.step);
+    this.adam.lr = learningRate(c, loop.step, this.totalSteps());
     this.adam.apply(g);
     for (const t of Object.values(g)) t.dispose();
 

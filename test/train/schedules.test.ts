@@ -38,14 +38,13 @@ describe('learning-rate schedule', () => {
     for (const step of [0, 1, 999, 1e6]) expect(learningRateAt(s, 1e-4, 1000, step)).toBe(1e-4);
   });
 
-  it('decays over trainer.max_steps unless decay_steps is set', () => {
-    const c = composeConfig({ overrides: ['name=x', 'model.lr=1e-3', 'model.lr_schedule.kind=cosine', 'model.lr_schedule.warmup_steps=10',
-      'trainer.max_steps=110'] }).config;
-    expect(learningRate(c, 60)).toBeCloseTo(5.05e-4, 15);
-    expect(learningRate(c, 110)).toBeCloseTo(1e-5, 15);
+  it('decays over the run\'s steps unless decay_steps is set', () => {
+    const c = composeConfig({ overrides: ['name=x', 'model.lr=1e-3', 'model.lr_schedule.kind=cosine', 'model.lr_schedule.warmup_steps=10'] }).config;
+    expect(learningRate(c, 60, 110)).toBeCloseTo(5.05e-4, 15);
+    expect(learningRate(c, 110, 110)).toBeCloseTo(1e-5, 15);
     const d = composeConfig({ overrides: ['name=x', 'model.lr=1e-3', 'model.lr_schedule.kind=cosine', 'model.lr_schedule.warmup_steps=10',
-      'model.lr_schedule.decay_steps=210', 'trainer.max_steps=-1', 'trainer.max_epochs=3'] }).config;
-    expect(learningRate(d, 110)).toBeCloseTo(5.05e-4, 15);
+      'model.lr_schedule.decay_steps=210'] }).config;
+    expect(learningRate(d, 110, 110)).toBeCloseTo(5.05e-4, 15);
   });
 
   it('refuses schedules without an end or with the floor above the peak, naming the key', () => {
@@ -53,8 +52,9 @@ describe('learning-rate schedule', () => {
       try { composeConfig({ overrides: ['name=x', ...o] }); } catch (e) { expect(e).toBeInstanceOf(ConfigError); return (e as Error).message; }
       throw new Error('expected a ConfigError');
     };
-    expect(fails('model.lr_schedule.kind=cosine', 'trainer.max_steps=-1'))
-      .toBe("config key 'model.lr_schedule.decay_steps' must be set when trainer.max_steps is unbounded (-1): the cosine decay needs an end");
+    expect(fails('model.lr_schedule.kind=cosine', 'trainer.max_steps=-1', 'trainer.max_time=00:00:10:00'))
+      .toBe("config key 'model.lr_schedule.decay_steps' must be set when neither trainer.max_steps nor trainer.max_epochs bounds the run: the cosine decay needs an end");
+    expect(() => composeConfig({ overrides: ['name=x', 'model.lr_schedule.kind=cosine', 'trainer.max_steps=-1', 'trainer.max_epochs=5'] })).not.toThrow();
     expect(fails('model.lr_schedule.kind=exponential', 'model.lr=1e-4', 'model.lr_schedule.floor=1e-3'))
       .toBe("config key 'model.lr_schedule.floor' (0.001) must not exceed model.lr (0.0001), the peak it decays from");
     expect(fails('model.lr_schedule.kind=cosine', 'model.lr_schedule.warmup_steps=200', 'trainer.max_steps=100'))
