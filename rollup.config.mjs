@@ -233,6 +233,8 @@ export default [
     input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts' },
     output: {
       dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js',
+      // the training entry's code lands in a chunk whose URL data-parallel workers import: its exports keep their names
+      minifyInternalExports: false,
       // The controls' table is data every entry reads; in a chunk of its own, a DDSPNode-only page does not load
       // the engine chunk it would otherwise share (a page bundler cannot drop that chunk's top-level wasm set-up).
       manualChunks: (id) => (/src[\\/]modules[\\/]controls\.ts$/.test(id) ? 'controls' : undefined),

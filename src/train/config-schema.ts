@@ -32,6 +32,15 @@ const LinearSchedule = z.strictObject({
 /** One loss weight schedule: a constant, or the seed's linear anneal (schedules.py). */
 export type LossSchedule = number | z.infer<typeof LinearSchedule>;
 
+/** The learning rate over the steps (schedules.ts): warm-up, then a decay from model.lr (the peak) to a floor. */
+const LrScheduleSchema = z.strictObject({
+  kind: z.enum(['constant', 'cosine', 'exponential']).default('constant'),
+  warmup_steps: nonNegInt.default(0),
+  decay_steps: posInt.nullable().default(null),
+  floor: finite.positive().default(1e-5),
+});
+export type LrSchedule = z.infer<typeof LrScheduleSchema>;
+
 const SpectralLossSchema = z.strictObject({
   _target_: z.string().default('diffsynth.loss.SpectralLoss'),
   fft_sizes: z.array(posInt.min(2)).min(1).default([64, 128, 256, 512, 1024, 2048]),
@@ -82,6 +91,7 @@ const ConfigSchema = z.strictObject({
   trainer: TrainerSchema,
   model: z.strictObject({
     lr: finite.positive().default(1e-4),
+    lr_schedule: LrScheduleSchema.default({ kind: 'constant', warmup_steps: 0, decay_steps: null, floor: 1e-5 }),
     estimator: z.strictObject({
       _target_: z.string().default('diffsynth.estimator.EstimatorFL'),
       hidden_size: posInt.default(512),
@@ -294,6 +304,16 @@ function crossCheck(c: TrainConfig): void {
       const hint = suggest(name, losses);
       err(`loss.sched.${name}`, `names no loss${hint ? ` — did you mean '${hint}'?` : ''} (losses: ${losses.join(', ')})`);
     }
+  }
+  const ls = c.model.lr_schedule;
+  if (ls.kind !== 'constant') {
+    const byEpochs = c.trainer.max_epochs !== null && c.trainer.max_epochs > 0;
+    if (ls.decay_steps === null && c.trainer.max_steps <= 0 && !byEpochs) {
+      err('model.lr_schedule.decay_steps', `must be set when neither trainer.max_steps nor trainer.max_epochs bounds the run: the ${ls.kind} decay needs an end`);
+    }
+    if (ls.floor > c.model.lr) err('model.lr_schedule.floor', `(${ls.floor}) must not exceed model.lr (${c.model.lr}), the peak it decays from`);
+    const end = ls.decay_steps ?? (c.trainer.max_steps > 0 ? c.trainer.max_steps : null);
+    if (end !== null && ls.warmup_steps > end) err('model.lr_schedule.warmup_steps', `(${ls.warmup_steps}) must not exceed the decay's end (${end} steps)`);
   }
   if (Object.keys(c.synth.dag).length === 0) err('synth.dag', 'needs at least one module');
   synthOfConfig(c);

@@ -21,7 +21,7 @@ export {
 export { parseOverride, parseValue, type Override } from './overrides';
 export { expandSweep, formatTable, type SweepJob } from './sweep';
 export { train, RUN_FILES, type TrainOptions, type TrainResult } from './trainer';
-export { LossCurves, TRAIN_COLOUR, VAL_COLOUR, type RgbImage } from './loss-plot';
+export { LossCurves, plotLossCurves, TRAIN_COLOUR, VAL_COLOUR, type RgbImage, type PlotPanel, type PlotSeries } from './loss-plot';
 export { StepTimer, formatDuration } from './progress';
 export { Adam, ADAM } from './adam';
 export {

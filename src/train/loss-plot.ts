@@ -28,6 +28,23 @@ const SCALE = 2;
 interface Curve { x: number[]; y: number[] }
 
 /**
+ * One curve of a plot: named in the legend; `dense` curves (a value every step) are drawn as the mean of the points
+ * in each pixel column, the others as a line through markers.
+ */
+export interface PlotSeries { name: string; colour: readonly [number, number, number]; dense: boolean; x: number[]; y: number[] }
+
+/** A plot's panels, top to bottom: each names its x axis and holds its curves. */
+export interface PlotPanel { xName: string; series: PlotSeries[] }
+
+/** Draws `panels` one under another, losses on a logarithmic axis when every value is positive. */
+export function plotLossCurves(panels: PlotPanel[]): RgbImage {
+  const height = panels.length * PANEL_HEIGHT;
+  const img: RgbImage = { rgb: new Uint8Array(WIDTH * height * 3).fill(255), width: WIDTH, height };
+  panels.forEach((p, i) => drawPanel(img, i * PANEL_HEIGHT, p));
+  return img;
+}
+
+/**
  * Records the training and validation losses of a run and plots them.
  */
 export class LossCurves {
@@ -49,28 +66,31 @@ export class LossCurves {
 
   /** Both panels: losses against the step, and against wall-clock time. */
   plot(): RgbImage {
-    const height = 2 * PANEL_HEIGHT;
-    const img: RgbImage = { rgb: new Uint8Array(WIDTH * height * 3).fill(255), width: WIDTH, height };
     const { train: t, val: v } = this;
     const maxSeconds = Math.max(0, ...t.seconds.slice(-1), ...v.seconds.slice(-1));
     const time = maxSeconds >= 7200 ? { unit: 3600, name: 'HOURS' } : maxSeconds >= 120 ? { unit: 60, name: 'MINUTES' } : { unit: 1, name: 'SECONDS' };
     const label = this.valLabel.toUpperCase();
-    drawPanel(img, 0, { x: t.step, y: t.loss }, { x: v.step, y: v.loss }, 'STEP', label);
-    drawPanel(img, PANEL_HEIGHT, { x: t.seconds.map((s) => s / time.unit), y: t.loss }, { x: v.seconds.map((s) => s / time.unit), y: v.loss },
-      `WALL-CLOCK ${time.name}`, label);
-    return img;
+    const panel = (xName: string, tx: number[], vx: number[]): PlotPanel => ({ xName, series: [
+      { name: 'TRAIN LOSS', colour: TRAIN_COLOUR, dense: true, x: tx, y: t.loss },
+      { name: label, colour: VAL_COLOUR, dense: false, x: vx, y: v.loss },
+    ] });
+    return plotLossCurves([
+      panel('STEP', t.step, v.step),
+      panel(`WALL-CLOCK ${time.name}`, t.seconds.map((s) => s / time.unit), v.seconds.map((s) => s / time.unit)),
+    ]);
   }
 }
 
-/** One panel at rows [top, top + PANEL_HEIGHT): axes, grid, ticks, legend, the two curves. */
-function drawPanel(img: RgbImage, top: number, train: Curve, val: Curve, xName: string, valLabel: string): void {
+/** One panel at rows [top, top + PANEL_HEIGHT): axes, grid, ticks, legend, the curves. */
+function drawPanel(img: RgbImage, top: number, panel: PlotPanel): void {
+  const { xName, series } = panel;
   const x0 = MARGIN.left;
   const x1 = WIDTH - MARGIN.right;
   const y0 = top + MARGIN.top;
   const y1 = top + PANEL_HEIGHT - MARGIN.bottom;
 
-  const ys = [...train.y, ...val.y].filter(Number.isFinite);
-  const xs = [...train.x, ...val.x].filter(Number.isFinite);
+  const ys = series.flatMap((c) => c.y).filter(Number.isFinite);
+  const xs = series.flatMap((c) => c.x).filter(Number.isFinite);
   const log = ys.length > 0 && ys.every((y) => y > 0);
   const f = log ? Math.log10 : (y: number) => y;
   let lo = ys.length ? f(ys.reduce((a, b) => Math.min(a, b))) : 0;
@@ -106,36 +126,39 @@ function drawPanel(img: RgbImage, top: number, train: Curve, val: Curve, xName: 
 
   // legend
   let lx = x0 + 110;
-  for (const [name, colour] of [['TRAIN LOSS', TRAIN_COLOUR], [valLabel, VAL_COLOUR]] as const) {
+  for (const { name, colour } of series) {
     for (let d = -1; d <= 1; d++) hline(img, lx, lx + 20, top + 13 + d, colour);
     text(img, lx + 26, top + 9, name, INK);
     lx += 26 + textWidth(name) + 28;
   }
 
-  // the training curve: the mean (in the plotted scale) of the points that fall in each pixel column
-  const cols: Array<[number, number]> = [];
-  let col = NaN;
-  let sum = 0;
-  let n = 0;
-  const flush = (): void => {
-    if (n > 0) cols.push([col, y1 - ((sum / n - lo) / (hi - lo)) * (y1 - y0)]);
-    sum = 0; n = 0;
-  };
-  for (let i = 0; i < train.x.length; i++) {
-    if (!(Number.isFinite(train.x[i]) && Number.isFinite(train.y[i]) && (!log || train.y[i] > 0))) continue;
-    const c = Math.round(px(train.x[i]));
-    if (c !== col) { flush(); col = c; }
-    sum += f(train.y[i]); n++;
+  const plotted = (c: Curve, i: number) => Number.isFinite(c.x[i]) && Number.isFinite(c.y[i]) && (!log || c.y[i] > 0);
+  for (const c of series) {
+    if (c.dense) {
+      // the mean (in the plotted scale) of the points that fall in each pixel column
+      const cols: Array<[number, number]> = [];
+      let col = NaN;
+      let sum = 0;
+      let n = 0;
+      const flush = (): void => {
+        if (n > 0) cols.push([col, y1 - ((sum / n - lo) / (hi - lo)) * (y1 - y0)]);
+        sum = 0; n = 0;
+      };
+      for (let i = 0; i < c.x.length; i++) {
+        if (!plotted(c, i)) continue;
+        const cx = Math.round(px(c.x[i]));
+        if (cx !== col) { flush(); col = cx; }
+        sum += f(c.y[i]); n++;
+      }
+      flush();
+      polyline(img, cols, c.colour, 1);
+      continue;
+    }
+    const vp: Array<[number, number]> = [];
+    for (let i = 0; i < c.x.length; i++) if (plotted(c, i)) vp.push([px(c.x[i]), py(c.y[i])]);
+    polyline(img, vp, c.colour, 1);
+    for (const [x, y] of vp) rect(img, Math.round(x) - 3, Math.round(y) - 3, 7, 7, c.colour);
   }
-  flush();
-  polyline(img, cols, TRAIN_COLOUR, 1);
-
-  const vp: Array<[number, number]> = [];
-  for (let i = 0; i < val.x.length; i++) {
-    if (Number.isFinite(val.x[i]) && Number.isFinite(val.y[i]) && (!log || val.y[i] > 0)) vp.push([px(val.x[i]), py(val.y[i])]);
-  }
-  polyline(img, vp, VAL_COLOUR, 1);
-  for (const [x, y] of vp) rect(img, Math.round(x) - 3, Math.round(y) - 3, 7, 7, VAL_COLOUR);
 }
 
 // ---------------------------------------------------------------- ticks

@@ -4,7 +4,7 @@
  * worker threads) and the browser one (web.ts: slices in memory). Nothing here touches files or Node APIs.
  *
  *   batch of slices → tfjs estimator → differentiable synth → weighted multi-scale spectral losses (loss.sched)
- *   → gradients → optional global-norm clipping → Adam (PyTorch's update, eps 1e-8)
+ *   → gradients → optional global-norm clipping → Adam (PyTorch's update, eps 1e-8) at model.lr_schedule's rate
  *
  * Determinism (so a killed-and-resumed run equals an uninterrupted one): the split is drawn from (seed), the
  * order of epoch e from (seed, e), the synth noise of step s from (seed, s); the state holds weights, Adam
@@ -18,7 +18,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { maxTimeSeconds, type TrainConfig } from './config-schema';
-import { lossWeights } from './schedules';
+import { learningRate, lossWeights } from './schedules';
 import type { Batch } from './slices';
 import type { AdamState, TensorMap } from './checkpoint';
 import { Adam } from './adam';
@@ -268,6 +268,7 @@ export class TrainSession {
     }
     const clip = c.trainer.gradient_clip_val ?? 0;
     if (clip > 0) g = clipGradients(tf, g, clip);
+    this.adam.lr = learningRate(c, loop.step, this.totalSteps());
     this.adam.apply(g);
     for (const t of Object.values(g)) t.dispose();
 

@@ -14,11 +14,17 @@ const fails = (...overrides: string[]): string => {
 };
 
 describe('config composition', () => {
-  it('has the seed defaults', () => {
+  it('has the seed defaults but the learning-rate recipe; exp=seed restores the seed\'s', () => {
     const { config: c, resolved } = compose('name=x');
     expect(c.sample_rate).toBe(48000);
     expect(c.batch_size).toBe(16);
-    expect(c.model.lr).toBe(1e-4);
+    expect(c.model.lr).toBe(2e-3);
+    expect(c.model.lr_schedule).toEqual({ kind: 'cosine', warmup_steps: 100, decay_steps: null, floor: 1e-5 });
+    const seed = compose('name=x', 'exp=seed').config;
+    expect(seed.model.lr).toBe(1e-4);
+    expect(seed.model.lr_schedule.kind).toBe('constant');
+    expect(seed.model.lr_schedule.warmup_steps).toBe(0);
+    expect(seed.batch_size).toBe(16);
     expect(c.model.estimator.hidden_size).toBe(512);
     expect(c.trainer.max_steps).toBe(100000);
     expect(c.trainer.check_val_every_n_epoch).toBe(10);

@@ -70,7 +70,7 @@ describe('export and eval', () => {
     const seed = readLightningCheckpoint(new Uint8Array(readFileSync(seedCkpt)));
     const raw = await audioDir(1, 1);
     const work = tmp('ddsp-finetune-');
-    const overrides = ['name=ft', `data.raw_dir=${raw}`, `data.db_path=${join(work, 'db')}`, 'model.estimator.hidden_size=256',
+    const overrides = ['exp=seed', 'name=ft', `data.raw_dir=${raw}`, `data.db_path=${join(work, 'db')}`, 'model.estimator.hidden_size=256',
       'synth.dag.harmonic.config.n_harmonics=64', 'batch_size=1', `trainer.max_steps=${seed.globalStep + 1}`, `ckpt=${seedCkpt}`];
     const logs: string[] = [];
     const r = await train({ progress: false, log: (l) => logs.push(l), cwd: work, composed: composeConfig({ cwd: work, overrides }) });

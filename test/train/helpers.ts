@@ -24,10 +24,13 @@ export function tmp(prefix: string): string {
   return d;
 }
 
-/** Overrides of a tiny, fast model at 16 kHz (hidden 32, 16 harmonics, filter 64, IR 0.1 s). */
+/**
+ * Overrides of a tiny, fast model at 16 kHz (hidden 32, 16 harmonics, filter 64, IR 0.1 s), trained at the seed's
+ * constant rate (exp=seed; `extra` may set model.lr): a few steps of the default warm-up would barely move it.
+ */
 export function tinyOverrides(raw: string, db: string, extra: string[] = []): string[] {
   return [
-    'name=tiny', 'sample_rate=16000', `data.raw_dir=${raw}`, `data.db_path=${db}`, 'data.f0_range=[100,2000]',
+    'exp=seed', 'name=tiny', 'sample_rate=16000', `data.raw_dir=${raw}`, `data.db_path=${db}`, 'data.f0_range=[100,2000]',
     'model.estimator.hidden_size=32', 'synth.dag.harmonic.config.n_harmonics=16', 'synth.dag.filtnoise.config.filter_size=64',
     '+synth.dag.irreverb.config.ir_s=0.1', '+synth.dag.irreverb.config.sr=16000', 'num_workers=0', 'trainer.gpus=0',
     ...extra,

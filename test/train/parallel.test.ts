@@ -1,4 +1,6 @@
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { composeConfig } from '../../src/train/config';
 import { train } from '../../src/train/trainer';
@@ -36,4 +38,15 @@ describe('data-parallel workers', () => {
     expect(maxDiff).toBeLessThan(1e-5);
     expect(Math.abs(one.metrics['train/total'] - two.metrics['train/total'])).toBeLessThan(1e-4 * Math.abs(one.metrics['train/total']));
   });
+
+  const bin = resolve('dist/cli.js');
+  it.skipIf(!existsSync(bin))('the built package starts its workers (dist/cli.js train trainer.devices=2)', async () => {
+    const raw = await audioDir(2);
+    const work = tmp('ddsp-par-dist-');
+    const r = spawnSync(process.execPath, [bin, 'train', ...tinyOverrides(raw, join(work, 'db'), ['batch_size=2', 'trainer.max_steps=1',
+      'trainer.devices=2', `hydra.run.dir=${join(work, 'run')}`])], { encoding: 'utf8', cwd: work });
+    expect(r.stderr).toMatch(/devices: 2 threads/);
+    expect(r.stderr).not.toMatch(/training on one thread/);
+    expect(r.status).toBe(0);
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { composeConfig } from '../../src/train/config';
 import { initBackend } from '../../src/train/backend';
 import { TrainSession } from '../../src/train/session';
-import { LossCurves, TRAIN_COLOUR, VAL_COLOUR } from '../../src/train/loss-plot';
+import { LossCurves, TRAIN_COLOUR, VAL_COLOUR, plotLossCurves } from '../../src/train/loss-plot';
 import { StepTimer, formatDuration } from '../../src/train/progress';
 import { encodePngRgb } from '../../src/train/tensorboard';
 import { decodePngRgb, pixelsOf } from './png';
@@ -37,6 +37,24 @@ describe('training progress', () => {
     const v = pixelsOf(img, VAL_COLOUR, 30, 226);
     const x = 66 + Math.round((150 / 201) * 636);
     expect(meanRow(v.rows, x)).toBeLessThan(meanRow(t.rows, x) - 3);
+  });
+
+  it('plots any number of named curves per panel, each where its points are (recipe comparisons)', () => {
+    const RED = [214, 39, 40] as const;
+    const steps = [100, 200, 300, 400, 500];
+    const img = plotLossCurves([{ xName: 'STEP', series: [
+      { name: 'A', colour: TRAIN_COLOUR, dense: false, x: steps, y: steps.map((s) => 4 / Math.sqrt(s)) },
+      { name: 'B', colour: VAL_COLOUR, dense: false, x: steps, y: steps.map((s) => 2 / Math.sqrt(s)) },
+      { name: 'C', colour: RED, dense: false, x: steps.slice(0, 2), y: [0.5, 0.2] },
+    ] }]);
+    expect([img.width, img.height]).toEqual([720, 260]);
+    const a = pixelsOf(img, TRAIN_COLOUR, 30, 226);
+    const b = pixelsOf(img, VAL_COLOUR, 30, 226);
+    const c = pixelsOf(img, RED, 30, 226);
+    for (const p of [a, b]) expect(Math.max(...p.columns)).toBeGreaterThanOrEqual(698); // step 500 at the right edge
+    expect(Math.max(...c.columns)).toBeLessThan(66 + Math.round((200 / 500) * 636) + 5); // C stops at step 200
+    const x = 66 + Math.round((300 / 500) * 636);
+    expect(meanRow(a.rows, x)).toBeLessThan(meanRow(b.rows, x) - 10); // A (twice B) plots higher
   });
 
   it('plots an empty run, a single point and constant losses without failing', () => {
