@@ -15,7 +15,10 @@ import {
 } from './onnx-proto';
 import { externalParamSizes, synthConfigProblems, synthParamCount, type SynthConfig } from './synth-config';
 
+import { DEFAULT_LOUDNESS_RANGE_DB, type DDSPModel } from './ddsp-model';
+
 export type { EstimatorSpec, Weights } from '../estimator/network';
+export { DEFAULT_LOUDNESS_RANGE_DB, type DDSPModel };
 export type { SynthConfig, SynthNode, NoiseFilterDesign } from './synth-config';
 
 /** The model file format version this library writes. */
@@ -34,40 +37,6 @@ export const META = {
   synth: 'ddsp.synth',
   name: 'ddsp.name',
 } as const;
-
-/** Everything a model file holds. */
-export interface DDSPModel {
-  /** Model file format version (1). */
-  formatVersion: number;
-  /** Rate the model was trained at, Hz (analysis runs at this rate). */
-  sampleRate: number;
-  /** Estimator frames per second (hop = sampleRate/frameRate samples). */
-  frameRate: number;
-  /** The training data's f0 range [min, max] Hz (pitch tracker range); distinct from estimator.f0Norm. */
-  f0RangeHz: [number, number];
-  /**
-   * The working loudness range [low, high] in dB on the seed's A-weighted scale (not dBFS: notes sit around
-   * −15…+14): the 5th and 95th percentiles of the training data's voiced frames. Optional (older files, converted
-   * seed models); {@link DEFAULT_LOUDNESS_RANGE_DB} stands in when absent.
-   */
-  loudnessRangeDb?: [number, number];
-  /** The estimator network: shapes, input normalisation and canonical weights. */
-  estimator: EstimatorSpec & { weights: Weights };
-  /** The synth graph the estimator's outputs drive (graph order = parameter order). */
-  synth: SynthConfig;
-  /** Learned reverb IR WITHOUT its leading zero (irLength − 1 samples), when the synth has an IRReverb. */
-  ir?: Float32Array;
-  /** Human-readable model name. */
-  name?: string;
-  /** Free-form string metadata (keys not starting with 'ddsp.'). */
-  meta?: Record<string, string>;
-}
-
-/**
- * The working loudness range assumed for a model whose file gives none: about the bundled violin's (−38.3…+9.7 dB,
- * the 5th–95th percentile of the loudness of its training frames; each bundled model's file gives its own).
- */
-export const DEFAULT_LOUDNESS_RANGE_DB: readonly [number, number] = [-38, 10];
 
 /** Problem with a loudness range [low, high] dB (finite, low < high, within ±120), or null. */
 function loudnessRangeProblem(r: unknown): string | null {
