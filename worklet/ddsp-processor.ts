@@ -1,12 +1,17 @@
 // The 'ddsp-stream' AudioWorkletProcessor class (registered by worklet/processor.ts): a thin adapter around StreamingEngine (src/engine). AudioParams and
-// port messages in, engine.process() out. Everything that allocates (reading the model file, building or
-// preparing the engine) happens in the port's message handler or the constructor, never in process().
+// port messages in, engine.process() out.
 //
-// Threads: the constructor and onMessage() run on the render thread between quanta (they may allocate);
-// process() runs on the render thread once per quantum (allocation-free).
+// Threads: everything here runs on the render thread. The model file is read and validated in the page (DDSPNode),
+// which also computes the model's costly parts at the context's rate (modelParts: the estimator's weight layout,
+// the reverb's IR at this rate and its spectra) and posts the lot with its arrays transferred: the worklet bundle has
+// no model-file reader, and a load here only wires things up (buffers, FFT plans, copies of the parts), in the
+// message handler, which may allocate. A load is answered in its message, not in a later
+// quantum: DDSPNode.create on an OfflineAudioContext awaits the answer before rendering starts. process() allocates
+// nothing.
 import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/modules/controls';
+import type { ModelParts } from '../src/engine/model-pipeline';
 import { StreamingEngine } from '../src/engine/streaming-engine';
-import { DEFAULT_LOUDNESS_RANGE_DB, readModel, validateModel, type DDSPModel } from '../src/model/model-file';
+import { DEFAULT_LOUDNESS_RANGE_DB, type DDSPModel } from '../src/model/ddsp-model';
 import {
   MODE_PARAM,
   PROCESSOR_NAME,
@@ -23,10 +28,6 @@ import { scope, type ParameterDescriptor, type ParameterValues, type ProcessorCo
 
 /** Largest block handed to the engine per call; render quanta are 128 samples (longer ones are chunked). */
 const BLOCK = 128;
-
-function isBytes(x: unknown): x is ArrayBuffer | Uint8Array {
-  return x instanceof ArrayBuffer || x instanceof Uint8Array;
-}
 
 function wireError(e: unknown, fallback: WireError['code']): WireError {
   const err = e as { name?: unknown; message?: unknown } | null;
@@ -88,7 +89,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     try {
       switch (req?.type) {
         case 'load':
-          this.post({ id, result: this.load(req.model) });
+          this.post({ id, result: this.load(req.model, req.parts) });
           return;
         case 'reset':
           this.engine?.reset();
@@ -102,16 +103,13 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     }
   }
 
-  /** Reads (if bytes), prepares and installs a model; allocates. Throws on a bad model. */
-  load(payload: ModelPayload): LoadResult {
-    let model: DDSPModel;
-    if (isBytes(payload)) {
-      model = readModel(payload);
-    } else if (payload !== null && typeof payload === 'object') {
-      model = payload as DDSPModel;
-      validateModel(model); // an object gets readModel's checks too
-    } else {
-      throw new TypeError('model must be the model file bytes (ArrayBuffer or Uint8Array) or a DDSPModel object');
+  /**
+   * Prepares and installs a model the page has read and validated (the first builds the engine); allocates. Throws
+   * on what is not a model object, or a model the engine cannot run.
+   */
+  load(model: ModelPayload, parts?: ModelParts): LoadResult {
+    if (model === null || typeof model !== 'object' || model instanceof ArrayBuffer || ArrayBuffer.isView(model)) {
+      throw new TypeError('model must be a DDSPModel object (the page reads the model file: DDSPNode does)');
     }
     if (this.engine === null) {
       this.engine = new StreamingEngine(model, {
@@ -119,9 +117,10 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
         mode: this.mode,
         noiseSeed: this.noiseSeed,
         controls: this.initialControls,
+        parts,
       });
     } else {
-      this.engine.setModel(this.engine.prepare(model));
+      this.engine.setModel(this.engine.prepare(model, parts));
     }
     const result: LoadResult = {
       latencySamples: this.engine.latencySamples,

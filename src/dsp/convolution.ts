@@ -315,7 +315,7 @@ export class PartitionedConvolver {
   private jsMem: Float32Array = new Float32Array(0);
 
   constructor(ir: Float32Array, partitionSize = 128,
-    options: { backend?: 'auto' | 'js'; maxPartitionSize?: number } = {}) {
+    options: { backend?: 'auto' | 'js'; maxPartitionSize?: number; spectra?: Float32Array } = {}) {
     if (!Number.isInteger(partitionSize) || partitionSize < 16 || partitionSize > 16384 || partitionSize % 16 !== 0) {
       throw new RangeError(`PartitionedConvolver: partitionSize must be a multiple of 16 in [16, 16384] (got ${partitionSize})`);
     }
@@ -336,7 +336,15 @@ export class PartitionedConvolver {
     const usePffft = options.backend !== 'js' && pffftRuntime() !== null && pffftSupportsSize(2 * B);
     this.rt = usePffft ? pffftRuntime() : null;
     if (this.rt) registry?.register(this, this.held, this);
-    this.setIR(ir);
+    this.setIR(ir, options.spectra);
+  }
+
+  /**
+   * A copy of the IR's partition spectra (what setIR computes): passed as `options.spectra` to a convolver built
+   * with the same IR, partition sizes and backend, they are copied instead of computed.
+   */
+  irSpectra(): Float32Array {
+    return this.mem().slice(this.base, this.stateStart);
   }
 
   /** IR length in taps. */
@@ -357,9 +365,10 @@ export class PartitionedConvolver {
    * Replaces the impulse response (off the audio thread or at construction: may allocate). If the layout is
    * unchanged the input history is kept (the output continues as the past input convolved with the new IR, after
    * the work in flight: at most 2 × the largest partition size); otherwise the state is reset. Non-finite taps
-   * are treated as 0.
+   * are treated as 0. `spectra`: this IR's {@link irSpectra} from a convolver of the same layout and backend, copied
+   * instead of computed (ignored when its length does not match).
    */
-  setIR(ir: Float32Array): void {
+  setIR(ir: Float32Array, spectra?: Float32Array): void {
     const B = this.partitionSize;
     const L = ir.length;
     const layout = chooseLayout(L, B, this.maxPartitionSize);
@@ -374,7 +383,9 @@ export class PartitionedConvolver {
     this.headPad.set(this.headRev.subarray(0, this.headLen), this.headPadded - this.headLen);
     if (this.fir !== null && this.fir.owner === this) this.fir.owner = null; // its copy of the taps is stale
     if (!same) this.allocate(layout);
-    for (const s of this.segs) {
+    if (spectra instanceof Float32Array && spectra.length === this.stateStart - this.base) {
+      this.mem().set(spectra, this.base);
+    } else for (const s of this.segs) {
       const N = s.size;
       const x = new Float32Array(2 * N);
       for (let p = s === this.segs[0] ? 1 : 0; p < s.count; p++) { // segment 0's partition 0 is the head

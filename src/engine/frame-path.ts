@@ -26,6 +26,7 @@ import {
   AnalysisRing, QUANTUM, analysisWindowSize, identityProduction, makeFramePlan, measureProduction, windowStart,
   type FramePlan,
 } from './framer';
+import type { ModelParts } from './model-pipeline';
 import { PeekingEstimator } from './peeking-estimator';
 
 /** f0 held before the first voiced frame (the seed's prev_f0). */
@@ -40,6 +41,8 @@ export interface ModelPipelineOptions {
   noiseSeed?: number;
   /** Audio mode: quanta of 128 samples one frame's estimator work is spread over (default 0: in one quantum). */
   spreadQuanta?: number;
+  /** The model's costly, pure parts computed elsewhere ({@link modelParts}): used instead of computing them here. */
+  parts?: ModelParts;
 }
 
 /**
@@ -191,11 +194,11 @@ export class FramePath {
     options: ModelPipelineOptions) {
     this.estimator = estimator;
     if (control) {
-      this.synth = new SynthStream(model.synth, controlSynthOptions(model, sampleRate, options.noiseSeed));
+      this.synth = new SynthStream(model.synth, { ...controlSynthOptions(model, sampleRate, options.noiseSeed), parts: options.parts?.reverbs });
       this.plan = controlPlanFor(model, sampleRate, this.synth);
       this.ticks = new PeekingEstimator(estimator, sampleRate / model.frameRate);
     } else {
-      this.synth = new SynthStream(model.synth, synthOptions(model, sampleRate, options.noiseSeed));
+      this.synth = new SynthStream(model.synth, { ...synthOptions(model, sampleRate, options.noiseSeed), parts: options.parts?.reverbs });
       this.plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
       this.ticks = null;
     }

@@ -15,13 +15,50 @@
 
 import { EstimatorRuntime } from '../estimator/realtime';
 import type { DDSPModel } from '../model/model-file';
+import { reverbParts, type ReverbParts } from '../modules/ir-reverb';
 import { QUANTUM, type FramePlan } from './framer';
-import { FramePath, type ModelPipelineOptions } from './frame-path';
+import { FramePath, synthOptions, type ModelPipelineOptions } from './frame-path';
 
 export type { ModelPipelineOptions };
 
 /** Crossfade length of a model swap or a mode switch, seconds. */
 export const SWAP_FADE_SECONDS = 0.01;
+
+/**
+ * What building a model's pipeline spends most of its time on that is a pure function of the model (and the
+ * context rate): computed by {@link modelParts} where time does not matter (a page), handed over as transferable
+ * arrays to where it does (the worklet's render thread), so that there a load only wires things up.
+ */
+export interface ModelParts {
+  /** The context rate the parts were computed for, Hz (parts for another rate are not used). */
+  sampleRate: number;
+  /** The estimator's laid-out weights ({@link EstimatorRuntime.memoryImage}). */
+  estimatorImage: Float32Array;
+  /** The IRReverb nodes' IR at the context rate and its partition spectra, by node name (both paths' synths). */
+  reverbs: Record<string, ReverbParts>;
+}
+
+/** Computes a model's {@link ModelParts} at context rate `sampleRate` (allocates). */
+export function modelParts(model: DDSPModel, sampleRate: number): ModelParts {
+  const reverbs: Record<string, ReverbParts> = {};
+  const o = synthOptions(model, sampleRate);
+  for (const n of model.synth.nodes) {
+    if (n.type === 'IRReverb' && model.ir !== undefined) {
+      reverbs[n.name] = reverbParts({ sampleRate, ir: model.ir, modelSampleRate: o.modelSampleRate, reverbMix: o.reverbMix });
+    }
+  }
+  return {
+    sampleRate,
+    estimatorImage: new EstimatorRuntime(model.estimator, model.estimator.weights, { kernel: 'js' }).memoryImage,
+    reverbs,
+  };
+}
+
+/** The array buffers of a model's parts (to transfer them). */
+export function partsBuffers(parts: ModelParts): ArrayBuffer[] {
+  const arrays = [parts.estimatorImage, ...Object.values(parts.reverbs).flatMap((r) => [r.ir, r.spectra])];
+  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+}
 
 /**
  * A prepared model: the whole pipeline for one model at one context rate, both modes. Build with prepareModel()
@@ -50,9 +87,11 @@ export class ModelPipeline {
     this.model = model;
     this.sampleRate = sampleRate;
     this.hasNoiseSeed = options.noiseSeed !== undefined;
-    const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights);
-    this.audio = new FramePath(model, sampleRate, estimator, false, options);
-    this.control = new FramePath(model, sampleRate, estimator, true, options);
+    const parts = options.parts?.sampleRate === sampleRate ? options.parts : undefined;
+    const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights, { image: parts?.estimatorImage });
+    const o = { ...options, parts };
+    this.audio = new FramePath(model, sampleRate, estimator, false, o);
+    this.control = new FramePath(model, sampleRate, estimator, true, o);
     this.active = this.audio;
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
   }

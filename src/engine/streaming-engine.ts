@@ -22,7 +22,7 @@ import { LIMITS } from '../model/limits';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../modules/controls';
 import { QUANTUM, type FramePlan } from './framer';
-import { ModelPipeline, SWAP_FADE_SECONDS, type ModelPipelineOptions } from './model-pipeline';
+import { ModelPipeline, SWAP_FADE_SECONDS, type ModelParts, type ModelPipelineOptions } from './model-pipeline';
 
 const OUTPUT_PEAK = LIMITS.output.maxAbsSample;
 
@@ -53,6 +53,8 @@ export interface EngineOptions {
    * that loads the model on the render thread.
    */
   warmUpQuanta?: number;
+  /** The model's parts computed elsewhere ({@link modelParts}; the worklet gets them from the page). */
+  parts?: ModelParts;
 }
 
 /** The warm-up the CLI's render and bench use: 128 quanta (0.34 s at 48 kHz, ~30 ms of CPU at construction). */
@@ -173,7 +175,7 @@ export class StreamingEngine {
     this.readControls();
     for (let j = 0; j < ENGINE_CONTROL_NAMES.length; j++) c[ENGINE_CONTROL_NAMES[j]] = this.applied[j];
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
-    this.pipeline = prepareModel(model, sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
+    this.pipeline = prepareModel(model, sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, parts: options.parts });
     this.installPipeline(this.pipeline);
     const warm = options.warmUpQuanta ?? 0;
     if (!(Number.isInteger(warm) && warm >= 0 && warm <= 1 << 16)) {
@@ -278,11 +280,12 @@ export class StreamingEngine {
 
   /**
    * Prepares `model` for this engine: its sample rate, noise seed and `spreadQuanta` (so a swapped-in model has the
-   * latency the engine was built for). Allocates: call it off the render path, then pass the result to setModel().
+   * latency the engine was built for), with its `parts` when computed elsewhere ({@link modelParts}). Allocates: call
+   * it off the render path, then pass the result to setModel().
    * @throws RangeError / TypeError for a model the engine cannot run at this rate.
    */
-  prepare(model: DDSPModel): PreparedModel {
-    return prepareModel(model, this.sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
+  prepare(model: DDSPModel, parts?: ModelParts): PreparedModel {
+    return prepareModel(model, this.sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, parts });
   }
 
   /**

@@ -4,7 +4,7 @@
 // strictly sequentially and reuses every input value for 8 rows.
 import { createWasmGemv } from './gemv-wasm';
 import {
-  LAYER_NORM_EPS, MLP_DEPTH, frameMacs, mlpBlock, validateWeights,
+  LAYER_NORM_EPS, MLP_DEPTH, frameMacs, mlpBlock, validateSpec, validateWeights,
   type EstimatorSpec, type Weights,
 } from './network';
 
@@ -122,6 +122,12 @@ export interface EstimatorRuntimeOptions {
    * accumulation) or 'auto' (default: wasm when the engine supports WebAssembly SIMD, else js).
    */
   kernel?: 'auto' | 'wasm' | 'js';
+  /**
+   * The weights already laid out: the {@link EstimatorRuntime.memoryImage} of a runtime built from the same spec
+   * and weights, copied in one go instead of checking and re-laying out every weight (the costly part of the
+   * constructor: a page prepares it so that the worklet only copies it). `weights` still gives the LayerNorms.
+   */
+  image?: Float32Array;
 }
 
 /**
@@ -148,6 +154,8 @@ export class EstimatorRuntime {
   readonly kernel: 'wasm' | 'js';
 
   private readonly stages: Stage[];
+  /** Everything the runtime keeps in its memory: the laid-out weights and biases, then the vectors. */
+  private readonly memory: Float32Array;
   private readonly input: Float32Array;
   private readonly h: Float32Array;
   /** h's first H values (the view hiddenState returns: made once, not per call). */
@@ -180,7 +188,9 @@ export class EstimatorRuntime {
    *   kernel 'wasm' is asked for and WebAssembly SIMD is unavailable.
    */
   constructor(spec: EstimatorSpec, weights: Weights, opts: EstimatorRuntimeOptions = {}) {
-    validateWeights(spec, weights);
+    const image = opts.image;
+    if (image === undefined) validateWeights(spec, weights);
+    else validateSpec(spec);
     const kernelOpt = opts.kernel ?? 'auto';
     if (kernelOpt !== 'auto' && kernelOpt !== 'wasm' && kernelOpt !== 'js') {
       throw new RangeError(`opts.kernel must be 'auto', 'wasm' or 'js', got ${String(kernelOpt)}`);
@@ -254,6 +264,21 @@ export class EstimatorRuntime {
       this.wasmGemv = null;
       this.kernel = 'js';
     }
+    this.memory = new Float32Array(buffer, 0, top);
+    if (image !== undefined) {
+      if (!(image instanceof Float32Array) || image.length !== top) {
+        throw new RangeError(`opts.image must be a Float32Array of ${top} values (the memoryImage of this spec), got ${(image as { length?: unknown })?.length}`);
+      }
+      this.memory.set(image);
+      for (const pl of plans) {
+        if (pl.ln === null) continue;
+        for (const t of [`${pl.ln}.weight`, `${pl.ln}.bias`]) {
+          if (!(weights?.[t]?.data instanceof Float32Array) || weights[t].data.length !== H) {
+            throw new RangeError(`tensor '${t}' must hold hiddenSize = ${H} values`);
+          }
+        }
+      }
+    }
     const view = (at: number, n: number): Float32Array => new Float32Array(buffer, at * 4, n);
     this.input = view(inputAt, 4);
     this.h = view(hAt, Hp);
@@ -272,9 +297,11 @@ export class EstimatorRuntime {
     this.output = new Float32Array(P);
     this.stages = placed.map(({ pl, blocks, wAt, bAt: biasAt }) => {
       const w = view(wAt, blocks * BLOCK * pl.colsPadded);
-      interleave(weights[pl.w].data, pl.rows, pl.cols, pl.colsPadded, w);
       const b = view(biasAt, blocks * BLOCK);
-      b.set(weights[pl.b].data.subarray(0, pl.rows));
+      if (image === undefined) {
+        interleave(weights[pl.w].data, pl.rows, pl.cols, pl.colsPadded, w);
+        b.set(weights[pl.b].data.subarray(0, pl.rows));
+      }
       return {
         w, b, x: vecView(pl.x), y: vecView(pl.y), cols: pl.colsPadded, blocks, cost: pl.colsPadded * BLOCK, post: pl.post,
         g: pl.ln ? weights[`${pl.ln}.weight`].data.slice() : null, beta: pl.ln ? weights[`${pl.ln}.bias`].data.slice() : null,
@@ -282,6 +309,14 @@ export class EstimatorRuntime {
       };
     });
     this.stage = this.stages.length; // idle
+  }
+
+  /**
+   * A copy of the runtime's memory as laid out at construction (call it before running frames: the vectors are
+   * then zero): what {@link EstimatorRuntimeOptions.image} takes.
+   */
+  get memoryImage(): Float32Array {
+    return this.memory.slice();
   }
 
   /** Zeroes the GRU state (as at construction) and abandons an unfinished frame. */

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import type { ReverbParts } from './ir-reverb';
 import type { ModuleType, NodeOf, UserControl } from './schema';
 
 /** What the graph hands a module when it builds one. */
@@ -26,6 +27,8 @@ export interface ModuleContext {
   maxFramesAhead: number;
   /** Noise filters in minimum phase, with no group-delay advance (control mode's tick-rate synth). */
   minimumPhaseNoise: boolean;
+  /** This node's stream-form parts computed elsewhere (an IRReverb's ReverbParts), else null. */
+  parts: ReverbParts | null;
 }
 
 /**

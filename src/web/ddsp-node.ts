@@ -10,8 +10,8 @@ import {
   type IAudioWorkletNode,
   type TContext,
 } from 'standardized-audio-context';
-import type { DDSPModel } from '../model/model-file';
-import { BUNDLED_MODELS, bundledModelUrl, type BundledModelName } from './bundled-models';
+import type { DDSPModel } from '../model/ddsp-model';
+import type { BundledModelName } from './bundled-models';
 import { DDSPError } from './errors';
 import {
   MODE_PARAM,
@@ -22,9 +22,9 @@ import {
   type DDSPReply,
   type DDSPRequest,
   type LoadResult,
-  type ModelPayload,
 } from './protocol';
 import { PARAMETER_DESCRIPTORS, PARAM_NAMES } from './params';
+import { prepareLoad, type Load } from './prepare-load';
 import { isNativeContext, registerWorklet, type AnyAudioContext } from './register-worklet';
 
 /**
@@ -40,7 +40,10 @@ export type DDSPModelSource = BundledModelName | (string & {}) | URL | ArrayBuff
  * and therefore not among the options.
  */
 export interface DDSPNodeOptions {
-  /** The model: a bundled model's name, a URL, model file bytes (copied, never detached), or a DDSPModel. */
+  /**
+   * The model: a bundled model's name, a URL, model file bytes (copied, never detached), or a DDSPModel. Read and
+   * validated on the page's thread (never on the render thread).
+   */
   model: DDSPModelSource;
   /** 'audio' (default): f0 and loudness analysed from the input; 'control': from the f0/loudness params. */
   mode?: DDSPMode;
@@ -139,68 +142,6 @@ export type DDSPBaseNodeFor<T extends AnyAudioContext> = T extends TContext ? IA
 export type DDSPNode<T extends AnyAudioContext = AnyAudioContext> = DDSPBaseNodeFor<T> &
   DDSPNodeMembers<DDSPParamFor<T>>;
 
-function isModelObject(x: unknown): x is DDSPModel {
-  return x !== null && typeof x === 'object' && !(x instanceof ArrayBuffer) && !ArrayBuffer.isView(x) && !(x instanceof URL);
-}
-
-/** The URL a string or URL model source stands for: a bundled model's name, or the URL itself. */
-function modelUrl(model: string | URL): string | URL {
-  if (typeof model !== 'string' || /[/.:]/.test(model)) return model;
-  if ((BUNDLED_MODELS as readonly string[]).includes(model)) return bundledModelUrl(model as BundledModelName);
-  throw new RangeError(
-    `unknown model name '${model}' (the package ships ${BUNDLED_MODELS.join(', ')}; give a URL such as './${model}.onnx' for another)`,
-  );
-}
-
-/**
- * Why `bytes` (what `url` answered, with this content type) cannot be a model file, or null when it may be one.
- * A model file is binary protobuf (its first bytes include control bytes); text (an HTML page, JSON, an error page
- * served with status 200) means the URL is wrong, typically a dev server's single-page fallback answering its
- * index.html for a path it does not have.
- */
-function notAModel(url: string, contentType: string, bytes: Uint8Array): string | null {
-  const head = bytes.subarray(0, 64);
-  let text = head.length > 0;
-  for (const b of head) if (b < 9 || (b > 13 && b < 32) || b === 127) text = false;
-  if (!text) return null;
-  const first = Array.from(head.subarray(0, 40), (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
-  return (
-    `${url} is not a model file: it answered ${contentType || 'no content type'}, ${bytes.length} bytes starting ` +
-    `"${first}". The URL is probably wrong (a dev server answers a path it does not serve with its index.html). ` +
-    `Use a bundled model by name ({ model: 'violin' }), import your file's URL (import url from './my.onnx?url' ` +
-    `in Vite) or put it in public/ and give its path ` +
-    `(https://github.com/ddsp-stream/ddsp-stream/blob/main/docs/getting-started.md#serving-a-model).`
-  );
-}
-
-/** Turns a model source into what goes over the port (fetching URLs, copying bytes so the caller's stay intact). */
-async function resolveModel(model: DDSPModelSource): Promise<{ payload: ModelPayload; transfer: Transferable[] }> {
-  if (typeof model === 'string' || model instanceof URL) {
-    const url = modelUrl(model);
-    let res: Response;
-    try {
-      res = await fetch(url);
-    } catch (e) {
-      throw new DDSPError('FETCH', `could not fetch the model from ${String(url)}: ${(e as Error).message}`);
-    }
-    if (!res.ok) throw new DDSPError('FETCH', `could not fetch the model from ${String(url)}: HTTP ${res.status}`);
-    const buf = await res.arrayBuffer();
-    const problem = notAModel(String(url), res.headers.get('content-type') ?? '', new Uint8Array(buf));
-    if (problem !== null) throw new DDSPError('FETCH', problem);
-    return { payload: buf, transfer: [buf] };
-  }
-  if (model instanceof ArrayBuffer) {
-    const buf = model.slice(0);
-    return { payload: buf, transfer: [buf] };
-  }
-  if (model instanceof Uint8Array) {
-    const buf = model.slice().buffer as ArrayBuffer;
-    return { payload: buf, transfer: [buf] };
-  }
-  if (isModelObject(model)) return { payload: model, transfer: [] };
-  throw new TypeError('model must be a bundled model name, a URL string, a URL, an ArrayBuffer, a Uint8Array or a DDSPModel');
-}
-
 function checkNumber(name: string, v: number | undefined, min: number, max: number): void {
   if (v === undefined) return;
   if (typeof v !== 'number') throw new TypeError(`options.${name} must be a number, got ${typeof v}`);
@@ -251,7 +192,11 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
   }
   for (const d of PARAMETER_DESCRIPTORS) checkNumber(d.name, options[d.name], d.minValue, d.maxValue);
 
-  const [resolved] = await Promise.all([resolveModel(options.model), registerWorklet(context)]);
+  // both at once; a model that cannot load is the error reported first (whichever failed first in time)
+  const [loaded, registered] = await Promise.allSettled([prepareLoad(options.model, context.sampleRate), registerWorklet(context)]);
+  if (loaded.status === 'rejected') throw loaded.reason;
+  if (registered.status === 'rejected') throw registered.reason;
+  const resolved = loaded.value;
 
   const parameterData: Record<string, number> = {};
   for (const name of PARAM_NAMES) {
@@ -346,15 +291,15 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
     return p;
   };
 
-  const sendLoad = async (r: { payload: ModelPayload; transfer: Transferable[] }): Promise<LoadResult> => {
-    const info = (await request({ type: 'load', id: st.nextId++, model: r.payload }, r.transfer)) as LoadResult;
+  const sendLoad = async (r: Load): Promise<LoadResult> => {
+    const info = (await request({ type: 'load', id: st.nextId++, model: r.model, parts: r.parts }, r.transfer)) as LoadResult;
     st.info = info;
     return info;
   };
 
   const members = {
     async loadModel(model: DDSPModelSource): Promise<LoadResult> {
-      return sendLoad(await resolveModel(model));
+      return sendLoad(await prepareLoad(model, context.sampleRate));
     },
     setMode(mode: DDSPMode): void {
       if (mode !== 'audio' && mode !== 'control') {
