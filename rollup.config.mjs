@@ -235,7 +235,11 @@ export default [
       dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js',
       // The controls' table is data every entry reads; in a chunk of its own, a DDSPNode-only page does not load
       // the engine chunk it would otherwise share (a page bundler cannot drop that chunk's top-level wasm set-up).
-      manualChunks: (id) => (/src[\\/]modules[\\/]controls\.ts$/.test(id) ? 'controls' : undefined),
+      // The page's model loader (src/web/prepare-load.ts, with the model-file reader) is a chunk DDSPNode imports
+      // when it loads a model; what it shares with DDSPNode (errors, the bundled models' URLs) is a chunk too, so
+      // that the entry stays a module of its own rather than a facade that imports every chunk it re-exports.
+      manualChunks: (id) => (/src[\\/]modules[\\/]controls\.ts$/.test(id) ? 'controls'
+        : /src[\\/]web[\\/](errors|bundled-models)\.ts$/.test(id) ? 'web' : undefined),
       // No bare `import './chunks/…'` lines for chunks an entry reaches only through other chunks: the package lists
       // no chunk in sideEffects, so bundlers (esbuild) warned that they drop those lines.
       hoistTransitiveImports: false,

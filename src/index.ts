@@ -15,7 +15,7 @@ export { CONTROLS, CONTROL_NAMES, ENGINE_CONTROL_NAMES } from './modules/control
 export type { ControlName, ControlSpec, ControlSmoothing, EngineControlName } from './modules/controls';
 export { StreamingEngine, prepareModel, DEFAULT_CONTROLS, SWAP_FADE_SECONDS, WARMUP_QUANTA } from './engine/streaming-engine';
 export type { EngineOptions, EngineControls, PreparedModel } from './engine/streaming-engine';
-export { modelParts } from './engine/model-pipeline';
+export { buildPipeline, modelParts } from './engine/model-pipeline';
 export type { ModelPipeline, ModelPipelineOptions, ModelParts } from './engine/model-pipeline';
 export type { ReverbParts } from './modules/ir-reverb';
 export { renderOffline, renderStream, analyseFeatures, featuresAtFrameRate } from './engine/render';

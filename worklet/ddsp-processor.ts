@@ -1,15 +1,16 @@
 // The 'ddsp-stream' AudioWorkletProcessor class (registered by worklet/processor.ts): a thin adapter around StreamingEngine (src/engine). AudioParams and
 // port messages in, engine.process() out.
 //
-// Threads: everything here runs on the render thread. The model file is read and validated in the page (DDSPNode),
-// which also computes the model's costly parts at the context's rate (modelParts: the estimator's weight layout,
-// the reverb's IR at this rate and its spectra) and posts the lot with its arrays transferred: the worklet bundle has
-// no model-file reader, and a load here only wires things up (buffers, FFT plans, copies of the parts), in the
-// message handler, which may allocate. A load is answered in its message, not in a later
-// quantum: DDSPNode.create on an OfflineAudioContext awaits the answer before rendering starts. process() allocates
-// nothing.
+// Threads: everything here runs on the render thread, so nothing here may take long. The model file is read and
+// validated in the page (DDSPNode), which also computes the model's costly parts at the context's rate (modelParts:
+// the estimator's weight layout, the reverb's IR at this rate and its spectra) and posts the lot with its arrays
+// transferred: the worklet bundle has no model-file reader. A load is built here in steps (buildPipeline: each
+// builds one piece or copies a bounded amount of memory), one per render quantum and one per 'step' request, and
+// answered once installed; DDSPNode sends 'step' requests while it waits, so a load also completes where no quanta
+// run (an OfflineAudioContext before rendering, a suspended AudioContext). process() allocates nothing but in those
+// steps.
 import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/modules/controls';
-import type { ModelParts } from '../src/engine/model-pipeline';
+import { buildPipeline, type ModelParts, type ModelPipeline } from '../src/engine/model-pipeline';
 import { StreamingEngine } from '../src/engine/streaming-engine';
 import { DEFAULT_LOUDNESS_RANGE_DB, type DDSPModel } from '../src/model/ddsp-model';
 import {
@@ -36,6 +37,13 @@ function wireError(e: unknown, fallback: WireError['code']): WireError {
   return { code: name === 'ModelFormatError' ? 'MODEL_FORMAT' : fallback, message };
 }
 
+/** A load being built: its request's id (-1: the processorOptions model), the model, and the build's steps. */
+interface Load {
+  id: number;
+  model: DDSPModel;
+  steps: Generator<void, ModelPipeline, void>;
+}
+
 /** The node's controls and the mode (protocol.ts says why the mode is a parameter). */
 const DESCRIPTORS: readonly ParameterDescriptor[] = [...PARAMETER_DESCRIPTORS, MODE_PARAM];
 
@@ -55,6 +63,8 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   private readonly rate: number;
   /** Mono downmix of the input, preallocated. */
   private readonly mono = new Float32Array(BLOCK);
+  /** Loads in the order requested; the first is being built. */
+  private readonly loads: Load[] = [];
 
   constructor(options: ProcessorConstructionOptions<DDSPProcessorOptions>) {
     super(options);
@@ -68,13 +78,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       if (typeof v === 'number' && v - v === 0) this.initialControls[k] = v;
     }
     this.port.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
-    if (po.model !== undefined) {
-      try {
-        this.post({ type: 'loaded', result: this.load(po.model) });
-      } catch (e) {
-        this.post({ type: 'error', error: wireError(e, 'MODEL_LOAD') });
-      }
-    }
+    if (po.model !== undefined) this.queueLoad(-1, po.model);
   }
 
   private post(msg: DDSPReply): void {
@@ -89,7 +93,11 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     try {
       switch (req?.type) {
         case 'load':
-          this.post({ id, result: this.load(req.model, req.parts) });
+          this.queueLoad(id, req.model, req.parts);
+          return;
+        case 'step':
+          if (this.loads.length > 0) this.buildStep();
+          this.post({ id, result: this.loads.length > 0 });
           return;
         case 'reset':
           this.engine?.reset();
@@ -104,36 +112,61 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   }
 
   /**
-   * Prepares and installs a model the page has read and validated (the first builds the engine); allocates. Throws
-   * on what is not a model object, or a model the engine cannot run.
+   * Queues a load of a model the page has read and validated (answered once built and installed, or refused); a
+   * payload that is not a model object is refused at once.
    */
-  load(model: ModelPayload, parts?: ModelParts): LoadResult {
+  private queueLoad(id: number, model: ModelPayload, parts?: ModelParts): void {
     if (model === null || typeof model !== 'object' || model instanceof ArrayBuffer || ArrayBuffer.isView(model)) {
-      throw new TypeError('model must be a DDSPModel object (the page reads the model file: DDSPNode does)');
+      this.answer(id, null, new TypeError('model must be a DDSPModel object (the page reads the model file: DDSPNode does)'));
+      return;
     }
-    if (this.engine === null) {
-      this.engine = new StreamingEngine(model, {
-        sampleRate: this.rate,
-        mode: this.mode,
-        noiseSeed: this.noiseSeed,
-        controls: this.initialControls,
-        parts,
-      });
-    } else {
-      this.engine.setModel(this.engine.prepare(model, parts));
-    }
-    const result: LoadResult = {
-      latencySamples: this.engine.latencySamples,
-      sampleRate: this.rate,
-      modelSampleRate: model.sampleRate,
-      loudnessRangeDb: model.loudnessRangeDb ?? [DEFAULT_LOUDNESS_RANGE_DB[0], DEFAULT_LOUDNESS_RANGE_DB[1]],
-    };
-    if (model.name !== undefined) result.name = model.name;
-    return result;
+    this.loads.push({ id, model, steps: buildPipeline(model, this.rate, { noiseSeed: this.noiseSeed, parts }) });
   }
 
-  /** One render quantum. Allocation-free; outputs zeros until a model is loaded. */
+  /** One step of the first queued load; the last installs the model (the first builds the engine) and answers. */
+  private buildStep(): void {
+    const load = this.loads[0];
+    try {
+      const step = load.steps.next();
+      if (step.done !== true) return;
+      this.loads.shift();
+      if (this.engine === null) {
+        this.engine = new StreamingEngine(step.value, {
+          sampleRate: this.rate,
+          mode: this.mode,
+          noiseSeed: this.noiseSeed,
+          controls: this.initialControls,
+        });
+      } else {
+        this.engine.setModel(step.value);
+      }
+      const model = load.model;
+      const result: LoadResult = {
+        latencySamples: this.engine.latencySamples,
+        sampleRate: this.rate,
+        modelSampleRate: model.sampleRate,
+        loudnessRangeDb: model.loudnessRangeDb ?? [DEFAULT_LOUDNESS_RANGE_DB[0], DEFAULT_LOUDNESS_RANGE_DB[1]],
+      };
+      if (model.name !== undefined) result.name = model.name;
+      this.answer(load.id, result, null);
+    } catch (e) {
+      this.loads.shift();
+      this.answer(load.id, null, e);
+    }
+  }
+
+  /** Answers load `id` (-1: the processorOptions model, answered as a 'loaded' or 'error' message). */
+  private answer(id: number, result: LoadResult | null, e: unknown): void {
+    if (result !== null) this.post(id < 0 ? { type: 'loaded', result } : { id, result });
+    else {
+      const error = wireError(e, 'MODEL_LOAD');
+      this.post(id < 0 ? { type: 'error', error } : { id, error });
+    }
+  }
+
+  /** One render quantum: a step of a queued load, if any, then the engine. Outputs zeros until a model is loaded. */
   process(inputs: Float32Array[][], outputs: Float32Array[][], parameters: ParameterValues): boolean {
+    if (this.loads.length > 0) this.buildStep();
     const out = outputs[0];
     if (out === undefined || out.length === 0) return true;
     const dst = out[0];

@@ -4,7 +4,7 @@
 // mean over the nFft/2 + 1 bins, clamped below at 1e-8, 10·log10, clamped below at −80 dB. Never clamped above
 // (a loud full-scale signal reads well above 0 dB).
 
-import { RealFFT } from './fft';
+import { RealFFT, sharedRealFFT } from './fft';
 
 /** Dynamic range of the seed's loudness in dB (its floor is −RANGE_DB). */
 export const LOUDNESS_RANGE_DB = 80;
@@ -65,7 +65,7 @@ export class LoudnessMeter {
     checkArgs('LoudnessMeter', sampleRate, nFft);
     this.sampleRate = sampleRate;
     this.nFft = nFft;
-    this.fft = new RealFFT(nFft);
+    this.fft = sharedRealFFT(nFft);
     this.frame = new Float32Array(nFft);
     this.spectrum = new Float32Array(nFft + 2);
     this.weights = powerWeights(sampleRate, nFft);

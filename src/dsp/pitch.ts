@@ -12,7 +12,7 @@
 //     d'(0) = 1,   d'(τ) = dn(τ) · τ / Σ_{j=1..τ} dn(j).
 // A perfectly periodic window has d'(T) = 0; white noise stays near 1.
 
-import { RealFFT } from './fft';
+import { RealFFT, sharedRealFFT } from './fft';
 
 /** Window status returned by {@link YinDifference.compute}: Ok (d' computed), Silent (energy after mean removal
  *  below the silence floor) or NonFinite (the window holds NaN or ±Infinity). */
@@ -60,7 +60,7 @@ export class YinDifference {
     this.tauMax = tauMax;
     let m = 2;
     while (m < windowSize + tauMax + 2) m *= 2;
-    this.fft = new RealFFT(m);
+    this.fft = sharedRealFFT(m);
     this.frame = new Float32Array(m);
     this.spectrum = new Float32Array(m + 2);
     this.corr = new Float32Array(m);

@@ -24,7 +24,7 @@ import type { DDSPModel } from '../model/model-file';
 import { CONTROLS } from '../modules/controls';
 import {
   AnalysisRing, QUANTUM, analysisWindowSize, identityProduction, makeFramePlan, measureProduction, windowStart,
-  type FramePlan,
+  type FramePlan, type ProductionMap,
 } from './framer';
 import type { ModelParts } from './model-pipeline';
 import { PeekingEstimator } from './peeking-estimator';
@@ -60,16 +60,7 @@ export function planFor(model: DDSPModel, contextRate: number, synth: SynthStrea
     throw new RangeError(`spreadQuanta must be an integer in [0, 64], got ${spreadQuanta}`);
   }
   const windowSize = analysisWindowSize(model.sampleRate);
-  let resamplerLatency = 0;
-  let production = identityProduction;
-  if (contextRate !== model.sampleRate) {
-    const probe = new StreamResampler(contextRate, model.sampleRate, 1);
-    const one = new Float32Array(1);
-    const sink = new Float32Array(Math.max(8, probe.maxOutput(1)));
-    resamplerLatency = probe.latency;
-    production = measureProduction(contextRate, model.sampleRate, resamplerLatency + windowSize,
-      () => probe.process(one, 0, 1, sink, 0));
-  }
+  const { resamplerLatency, production } = analysisResampling(contextRate, model.sampleRate, windowSize);
   const hopModel = model.sampleRate / model.frameRate;
   if (!(hopModel >= 1)) throw new RangeError(`model.sampleRate / model.frameRate must be ≥ 1, got ${hopModel}`);
   return makeFramePlan({
@@ -77,6 +68,27 @@ export function planFor(model: DDSPModel, contextRate: number, synth: SynthStrea
     resamplerLatency, production, framesNeeded: (e) => synth.framesNeeded(e),
     spreadSamples: (spreadQuanta ?? 0) * QUANTUM,
   });
+}
+
+/** The analysis resampler's latency and production map of a rate pair and window, kept for the next model. */
+const resampling = new Map<string, { resamplerLatency: number; production: ProductionMap }>();
+
+function analysisResampling(contextRate: number, modelRate: number, windowSize: number): { resamplerLatency: number; production: ProductionMap } {
+  if (contextRate === modelRate) return { resamplerLatency: 0, production: identityProduction };
+  const key = `${contextRate}>${modelRate}:${windowSize}`;
+  let r = resampling.get(key);
+  if (r === undefined) {
+    const probe = new StreamResampler(contextRate, modelRate, 1);
+    const one = new Float32Array(1);
+    const sink = new Float32Array(Math.max(8, probe.maxOutput(1)));
+    r = {
+      resamplerLatency: probe.latency,
+      production: measureProduction(contextRate, modelRate, probe.latency + windowSize, () => probe.process(one, 0, 1, sink, 0)),
+    };
+    if (resampling.size >= 8) resampling.clear();
+    resampling.set(key, r);
+  }
+  return r;
 }
 
 /**
@@ -190,19 +202,16 @@ export class FramePath {
   private pitchShiftFresh = true;
   private readonly pitchAlpha: number;
 
-  constructor(model: DDSPModel, sampleRate: number, estimator: EstimatorRuntime, control: boolean,
-    options: ModelPipelineOptions) {
+  /**
+   * @param synth the path's synthesizer ({@link synthOptions}, control mode: {@link controlSynthOptions})
+   * @param plan its frame plan ({@link planFor}, control mode: {@link controlPlanFor})
+   */
+  constructor(model: DDSPModel, sampleRate: number, estimator: EstimatorRuntime, synth: SynthStream, plan: FramePlan,
+    control: boolean) {
     this.estimator = estimator;
-    if (control) {
-      this.synth = new SynthStream(model.synth, { ...controlSynthOptions(model, sampleRate, options.noiseSeed), parts: options.parts?.reverbs });
-      this.plan = controlPlanFor(model, sampleRate, this.synth);
-      this.ticks = new PeekingEstimator(estimator, sampleRate / model.frameRate);
-    } else {
-      this.synth = new SynthStream(model.synth, { ...synthOptions(model, sampleRate, options.noiseSeed), parts: options.parts?.reverbs });
-      this.plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
-      this.ticks = null;
-    }
-    const plan = this.plan;
+    this.synth = synth;
+    this.plan = plan;
+    this.ticks = control ? new PeekingEstimator(estimator, sampleRate / model.frameRate) : null;
     this.latencySamples = plan.latencySamples;
     if (!control && sampleRate !== model.sampleRate) {
       this.resampler = new StreamResampler(sampleRate, model.sampleRate, QUANTUM);

@@ -13,11 +13,13 @@
  * @packageDocumentation
  */
 
+import type { Deferred, DeferTo } from '../dsp/deferred';
 import { EstimatorRuntime } from '../estimator/realtime';
 import type { DDSPModel } from '../model/model-file';
 import { reverbParts, type ReverbParts } from '../modules/ir-reverb';
+import { SynthStream } from '../synth/graph';
 import { QUANTUM, type FramePlan } from './framer';
-import { FramePath, synthOptions, type ModelPipelineOptions } from './frame-path';
+import { FramePath, controlPlanFor, controlSynthOptions, planFor, synthOptions, type ModelPipelineOptions } from './frame-path';
 
 export type { ModelPipelineOptions };
 
@@ -61,8 +63,53 @@ export function partsBuffers(parts: ModelParts): ArrayBuffer[] {
 }
 
 /**
+ * Floats of memory one build step copies or zeroes (256 KB: ~0.1–0.15 ms where the memory is fresh, the page faults
+ * included).
+ */
+const FLOATS_PER_STEP = 1 << 16;
+
+/**
+ * Builds a model's pipeline in steps, one per `next()`, the last returning it (what prepareModel runs to the end).
+ * With the model's parts at this rate ({@link modelParts}) no step computes much: each builds one piece (the
+ * estimator, a path's synth, its frame plan, the path) or copies or zeroes {@link FLOATS_PER_STEP} floats of the
+ * estimator's weights or a reverb's spectra and state, so that the worklet can build a model between render quanta
+ * without holding the render thread for more than a fraction of a millisecond at a time.
+ * @throws (from `next()`) RangeError / TypeError for a model the engine cannot run at this rate.
+ */
+export function* buildPipeline(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}): Generator<void, ModelPipeline, void> {
+  if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
+  const parts = options.parts?.sampleRate === sampleRate ? options.parts : undefined;
+  const queue: Deferred[] = [];
+  const defer: DeferTo = (work) => {
+    queue.push(work);
+  };
+  const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights, { image: parts?.estimatorImage, defer });
+  yield* drain(queue);
+  const paths: FramePath[] = [];
+  for (const control of [false, true]) {
+    const o = control ? controlSynthOptions(model, sampleRate, options.noiseSeed) : synthOptions(model, sampleRate, options.noiseSeed);
+    const synth = new SynthStream(model.synth, { ...o, parts: parts?.reverbs, defer });
+    yield* drain(queue);
+    const plan = control ? controlPlanFor(model, sampleRate, synth) : planFor(model, sampleRate, synth, options.spreadQuanta);
+    yield;
+    paths.push(new FramePath(model, sampleRate, estimator, synth, plan, control));
+    yield;
+  }
+  return new ModelPipeline(model, sampleRate, paths[0], paths[1], options.noiseSeed !== undefined);
+}
+
+/** Yields, then does the queued work one piece per step, and yields again. */
+function* drain(queue: Deferred[]): Generator<void, void, void> {
+  for (const work of queue) {
+    do yield; while (!work(FLOATS_PER_STEP));
+  }
+  queue.length = 0;
+  yield;
+}
+
+/**
  * A prepared model: the whole pipeline for one model at one context rate, both modes. Build with prepareModel()
- * (allocates; off the audio thread); hand it to StreamingEngine.setModel().
+ * (allocates; off the audio thread) or in steps with {@link buildPipeline}; hand it to StreamingEngine.setModel().
  */
 export class ModelPipeline {
   readonly model: DDSPModel;
@@ -82,16 +129,13 @@ export class ModelPipeline {
   /** Context input samples consumed since construction / reset. */
   private inCount = 0;
 
-  constructor(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}) {
-    if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
+  /** The paths share one estimator (see {@link buildPipeline}); `hasNoiseSeed`: the synths were given a noise seed. */
+  constructor(model: DDSPModel, sampleRate: number, audio: FramePath, control: FramePath, hasNoiseSeed: boolean) {
     this.model = model;
     this.sampleRate = sampleRate;
-    this.hasNoiseSeed = options.noiseSeed !== undefined;
-    const parts = options.parts?.sampleRate === sampleRate ? options.parts : undefined;
-    const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights, { image: parts?.estimatorImage });
-    const o = { ...options, parts };
-    this.audio = new FramePath(model, sampleRate, estimator, false, o);
-    this.control = new FramePath(model, sampleRate, estimator, true, o);
+    this.hasNoiseSeed = hasNoiseSeed;
+    this.audio = audio;
+    this.control = control;
     this.active = this.audio;
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
   }

@@ -22,7 +22,7 @@ import { LIMITS } from '../model/limits';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../modules/controls';
 import { QUANTUM, type FramePlan } from './framer';
-import { ModelPipeline, SWAP_FADE_SECONDS, type ModelParts, type ModelPipelineOptions } from './model-pipeline';
+import { ModelPipeline, SWAP_FADE_SECONDS, buildPipeline, type ModelPipelineOptions } from './model-pipeline';
 
 const OUTPUT_PEAK = LIMITS.output.maxAbsSample;
 
@@ -53,8 +53,6 @@ export interface EngineOptions {
    * that loads the model on the render thread.
    */
   warmUpQuanta?: number;
-  /** The model's parts computed elsewhere ({@link modelParts}; the worklet gets them from the page). */
-  parts?: ModelParts;
 }
 
 /** The warm-up the CLI's render and bench use: 128 quanta (0.34 s at 48 kHz, ~30 ms of CPU at construction). */
@@ -97,7 +95,11 @@ export function prepareModel(model: DDSPModel, sampleRate: number, options: Mode
   if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
     throw new RangeError(`sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
   }
-  return new ModelPipeline(model, sampleRate, options);
+  const steps = buildPipeline(model, sampleRate, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
 }
 
 /**
@@ -151,11 +153,12 @@ export class StreamingEngine {
   private readonly applied = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].defaultValue);
 
   /**
-   * @param model   the model to run (see src/model/model-file.ts)
+   * @param model   the model to run (see src/model/model-file.ts), or it prepared for `options.sampleRate`
+   *   ({@link prepareModel}, {@link buildPipeline}: given the engine's noise seed unless it has its own)
    * @param options context sample rate and options
    * @throws RangeError / TypeError for bad options or a model the engine cannot run
    */
-  constructor(model: DDSPModel, options: EngineOptions) {
+  constructor(model: DDSPModel | PreparedModel, options: EngineOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an EngineOptions object');
     const { sampleRate } = options;
     if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
@@ -175,7 +178,13 @@ export class StreamingEngine {
     this.readControls();
     for (let j = 0; j < ENGINE_CONTROL_NAMES.length; j++) c[ENGINE_CONTROL_NAMES[j]] = this.applied[j];
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
-    this.pipeline = prepareModel(model, sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, parts: options.parts });
+    if (model instanceof ModelPipeline) {
+      this.checkRate(model);
+      if (this.noiseSeed !== undefined && !model.hasNoiseSeed) model.setNoiseSeed(this.noiseSeed);
+      this.pipeline = model;
+    } else {
+      this.pipeline = prepareModel(model, sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
+    }
     this.installPipeline(this.pipeline);
     const warm = options.warmUpQuanta ?? 0;
     if (!(Number.isInteger(warm) && warm >= 0 && warm <= 1 << 16)) {
@@ -280,12 +289,11 @@ export class StreamingEngine {
 
   /**
    * Prepares `model` for this engine: its sample rate, noise seed and `spreadQuanta` (so a swapped-in model has the
-   * latency the engine was built for), with its `parts` when computed elsewhere ({@link modelParts}). Allocates: call
-   * it off the render path, then pass the result to setModel().
+   * latency the engine was built for). Allocates: call it off the render path, then pass the result to setModel().
    * @throws RangeError / TypeError for a model the engine cannot run at this rate.
    */
-  prepare(model: DDSPModel, parts?: ModelParts): PreparedModel {
-    return prepareModel(model, this.sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta, parts });
+  prepare(model: DDSPModel): PreparedModel {
+    return prepareModel(model, this.sampleRate, { noiseSeed: this.noiseSeed, spreadQuanta: this.spreadQuanta });
   }
 
   /**
@@ -297,9 +305,7 @@ export class StreamingEngine {
    */
   setModel(prepared: PreparedModel): void {
     if (!(prepared instanceof ModelPipeline)) throw new TypeError('setModel expects the result of prepareModel()');
-    if (prepared.sampleRate !== this.sampleRate) {
-      throw new RangeError(`the model was prepared for ${prepared.sampleRate} Hz, the engine runs at ${this.sampleRate} Hz`);
-    }
+    this.checkRate(prepared);
     if (prepared === this.pipeline || prepared === this.incoming) return;
     if (this.noiseSeed !== undefined && !prepared.hasNoiseSeed) prepared.setNoiseSeed(this.noiseSeed);
     if (this.incoming !== null && this.position >= this.fadeStart) {
@@ -307,6 +313,13 @@ export class StreamingEngine {
       return;
     }
     this.startIncoming(prepared, this.position);
+  }
+
+  /** @throws RangeError if `prepared` was built for another sample rate */
+  private checkRate(prepared: PreparedModel): void {
+    if (prepared.sampleRate !== this.sampleRate) {
+      throw new RangeError(`the model was prepared for ${prepared.sampleRate} Hz, the engine runs at ${this.sampleRate} Hz`);
+    }
   }
 
   /** Starts feeding `p` from stream position `position`; its fade begins once its pipeline is warm. */

@@ -9,7 +9,7 @@
 
 import {
   BLOCK, BR, BR_IF, END, F32_LOAD, F32X4_ADD, F32X4_MUL, F32X4_SPLAT, I32, I32_CONST, I32_EQZ, I32_SUB, LOOP, V128,
-  V128_LOAD, V128_STORE, V128_ZERO, VOID, addConst, get, memarg, instantiate, moduleBytes, set, sleb,
+  V128_LOAD, V128_STORE, V128_ZERO, VOID, addConst, compile, get, instantiateModule, memarg, moduleBytes, set, sleb,
 } from '../dsp/assemble-wasm';
 
 /** The instantiated kernel and its memory. */
@@ -60,6 +60,16 @@ export function gemvModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
  * SIMD is unavailable or compilation is refused (e.g. a CSP without 'wasm-unsafe-eval').
  */
 export function createWasmGemv(bytes: number): WasmGemv | null {
-  const ex = instantiate(gemvModuleBytes(Math.max(1, Math.ceil(bytes / 65536)))) as { gemv: WasmGemv['gemv']; mem: WebAssembly.Memory } | null;
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  let module = modules.get(pages);
+  if (module === undefined) {
+    module = compile(gemvModuleBytes(pages));
+    if (modules.size >= 8) modules.clear();
+    modules.set(pages, module);
+  }
+  const ex = instantiateModule(module) as { gemv: WasmGemv['gemv']; mem: WebAssembly.Memory } | null;
   return ex ? { memory: ex.mem, gemv: ex.gemv } : null;
 }
+
+/** The kernel compiled per memory size (null: refused), so that a model loaded again only instantiates it. */
+const modules = new Map<number, WebAssembly.Module | null>();

@@ -2,6 +2,7 @@
 // run in a WebAssembly SIMD kernel (gemv-wasm.ts) or, where that is unavailable, in plain JS. Weights are re-laid
 // out at construction into 8-row interleaved panels ([rows/8][cols][8]) so each product reads its weights
 // strictly sequentially and reuses every input value for 8 rows.
+import { fillLater, type DeferTo } from '../dsp/deferred';
 import { createWasmGemv } from './gemv-wasm';
 import {
   LAYER_NORM_EPS, MLP_DEPTH, frameMacs, mlpBlock, validateSpec, validateWeights,
@@ -128,6 +129,8 @@ export interface EstimatorRuntimeOptions {
    * constructor: a page prepares it so that the worklet only copies it). `weights` still gives the LayerNorms.
    */
   image?: Float32Array;
+  /** Where copying `image` into place is left (see DeferTo; the runtime must not run before); default: at once. */
+  defer?: DeferTo;
 }
 
 /**
@@ -269,7 +272,7 @@ export class EstimatorRuntime {
       if (!(image instanceof Float32Array) || image.length !== top) {
         throw new RangeError(`opts.image must be a Float32Array of ${top} values (the memoryImage of this spec), got ${(image as { length?: unknown })?.length}`);
       }
-      this.memory.set(image);
+      fillLater(opts.defer, () => this.memory, 0, image, top);
       for (const pl of plans) {
         if (pl.ln === null) continue;
         for (const t of [`${pl.ln}.weight`, `${pl.ln}.bias`]) {

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import type { DeferTo } from '../dsp/deferred';
 import type { ReverbParts } from './ir-reverb';
 import type { ModuleType, NodeOf, UserControl } from './schema';
 
@@ -29,6 +30,8 @@ export interface ModuleContext {
   minimumPhaseNoise: boolean;
   /** This node's stream-form parts computed elsewhere (an IRReverb's ReverbParts), else null. */
   parts: ReverbParts | null;
+  /** Where the stream form may leave copying its parts into place (see DeferTo); undefined: at once. */
+  defer: DeferTo | undefined;
 }
 
 /**

@@ -15,6 +15,7 @@
  *
  * @packageDocumentation
  */
+import type { DeferTo } from '../dsp/deferred';
 import { fftConvolve, PartitionedConvolver } from '../dsp/convolution';
 import { resample } from '../dsp/resample';
 import { StreamFormBase, type ModuleContext, type ModuleForms } from './form';
@@ -36,6 +37,8 @@ export interface IRReverbOptions {
   partitionSize?: number;
   /** The stream's costly parts computed elsewhere ({@link reverbParts} of the same options): copied, not computed. */
   parts?: ReverbParts;
+  /** Where copying the parts into the convolver's memory is left (PartitionedConvolver.setIR); default: at once. */
+  defer?: DeferTo;
 }
 
 /** What building the stream form costs: the IR at the synthesis rate (resampled) and its partition spectra. */
@@ -128,7 +131,7 @@ export class IRReverbStream {
     this.sampleRate = o.sampleRate;
     this.irLength = h.length;
     this.impulseResponse = h;
-    this.conv = new PartitionedConvolver(h, p, { spectra: o.parts?.spectra });
+    this.conv = new PartitionedConvolver(h, p, { spectra: o.parts?.spectra, defer: o.defer });
     this.initialMix = checkMix(o.reverbMix);
     this.mix = new LinearSmoother(this.initialMix, CONTROL_RAMP_SECONDS * o.sampleRate);
     this.block = 256;
@@ -196,7 +199,7 @@ class IRReverbNode extends StreamFormBase {
   constructor(_n: NodeOf<'IRReverb'>, x: ModuleContext) {
     super();
     this.s = new IRReverbStream({ sampleRate: x.sampleRate, ir: x.learned as Float32Array, modelSampleRate: x.modelSampleRate,
-      reverbMix: x.controls.reverbMix, parts: x.parts ?? undefined });
+      reverbMix: x.controls.reverbMix, parts: x.parts ?? undefined, defer: x.defer });
   }
   override process(signals: readonly Float32Array[], out: Float32Array, n: number): void { this.s.process(signals[0], 0, out, 0, n); }
   override setControlFrom(values: Float64Array, index: number, immediate: boolean): void { this.s.setReverbMixFrom(values, index, immediate); }

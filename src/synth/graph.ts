@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+import type { DeferTo } from '../dsp/deferred';
 import { ADD } from '../modules/add';
 import { FILTERED_NOISE } from '../modules/filtered-noise';
 import type { ModuleContext, ModuleForms, StreamForm } from '../modules/form';
@@ -66,6 +67,8 @@ export interface SynthRenderOptions {
   minimumPhaseNoise?: boolean;
   /** Stream form: IRReverb nodes' parts computed elsewhere, by node name ({@link reverbParts} with these options). */
   parts?: Record<string, ReverbParts>;
+  /** Stream form: where the nodes may leave copying their parts into place (see DeferTo); default: at once. */
+  defer?: DeferTo;
 }
 
 /** Per node of a graph, the context its forms are built with. */
@@ -90,6 +93,7 @@ function contexts(c: SynthConfig, o: SynthRenderOptions, maxFramesAhead: number)
       sampleRate: o.sampleRate, frameRate: o.frameRate, modelSampleRate: modelRate, controls, maxFramesAhead,
       minimumPhaseNoise: o.minimumPhaseNoise === true,
       parts: o.parts?.[n.name] ?? null,
+      defer: o.defer,
       noiseSeed: state.noise ? noiseSeed + noiseIndex++ : noiseSeed,
       learned: state.learned ? learnedIR(n, (state.learned.size as (n: SynthNode) => number)(n), o) : null,
     };

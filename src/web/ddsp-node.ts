@@ -24,7 +24,7 @@ import {
   type LoadResult,
 } from './protocol';
 import { PARAMETER_DESCRIPTORS, PARAM_NAMES } from './params';
-import { prepareLoad, type Load } from './prepare-load';
+import type { Load } from './prepare-load';
 import { isNativeContext, registerWorklet, type AnyAudioContext } from './register-worklet';
 
 /**
@@ -180,6 +180,15 @@ interface Internals {
 
 type RawNode = (AudioWorkletNode | IAudioWorkletNode<TContext>) & { port: MessagePort };
 
+/**
+ * The page's part of a model load (src/web/prepare-load.ts: fetch, read and validate the file, compute its parts), in
+ * a chunk of its own that the page loads with its first model: the model-file reader and the engine code modelParts
+ * runs are not part of a page that only imports DDSPNode.
+ */
+async function prepareLoad(model: DDSPModelSource, sampleRate: number): Promise<Load> {
+  return (await import('./prepare-load')).prepareLoad(model, sampleRate);
+}
+
 async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOptions): Promise<DDSPNode<T>> {
   if (context === null || typeof context !== 'object' || typeof (context as { sampleRate?: unknown }).sampleRate !== 'number') {
     throw new TypeError('context must be an AudioContext or OfflineAudioContext (native or standardized-audio-context)');
@@ -292,7 +301,14 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
   };
 
   const sendLoad = async (r: Load): Promise<LoadResult> => {
-    const info = (await request({ type: 'load', id: st.nextId++, model: r.model, parts: r.parts }, r.transfer)) as LoadResult;
+    const loaded = request({ type: 'load', id: st.nextId++, model: r.model, parts: r.parts }, r.transfer);
+    // The processor builds the model in steps, one per render quantum and one per 'step' request: stepping it from
+    // here, one request at a time, completes the load where no quanta run (an OfflineAudioContext before
+    // startRendering(), a suspended AudioContext) without queueing work ahead of the quanta where they do.
+    let building = true;
+    loaded.then(() => (building = false), () => (building = false));
+    while (building && ((await request({ type: 'step', id: st.nextId++ })) as boolean)) { /* next step */ }
+    const info = (await loaded) as LoadResult;
     st.info = info;
     return info;
   };

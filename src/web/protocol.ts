@@ -1,8 +1,8 @@
 // Messages between DDSPNode (main thread) and the 'ddsp-stream' AudioWorkletProcessor (render thread).
 // Requests carry an `id`; the processor answers every request with `{id, result}` or `{id, error}` (a 'load' once
-// the model is installed, a few quanta later: the load is spread over quanta so that no message or quantum holds the
-// render thread long). Errors that belong to no request (a model given in processorOptions that fails to load) come
-// as `{type:'error'}`.
+// the model is built and installed: the processor builds it in bounded steps, one per render quantum and one per
+// 'step' request, so that no message or quantum holds the render thread long). Errors that belong to no request (a
+// model given in processorOptions that fails to load) come as `{type:'error'}`.
 // The mode is not a message but an AudioParam (MODE_PARAM): a port message may reach the processor after its first
 // quanta (an OfflineAudioContext renders without waiting for it), a parameter value set before rendering cannot.
 import type { ModelParts } from '../engine/model-pipeline';
@@ -46,6 +46,8 @@ export interface DDSPProcessorOptions {
 export type DDSPRequest =
   /** `parts`: the model's costly parts at the context rate, computed by the page (modelParts); optional. */
   | { type: 'load'; id: number; model: ModelPayload; parts?: ModelParts }
+  /** One step of the load being built, if any; the result is whether a load is still being built after it. */
+  | { type: 'step'; id: number }
   | { type: 'reset'; id: number };
 
 /** What a successful 'load' returns. */

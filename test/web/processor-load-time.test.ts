@@ -1,21 +1,39 @@
 // What a model load costs the render thread: the real DDSPProcessor (stubbed worklet scope) playing the bundled
-// violin, then loading the flute and the violin in turn, at 48 and 44.1 kHz: as DDSPNode.loadModel sends them (read
-// and validated in the page, with the model's parts at the context rate: modelParts), and, for comparison, without
-// the parts (the worklet then computes them). Wall time of each load message and of every process() call until the
-// swap's crossfade is over; before = the page's readModel + the message without parts, which is what the message
-// did when the worklet read the file. The machine's load (and V8's garbage collections, which a load's allocations
-// trigger) makes single times noisy: a median is asserted, and all figures printed.
+// violin while it loads a model again and again, at 48 and 44.1 kHz, for the bundled models and a seed-size one
+// (hidden 512, 256 harmonics, 1 s reverb), each posted as DDSPNode.loadModel posts it (read and validated in the
+// page, with the model's parts at the context rate: modelParts). Each load is followed, quantum by quantum, by a
+// 'step' request (as DDSPNode sends them while it waits) and a process() call, until the load is answered and the
+// swap's crossfade is over; the wall time of every message and every process() call is recorded. The processor
+// builds the model in steps (buildPipeline), so no single call holds the render thread long.
+//
+// Single times on a shared machine are noisy (a thread preempted by other processes, V8's garbage collections, here
+// in one heap with the test's own "page" work), so, as for every figure in docs/performance.md, the minimum over
+// repeats is what measures the work: per call of a load (the load message, each step message, each quantum), the
+// minimum over repeated loads, and of those the largest, is asserted ≤ 1 ms (a step that costs more than that every
+// time fails it; noise that hits a call in some loads does not). The median over loads per call and every load's
+// slowest call are printed too. For
+// comparison, "before" is the model built in one go (prepareModel without parts), which is what the load message
+// cost when the worklet built the model in it (the file's readModel came on top of that before the page read it).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelParts, partsBuffers } from '../../src/engine/model-pipeline';
-import { readModel } from '../../src/model/model-file';
+import { syntheticModel } from '../../src/cli/synthetic';
+import { modelParts } from '../../src/engine/model-pipeline';
+import { prepareModel } from '../../src/engine/streaming-engine';
+import { readModel, type DDSPModel } from '../../src/model/model-file';
 import type { DDSPProcessor } from '../../worklet/ddsp-processor';
 import { FakePort, loadProcessor } from './worklet-stubs';
 
 const Q = 128;
-const REPEATS = 6;
-const files = ['violin', 'flute'].map((n) => readFileSync(join(__dirname, '..', '..', 'models', `${n}.onnx`)));
+const REPEATS = 7;
+const BOUND_MS = 1;
+const bundled = (name: string): DDSPModel => readModel(readFileSync(join(__dirname, '..', '..', 'models', `${name}.onnx`)));
+const models: [string, () => DDSPModel][] = [
+  ['violin', () => bundled('violin')],
+  ['flute', () => bundled('flute')],
+  ['cello', () => bundled('cello')],
+  ['seed-size', () => syntheticModel()],
+];
 
 let Processor: typeof DDSPProcessor;
 beforeAll(async () => {
@@ -24,71 +42,85 @@ beforeAll(async () => {
 
 const median = (x: number[]): number => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)];
 const ms = (x: number): string => x.toFixed(2);
+const timed = (f: () => void): number => {
+  const t = performance.now();
+  f();
+  return performance.now() - t;
+};
 
 describe('render-thread time of a model load (processor harness)', () => {
   for (const rate of [48000, 44100]) {
-    it(`at ${rate} Hz: a load message does not read the file (it costs less than the page's read), and the swap's quanta are timed`, () => {
-      (globalThis as unknown as { sampleRate: number }).sampleRate = rate;
-      const proc = new Processor({ numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], processorOptions: {} } as never);
-      const port = proc.port as unknown as FakePort;
-      const params: Record<string, Float32Array> = {
-        pitchShift: Float32Array.of(0), harmonicMix: Float32Array.of(1), noiseMix: Float32Array.of(1),
-        reverbMix: Float32Array.of(0.5), f0: Float32Array.of(440), loudness: Float32Array.of(-80), mode: Float32Array.of(0),
-      };
-      const tone = Float32Array.from({ length: Q }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 375 * i) / 48000));
-      const out = [new Float32Array(Q)];
-      const quantum = (): number => {
-        const t = performance.now();
-        proc.process([[tone]], [out], params);
-        return performance.now() - t;
-      };
-      const first = readModel(files[0]);
-      expect(port.deliver({ type: 'load', id: 0, model: first, parts: modelParts(first, rate) })).toMatchObject({ id: 0 });
-      for (let k = 0; k < 400; k++) quantum(); // V8 compiles the realtime path
-      const read: number[] = [];
-      const partsTime: number[] = [];
-      const bare: number[] = [];
-      const message: number[] = [];
-      const swapMax: number[] = [];
-      const swapMedian: number[] = [];
-      const steady: number[] = [];
-      let id = 1;
-      /** Sends a load as the node does (with parts) or without parts; returns the message's time; runs the swap. */
-      const load = (bytes: Uint8Array, withParts: boolean): number => {
-        let t = performance.now();
-        const model = readModel(bytes); // the page's part (readModel validates)
-        read.push(performance.now() - t);
-        t = performance.now();
-        const parts = withParts ? modelParts(model, rate) : undefined;
-        if (parts !== undefined) partsTime.push(performance.now() - t);
-        t = performance.now();
-        const reply = port.deliver({ type: 'load', id, model, parts }) as { result: { latencySamples: number } };
-        const took = performance.now() - t;
-        expect(reply).toMatchObject({ id: id++, result: { sampleRate: rate } });
-        // until the crossfade is over: the new pipeline's latency, three hops, the 10 ms fade, and a margin
-        const quanta = Math.ceil(reply.result.latencySamples / Q + (3 * rate) / 50 / Q + rate / 100 / Q) + 4;
-        const times = Array.from({ length: quanta }, quantum);
-        if (withParts) {
-          swapMax.push(Math.max(...times));
-          swapMedian.push(median(times));
+    for (const [name, make] of models) {
+      it(`at ${rate} Hz, ${name}: every message and every quantum of a load and swap takes ≤ ${BOUND_MS} ms (per call the minimum over loads)`, () => {
+        (globalThis as unknown as { sampleRate: number }).sampleRate = rate;
+        const proc = new Processor({ numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], processorOptions: {} } as never);
+        const port = proc.port as unknown as FakePort;
+        const params: Record<string, Float32Array> = {
+          pitchShift: Float32Array.of(0), harmonicMix: Float32Array.of(1), noiseMix: Float32Array.of(1),
+          reverbMix: Float32Array.of(0.5), f0: Float32Array.of(440), loudness: Float32Array.of(-80), mode: Float32Array.of(0),
+        };
+        let phase = 0;
+        const tone = new Float32Array(Q);
+        const out = [new Float32Array(Q)];
+        const quantum = (): number => timed(() => {
+          for (let i = 0; i < Q; i++) tone[i] = 0.3 * Math.sin((phase = (phase + (2 * Math.PI * 375) / rate) % (2 * Math.PI)));
+          proc.process([[tone]], [out], params);
+        });
+        const playing = bundled('violin');
+        expect(port.deliver({ type: 'load', id: 0, model: playing, parts: modelParts(playing, rate) })).toMatchObject({ id: 0 });
+        for (let k = 0; k < 400; k++) quantum(); // V8 compiles the realtime path
+
+        const model = make();
+        // the page's part, before the timing: its arrays are transferred, so new ones per load
+        const parts = Array.from({ length: REPEATS + 1 }, () => modelParts(model, rate));
+        const messageMax: number[] = [];
+        const quantumMax: number[] = [];
+        /** Per load, its calls in order: the load message, then per step a message and a quantum, then the fade. */
+        const calls: number[][] = [];
+        const steps: number[] = [];
+        let stepId = 1000;
+        for (let r = 0; r <= REPEATS; r++) {
+          const times: number[] = [];
+          const msgs: number[] = [];
+          const inOrder: number[] = [];
+          const sent = port.sent.length;
+          msgs.push(timed(() => port.onmessage?.({ data: { type: 'load', id: r + 1, model, parts: parts[r] } })));
+          inOrder.push(msgs[0]);
+          let n = 0;
+          while (!port.sent.slice(sent).some((m) => m.id === r + 1) && n < 1000) {
+            msgs.push(timed(() => port.onmessage?.({ data: { type: 'step', id: stepId++ } })));
+            times.push(quantum());
+            inOrder.push(msgs[msgs.length - 1], times[times.length - 1]);
+            n++;
+          }
+          const reply = port.sent.slice(sent).find((m) => m.id === r + 1) as { result: { latencySamples: number } };
+          expect(reply).toMatchObject({ id: r + 1, result: { sampleRate: rate } });
+          // until the crossfade is over: the new pipeline's latency, three hops, the 10 ms fade, and a margin
+          const fade = Math.ceil(reply.result.latencySamples / Q + (3 * rate) / 50 / Q + rate / 100 / Q) + 4;
+          for (let k = 0; k < fade; k++) inOrder.push(times[times.push(quantum()) - 1]);
+          expect(out[0].every(Number.isFinite)).toBe(true);
+          steps.push(n);
+          messageMax.push(Math.max(...msgs));
+          quantumMax.push(Math.max(...times));
+          calls.push(inOrder);
         }
-        expect(out[0].every(Number.isFinite)).toBe(true);
-        for (let k = 0; k < 50; k++) steady.push(quantum());
-        return took;
-      };
-      for (let r = 0; r < REPEATS; r++) {
-        bare.push(load(files[(r + 1) % 2], false));
-        message.push(load(files[r % 2], true));
-      }
-      const before = median(read) + median(bare);
-      console.log(
-        `[load time ${rate} Hz] page: readModel median ${ms(median(read))} ms, modelParts ${ms(median(partsTime))} ms. Render thread: ` +
-          `load message with parts median ${ms(median(message))} ms (all: ${message.map(ms).join(', ')}), without parts ` +
-          `${ms(median(bare))} ms; before (readModel + prepare in the message) ≈ ${ms(before)} ms. process() during a swap: ` +
-          `median ${ms(median(swapMedian))} ms, max per swap ${swapMax.map(ms).join(', ')} ms; steady median ${ms(median(steady))} ms`,
-      );
-      expect(median(message)).toBeLessThan(median(read)); // the message does not read the file
-      expect(median(message)).toBeLessThan(median(read));
-    });
+        // the first load of this model (V8 compiles its build steps) is printed, not counted
+        const counted = calls.slice(1);
+        expect(new Set(steps).size).toBe(1); // the same steps every time, so call i is the same work in every load
+        const perCall = counted[0].map((_, i) => Math.min(...counted.map((c) => c[i])));
+        const worst = Math.max(...perCall);
+        const medians = counted[0].map((_, i) => median(counted.map((c) => c[i])));
+        const before = median(Array.from({ length: 3 }, () => timed(() => prepareModel(model, rate))));
+        console.log(
+          `[load time ${rate} Hz ${name}] ${steps[0]} build steps per load; render thread, per call the minimum over ` +
+            `${counted.length} loads: largest ${ms(worst)} ms (call ${perCall.indexOf(worst)} of ${perCall.length}); ` +
+            `per call the median over loads: largest ${ms(Math.max(...medians))} ms, median ${ms(median(medians))} ms. ` +
+            `Slowest message per load: ${messageMax.map(ms).join(', ')} ms; ` +
+            `slowest quantum per load: ${quantumMax.map(ms).join(', ')} ms (first load: cold code). Before (the ` +
+            `model built in the load message): ${ms(before)} ms`,
+        );
+        expect(worst).toBeLessThanOrEqual(BOUND_MS);
+      });
+    }
   }
 });

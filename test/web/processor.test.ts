@@ -30,9 +30,12 @@ function defaultParams(): Params {
   return p;
 }
 
+/** A processor; a model in `processorOptions` is built (with 'step' requests, as the node would) before it returns. */
 function makeProcessor(processorOptions: Record<string, unknown> = {}) {
   const proc = new Processor({ numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], processorOptions } as never);
-  return { proc, port: proc.port as unknown as FakePort };
+  const port = proc.port as unknown as FakePort;
+  port.finishLoads();
+  return { proc, port };
 }
 
 /** Runs `input` (channels × n) through the processor in quanta; returns the mono output. */
