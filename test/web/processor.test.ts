@@ -117,6 +117,35 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     }
   });
 
+  it('builds a load in steps: render quanta alone complete it (the playing model plays on meanwhile), loads are answered in order, and a step request answers whether a load is still building', () => {
+    const { proc, port } = makeProcessor({ model: model() });
+    const ref = makeProcessor({ model: model() });
+    const params = defaultParams();
+    const x = new Float32Array(Q);
+    const out = new Float32Array(Q);
+    const refOut = new Float32Array(Q);
+    const sent = port.sent.length;
+    port.onmessage?.({ data: { type: 'load', id: 1, model: smallModel() } });
+    port.onmessage?.({ data: { type: 'load', id: 2, model: model() } });
+    expect(port.sent.length).toBe(sent); // nothing built or answered in the messages
+    let quanta = 0;
+    while (port.sent.length < sent + 2 && quanta < 200) {
+      x.fill(0).set(input.subarray(quanta * Q, (quanta + 1) * Q));
+      proc.process([[x]], [[out]], params);
+      ref.proc.process([[x]], [[refOut]], params);
+      if (port.sent.length === sent) expect(out).toEqual(refOut); // the playing model, untouched until a swap
+      quanta++;
+    }
+    expect(port.sent.slice(sent).map((m) => m.id)).toEqual([1, 2]);
+    expect(quanta).toBeGreaterThan(4); // steps, not one go
+    console.log(`[processor] two loads of the small model built in ${quanta} quanta`);
+    port.onmessage?.({ data: { type: 'load', id: 3, model: model() } });
+    expect(port.deliver({ type: 'step', id: 4 })).toEqual({ id: 4, result: true });
+    port.finishLoads();
+    expect(port.sent.find((m) => m.id === 3)).toMatchObject({ result: { sampleRate: SAMPLE_RATE } });
+    expect(port.deliver({ type: 'step', id: 5 })).toEqual({ id: 5, result: false });
+  });
+
   it('accepts the model in processorOptions and posts {type: "loaded"}', () => {
     const a = makeProcessor({ model: model() });
     expect(a.port.sent[0]).toMatchObject({ type: 'loaded', result: { sampleRate: SAMPLE_RATE } });
