@@ -34,7 +34,7 @@ export const SWAP_FADE_SECONDS = 0.01;
 export interface ModelParts {
   /** The context rate the parts were computed for, Hz (parts for another rate are not used). */
   sampleRate: number;
-  /** The estimator's laid-out weights ({@link EstimatorRuntime.memoryImage}). */
+  /** The estimator's laid-out weights (the `memoryImage` of an EstimatorRuntime built from it). */
   estimatorImage: Float32Array;
   /** The IRReverb nodes' IR at the context rate and its partition spectra, by node name (both paths' synths). */
   reverbs: Record<string, ReverbParts>;
@@ -71,7 +71,7 @@ const FLOATS_PER_STEP = 1 << 16;
 /**
  * Builds a model's pipeline in steps, one per `next()`, the last returning it (what prepareModel runs to the end).
  * With the model's parts at this rate ({@link modelParts}) no step computes much: each builds one piece (the
- * estimator, a path's synth, its frame plan, the path) or copies or zeroes {@link FLOATS_PER_STEP} floats of the
+ * estimator, a path's synth, its frame plan, the path) or copies or zeroes 256 KB of the
  * estimator's weights or a reverb's spectra and state, so that the worklet can build a model between render quanta
  * without holding the render thread for more than a fraction of a millisecond at a time.
  * @throws (from `next()`) RangeError / TypeError for a model the engine cannot run at this rate.
