@@ -1,8 +1,13 @@
-// Three builds, in order (`npm run build` = `rollup -c`):
+// Four builds, in order (`npm run build` = `rollup -c`):
 // 1. dist/worklet.js — the AudioWorkletProcessor, one self-contained minified script (no imports: a worklet
 //    module that imports or throws at top level fails silently in browsers); dist/worklet.d.ts says it exports
 //    nothing.
-// 2. dist/index.js + dist/node.js + dist/train.js + dist/train-web.js (+ dist/chunks/) — the library, ESM, every npm
+// 2. dist/chunks/prepare-load.js — the page's part of a model load (src/web/prepare-load.ts: the model-file reader
+//    and the engine code modelParts runs), which DDSPNode imports when it loads a model. Self-contained but for
+//    DDSPError (dist/chunks/errors.js, an entry of build 3, so that its class is the one the library exports): a
+//    page bundler splits code by file, so if it shared files with dist/index.js, which re-exports the reader, a
+//    page that imports only DDSPNode would load them up front.
+// 3. dist/index.js + dist/node.js + dist/train.js + dist/train-web.js (+ dist/chunks/) — the library, ESM, every npm
 //    dependency and peer left external (the application's bundler minifies it); the packages only training and the
 //    CLI use (yaml, zod, cli-progress) are devDependencies, bundled into the chunks that use them, so a playback
 //    install does not download them. src/web/worklet-source.ts is replaced by the
@@ -11,7 +16,7 @@
 //    src/train/shipped-configs.ts by the YAML files of configs/ so the browser trainer composes configs without
 //    files. After writing, the TypeScript compiler emits the declarations of the entries (tsconfig.build.json) with
 //    `.js` on every relative import, so they resolve under Node16/NodeNext as well as under bundler resolution.
-// 3. dist/cli.js (+ dist/cli/) — the `ddsp-stream` command, code-split so each subcommand loads only its own code.
+// 4. dist/cli.js (+ dist/cli/) — the `ddsp-stream` command, code-split so each subcommand loads only its own code.
 //    Its training code is not bundled again: imports of src/train/* become imports of `ddsp-stream/train` (the
 //    package's self-reference to dist/train.js, the library's training entry) (one copy of the trainer; data-parallel workers find their entry; tfjs and lmdb load only when a
 //    training command runs).
@@ -72,6 +77,28 @@ const modelUrls = () => ({
     if (!code.includes('__DDSP_STREAM_MODELS__/')) return null;
     const rel = relative(dirname(join(DIST, chunk.fileName)), join(ROOT, 'models')).split(sep).join('/');
     return { code: code.replaceAll('__DDSP_STREAM_MODELS__/', `${rel}/`), map: null };
+  },
+});
+
+/** The page's model loader (build 2) and the error class it shares with the library (build 3), in dist/. */
+const PAGE_LOADER = 'chunks/prepare-load.js';
+const ERRORS = 'chunks/errors.js';
+
+/**
+ * Imports of the module `name` of src/web (`./name`) become imports of `target`, a file of dist/, wherever the
+ * importing chunk lands.
+ */
+const externalTo = (name, target) => ({
+  name: `external-${name}`,
+  resolveId(source, importer) {
+    if (!importer || !source.startsWith('.')) return null;
+    const to = resolvePath(dirname(importer), source).replace(/\.ts$/, '') === join(ROOT, 'src', 'web', name);
+    return to ? { id: `__DDSP_STREAM_DIST__/${target}`, external: true } : null;
+  },
+  renderChunk(code, chunk, options) {
+    if (!code.includes('__DDSP_STREAM_DIST__/')) return null;
+    const rel = relative(dirname(join(options.dir ?? dirname(options.file), chunk.fileName)), DIST).split(sep).join('/');
+    return { code: code.replaceAll('__DDSP_STREAM_DIST__/', rel === '' ? './' : `${rel}/`), map: null };
   },
 });
 
@@ -230,22 +257,28 @@ export default [
     plugins: [clean(), resolve({ browser: true }), commonjs(), typescript({ minify: true }), notices()],
   },
   {
-    input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts' },
+    input: 'src/web/prepare-load.ts',
+    output: { file: join('dist', PAGE_LOADER), format: 'es', sourcemap: false, inlineDynamicImports: true },
+    external: isExternal,
+    plugins: [externalTo('errors', ERRORS), modelUrls(), resolve(), commonjs(), typescript(), notices()],
+    onwarn: quietBundled,
+  },
+  {
+    input: {
+      index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts',
+      'chunks/errors': 'src/web/errors.ts',
+    },
     output: {
       dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js',
       // The controls' table is data every entry reads; in a chunk of its own, a DDSPNode-only page does not load
       // the engine chunk it would otherwise share (a page bundler cannot drop that chunk's top-level wasm set-up).
-      // The page's model loader (src/web/prepare-load.ts, with the model-file reader) is a chunk DDSPNode imports
-      // when it loads a model; what it shares with DDSPNode (errors, the bundled models' URLs) is a chunk too, so
-      // that the entry stays a module of its own rather than a facade that imports every chunk it re-exports.
-      manualChunks: (id) => (/src[\\/]modules[\\/]controls\.ts$/.test(id) ? 'controls'
-        : /src[\\/]web[\\/](errors|bundled-models)\.ts$/.test(id) ? 'web' : undefined),
+      manualChunks: (id) => (/src[\\/]modules[\\/]controls\.ts$/.test(id) ? 'controls' : undefined),
       // No bare `import './chunks/…'` lines for chunks an entry reaches only through other chunks: the package lists
       // no chunk in sideEffects, so bundlers (esbuild) warned that they drop those lines.
       hoistTransitiveImports: false,
     },
     external: isExternal,
-    plugins: [workletSource(), shippedConfigs(), modelUrls(), resolve(), commonjs(), typescript(), notices(), declarations()],
+    plugins: [externalTo('prepare-load', PAGE_LOADER), workletSource(), shippedConfigs(), modelUrls(), resolve(), commonjs(), typescript(), notices(), declarations()],
     onwarn: quietBundled,
   },
   {
