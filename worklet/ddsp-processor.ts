@@ -5,10 +5,11 @@
 // validated in the page (DDSPNode), which also computes the model's costly parts at the context's rate (modelParts:
 // the estimator's weight layout, the reverb's IR at this rate and its spectra) and posts the lot with its arrays
 // transferred: the worklet bundle has no model-file reader. A load is built here in steps (buildPipeline: each
-// builds one piece or copies a bounded amount of memory), one per render quantum and one per 'step' request, and
-// answered once installed; DDSPNode sends 'step' requests while it waits, so a load also completes where no quanta
-// run (an OfflineAudioContext before rendering, a suspended AudioContext). process() allocates nothing but in those
-// steps.
+// builds one piece or copies a bounded amount of memory), one per 'step' request and one per render quantum that
+// follows none, and answered once installed; DDSPNode sends 'step' requests while it waits, so the quanta keep
+// their time to themselves while the page steps the load, take over where its requests stall, and a load also
+// completes where no quanta run (an OfflineAudioContext before rendering, a suspended AudioContext). process()
+// allocates nothing but in those steps.
 import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/modules/controls';
 import { buildPipeline, type ModelParts, type ModelPipeline } from '../src/engine/model-pipeline';
 import { StreamingEngine } from '../src/engine/streaming-engine';
@@ -65,6 +66,8 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   private readonly mono = new Float32Array(BLOCK);
   /** Loads in the order requested; the first is being built. */
   private readonly loads: Load[] = [];
+  /** A 'step' request came since the last render quantum (which then leaves the build to the requests). */
+  private stepRequested = false;
 
   constructor(options: ProcessorConstructionOptions<DDSPProcessorOptions>) {
     super(options);
@@ -96,6 +99,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
           this.queueLoad(id, req.model, req.parts);
           return;
         case 'step':
+          this.stepRequested = true;
           if (this.loads.length > 0) this.buildStep();
           this.post({ id, result: this.loads.length > 0 });
           return;
@@ -164,9 +168,13 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     }
   }
 
-  /** One render quantum: a step of a queued load, if any, then the engine. Outputs zeros until a model is loaded. */
+  /**
+   * One render quantum: a step of a queued load if no 'step' request came since the last quantum, then the engine.
+   * Outputs zeros until a model is loaded.
+   */
   process(inputs: Float32Array[][], outputs: Float32Array[][], parameters: ParameterValues): boolean {
-    if (this.loads.length > 0) this.buildStep();
+    if (this.loads.length > 0 && !this.stepRequested) this.buildStep();
+    this.stepRequested = false;
     const out = outputs[0];
     if (out === undefined || out.length === 0) return true;
     const dst = out[0];

@@ -63,15 +63,17 @@ export function partsBuffers(parts: ModelParts): ArrayBuffer[] {
 }
 
 /**
- * Floats of memory one build step copies or zeroes (256 KB: ~0.1–0.15 ms where the memory is fresh, the page faults
- * included).
+ * Floats of memory one build step copies or zeroes (64 KB: ~0.04 ms where the memory is fresh, the page faults
+ * included). Small, because the memory a step moves evicts from the caches what the playing model's next frame
+ * reads (its estimator's weights, megabytes): with 256 KB steps the slowest quantum of a seed-size load at 44.1 kHz
+ * (test/web/processor-load-time.test.ts) took 1.02–1.09 ms, with 64 KB 0.91–1.04 ms (three runs each).
  */
-const FLOATS_PER_STEP = 1 << 16;
+const FLOATS_PER_STEP = 1 << 14;
 
 /**
  * Builds a model's pipeline in steps, one per `next()`, the last returning it (what prepareModel runs to the end).
  * With the model's parts at this rate ({@link modelParts}) no step computes much: each builds one piece (the
- * estimator, a path's synth, its frame plan, the path) or copies or zeroes 256 KB of the
+ * estimator, a path's synth, its frame plan, the path) or copies or zeroes 64 KB of the
  * estimator's weights or a reverb's spectra and state, so that the worklet can build a model between render quanta
  * without holding the render thread for more than a fraction of a millisecond at a time.
  * @throws (from `next()`) RangeError / TypeError for a model the engine cannot run at this rate.

@@ -302,9 +302,10 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
 
   const sendLoad = async (r: Load): Promise<LoadResult> => {
     const loaded = request({ type: 'load', id: st.nextId++, model: r.model, parts: r.parts }, r.transfer);
-    // The processor builds the model in steps, one per render quantum and one per 'step' request: stepping it from
-    // here, one request at a time, completes the load where no quanta run (an OfflineAudioContext before
-    // startRendering(), a suspended AudioContext) without queueing work ahead of the quanta where they do.
+    // The processor builds the model in steps, one per 'step' request and one per render quantum that follows none:
+    // stepping it from here, one request at a time, keeps the steps out of the quanta and completes the load where
+    // no quanta run (an OfflineAudioContext before startRendering(), a suspended AudioContext) without queueing work
+    // ahead of the quanta where they do.
     let building = true;
     loaded.then(() => (building = false), () => (building = false));
     while (building && ((await request({ type: 'step', id: st.nextId++ })) as boolean)) { /* next step */ }

@@ -146,6 +146,36 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     expect(port.deliver({ type: 'step', id: 5 })).toEqual({ id: 5, result: false });
   });
 
+  it('leaves a load to the step requests while they come: a quantum that follows one builds nothing', () => {
+    const { proc, port } = makeProcessor({ model: model() });
+    const params = defaultParams();
+    const x = new Float32Array(Q);
+    const out = new Float32Array(Q);
+    /** Step requests until load `id` is built, with a render quantum after each request or none. */
+    const requests = (id: number, quanta: boolean): number => {
+      port.onmessage?.({ data: { type: 'load', id, model: smallModel() } });
+      let n = 1;
+      while (port.step()) {
+        if (quanta) proc.process([[x]], [[out]], params);
+        n++;
+      }
+      expect(port.sent.find((m) => m.id === id)).toMatchObject({ result: { sampleRate: SAMPLE_RATE } });
+      return n;
+    };
+    const alone = requests(1, false);
+    expect(alone).toBeGreaterThan(4);
+    expect(requests(2, true)).toBe(alone);
+    // once the requests stop, the quanta take over
+    port.onmessage?.({ data: { type: 'load', id: 3, model: smallModel() } });
+    expect(port.step()).toBe(true);
+    let quanta = 0;
+    while (!port.sent.some((m) => m.id === 3) && quanta < 200) {
+      proc.process([[x]], [[out]], params);
+      quanta++;
+    }
+    expect(quanta).toBe(alone); // the first, after the request, builds nothing
+  });
+
   it('accepts the model in processorOptions and posts {type: "loaded"}', () => {
     const a = makeProcessor({ model: model() });
     expect(a.port.sent[0]).toMatchObject({ type: 'loaded', result: { sampleRate: SAMPLE_RATE } });
