@@ -63,6 +63,9 @@ const workletSource = () => ({
   },
 });
 
+/** Where a rendered chunk is written (absolute path). */
+const outputPath = (chunk, options) => resolvePath(ROOT, options.dir ?? dirname(options.file), chunk.fileName);
+
 /**
  * Keeps the bundled models' URLs (src/web/bundled-models.ts: `new URL('../../models/NAME.onnx', import.meta.url)`)
  * pointing at the package's models/ folder from wherever the built chunk lands, so bundlers find the files.
@@ -73,9 +76,9 @@ const modelUrls = () => ({
     if (!id.replace(/\\/g, '/').endsWith('src/web/bundled-models.ts')) return null;
     return { code: code.replaceAll("'../../models/", "'__DDSP_STREAM_MODELS__/"), map: null };
   },
-  renderChunk(code, chunk) {
+  renderChunk(code, chunk, options) {
     if (!code.includes('__DDSP_STREAM_MODELS__/')) return null;
-    const rel = relative(dirname(join(DIST, chunk.fileName)), join(ROOT, 'models')).split(sep).join('/');
+    const rel = relative(dirname(outputPath(chunk, options)), join(ROOT, 'models')).split(sep).join('/');
     return { code: code.replaceAll('__DDSP_STREAM_MODELS__/', `${rel}/`), map: null };
   },
 });
@@ -97,7 +100,7 @@ const externalTo = (name, target) => ({
   },
   renderChunk(code, chunk, options) {
     if (!code.includes('__DDSP_STREAM_DIST__/')) return null;
-    const rel = relative(dirname(join(options.dir ?? dirname(options.file), chunk.fileName)), DIST).split(sep).join('/');
+    const rel = relative(dirname(outputPath(chunk, options)), DIST).split(sep).join('/');
     return { code: code.replaceAll('__DDSP_STREAM_DIST__/', rel === '' ? './' : `${rel}/`), map: null };
   },
 });
