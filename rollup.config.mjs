@@ -1,8 +1,13 @@
-// Three builds, in order (`npm run build` = `rollup -c`):
+// Four builds, in order (`npm run build` = `rollup -c`):
 // 1. dist/worklet.js — the AudioWorkletProcessor, one self-contained minified script (no imports: a worklet
 //    module that imports or throws at top level fails silently in browsers); dist/worklet.d.ts says it exports
 //    nothing.
-// 2. dist/index.js + dist/node.js + dist/train.js + dist/train-web.js (+ dist/chunks/) — the library, ESM, every npm
+// 2. dist/chunks/prepare-load.js — the page's part of a model load (src/web/prepare-load.ts: the model-file reader
+//    and the engine code modelParts runs), which DDSPNode imports when it loads a model. Self-contained but for
+//    DDSPError (dist/chunks/errors.js, an entry of build 3, so that its class is the one the library exports): a
+//    page bundler splits code by file, so if it shared files with dist/index.js, which re-exports the reader, a
+//    page that imports only DDSPNode would load them up front.
+// 3. dist/index.js + dist/node.js + dist/train.js + dist/train-web.js (+ dist/chunks/) — the library, ESM, every npm
 //    dependency and peer left external (the application's bundler minifies it); the packages only training and the
 //    CLI use (yaml, zod, cli-progress) are devDependencies, bundled into the chunks that use them, so a playback
 //    install does not download them. src/web/worklet-source.ts is replaced by the
@@ -11,7 +16,7 @@
 //    src/train/shipped-configs.ts by the YAML files of configs/ so the browser trainer composes configs without
 //    files. After writing, the TypeScript compiler emits the declarations of the entries (tsconfig.build.json) with
 //    `.js` on every relative import, so they resolve under Node16/NodeNext as well as under bundler resolution.
-// 3. dist/cli.js (+ dist/cli/) — the `ddsp-stream` command, code-split so each subcommand loads only its own code.
+// 4. dist/cli.js (+ dist/cli/) — the `ddsp-stream` command, code-split so each subcommand loads only its own code.
 //    Its training code is not bundled again: imports of src/train/* become imports of `ddsp-stream/train` (the
 //    package's self-reference to dist/train.js, the library's training entry) (one copy of the trainer; data-parallel workers find their entry; tfjs and lmdb load only when a
 //    training command runs).
@@ -58,6 +63,9 @@ const workletSource = () => ({
   },
 });
 
+/** Where a rendered chunk is written (absolute path). */
+const outputPath = (chunk, options) => resolvePath(ROOT, options.dir ?? dirname(options.file), chunk.fileName);
+
 /**
  * Keeps the bundled models' URLs (src/web/bundled-models.ts: `new URL('../../models/NAME.onnx', import.meta.url)`)
  * pointing at the package's models/ folder from wherever the built chunk lands, so bundlers find the files.
@@ -68,10 +76,32 @@ const modelUrls = () => ({
     if (!id.replace(/\\/g, '/').endsWith('src/web/bundled-models.ts')) return null;
     return { code: code.replaceAll("'../../models/", "'__DDSP_STREAM_MODELS__/"), map: null };
   },
-  renderChunk(code, chunk) {
+  renderChunk(code, chunk, options) {
     if (!code.includes('__DDSP_STREAM_MODELS__/')) return null;
-    const rel = relative(dirname(join(DIST, chunk.fileName)), join(ROOT, 'models')).split(sep).join('/');
+    const rel = relative(dirname(outputPath(chunk, options)), join(ROOT, 'models')).split(sep).join('/');
     return { code: code.replaceAll('__DDSP_STREAM_MODELS__/', `${rel}/`), map: null };
+  },
+});
+
+/** The page's model loader (build 2) and the error class it shares with the library (build 3), in dist/. */
+const PAGE_LOADER = 'chunks/prepare-load.js';
+const ERRORS = 'chunks/errors.js';
+
+/**
+ * Imports of the module `name` of src/web (`./name`) become imports of `target`, a file of dist/, wherever the
+ * importing chunk lands.
+ */
+const externalTo = (name, target) => ({
+  name: `external-${name}`,
+  resolveId(source, importer) {
+    if (!importer || !source.startsWith('.')) return null;
+    const to = resolvePath(dirname(importer), source).replace(/\.ts$/, '') === join(ROOT, 'src', 'web', name);
+    return to ? { id: `__DDSP_STREAM_DIST__/${target}`, external: true } : null;
+  },
+  renderChunk(code, chunk, options) {
+    if (!code.includes('__DDSP_STREAM_DIST__/')) return null;
+    const rel = relative(dirname(outputPath(chunk, options)), DIST).split(sep).join('/');
+    return { code: code.replaceAll('__DDSP_STREAM_DIST__/', rel === '' ? './' : `${rel}/`), map: null };
   },
 });
 
@@ -230,7 +260,17 @@ export default [
     plugins: [clean(), resolve({ browser: true }), commonjs(), typescript({ minify: true }), notices()],
   },
   {
-    input: { index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts' },
+    input: 'src/web/prepare-load.ts',
+    output: { file: join('dist', PAGE_LOADER), format: 'es', sourcemap: false, inlineDynamicImports: true },
+    external: isExternal,
+    plugins: [externalTo('errors', ERRORS), modelUrls(), resolve(), commonjs(), typescript(), notices()],
+    onwarn: quietBundled,
+  },
+  {
+    input: {
+      index: 'src/index.ts', node: 'src/node.ts', train: 'src/train/index.ts', 'train-web': 'src/train/web.ts',
+      'chunks/errors': 'src/web/errors.ts',
+    },
     output: {
       dir: 'dist', format: 'es', sourcemap: false, chunkFileNames: 'chunks/[name]-[hash].js',
       // the training entry's code lands in a chunk whose URL data-parallel workers import: its exports keep their names
@@ -243,7 +283,7 @@ export default [
       hoistTransitiveImports: false,
     },
     external: isExternal,
-    plugins: [workletSource(), shippedConfigs(), modelUrls(), resolve(), commonjs(), typescript(), notices(), declarations()],
+    plugins: [externalTo('prepare-load', PAGE_LOADER), workletSource(), shippedConfigs(), modelUrls(), resolve(), commonjs(), typescript(), notices(), declarations()],
     onwarn: quietBundled,
   },
   {

@@ -19,7 +19,9 @@ export {
 } from './engine/streaming-engine';
 export type { EngineOptions, EngineControls, EngineDiagnostics, EngineMode, PreparedModel } from './engine/streaming-engine';
 export { NOTE_ENVELOPE, velocityToDb, keyToHz } from './engine/note-events';
-export type { ModelPipeline, ModelPipelineOptions } from './engine/model-pipeline';
+export { buildPipeline, modelParts } from './engine/model-pipeline';
+export type { ModelPipeline, ModelPipelineOptions, ModelParts } from './engine/model-pipeline';
+export type { ReverbParts } from './modules/ir-reverb';
 export type { VoiceBank } from './engine/voices';
 export type { ChannelVoices } from './engine/channel-voices';
 export type { NoteEventQueue, MidiChannels } from './engine/note-events';

@@ -1,12 +1,19 @@
 // The 'ddsp-stream' AudioWorkletProcessor class (registered by worklet/processor.ts): a thin adapter around StreamingEngine (src/engine). AudioParams and
-// port messages in, engine.process() out. Everything that allocates (reading the model file, building or
-// preparing the engine) happens in the port's message handler or the constructor, never in process().
+// port messages in, engine.process() out.
 //
-// Threads: the constructor and onMessage() run on the render thread between quanta (they may allocate);
-// process() runs on the render thread once per quantum (allocation-free).
+// Threads: everything here runs on the render thread, so nothing here may take long. The model file is read and
+// validated in the page (DDSPNode), which also computes the model's costly parts at the context's rate (modelParts:
+// the estimator's weight layout, the reverb's IR at this rate and its spectra) and posts the lot with its arrays
+// transferred: the worklet bundle has no model-file reader. A load is built here in steps (buildPipeline: each
+// builds one piece or copies a bounded amount of memory), one per 'step' request and one per render quantum that
+// follows none, and answered once installed; DDSPNode sends 'step' requests while it waits, so the quanta keep
+// their time to themselves while the page steps the load, take over where its requests stall, and a load also
+// completes where no quanta run (an OfflineAudioContext before rendering, a suspended AudioContext). process()
+// allocates nothing but in those steps.
 import { ENGINE_CONTROL_NAMES, type EngineControlName } from '../src/modules/controls';
+import { buildPipeline, type ModelParts, type ModelPipeline } from '../src/engine/model-pipeline';
 import { StreamingEngine } from '../src/engine/streaming-engine';
-import { DEFAULT_LOUDNESS_RANGE_DB, readModel, validateModel, type DDSPModel } from '../src/model/model-file';
+import { DEFAULT_LOUDNESS_RANGE_DB, type DDSPModel } from '../src/model/ddsp-model';
 import {
   MODE_PARAM,
   PROCESSOR_NAME,
@@ -29,15 +36,18 @@ const BLOCK = 128;
 /** The input of an unconnected node. */
 const NO_CHANNELS: readonly Float32Array[] = [];
 
-function isBytes(x: unknown): x is ArrayBuffer | Uint8Array {
-  return x instanceof ArrayBuffer || x instanceof Uint8Array;
-}
-
 function wireError(e: unknown, fallback: WireError['code']): WireError {
   const err = e as { name?: unknown; message?: unknown } | null;
   const name = typeof err?.name === 'string' ? err.name : '';
   const message = typeof err?.message === 'string' && err.message !== '' ? err.message : String(e);
   return { code: name === 'ModelFormatError' ? 'MODEL_FORMAT' : fallback, message };
+}
+
+/** A load being built: its request's id (-1: the processorOptions model), the model, and the build's steps. */
+interface Load {
+  id: number;
+  model: DDSPModel;
+  steps: Generator<void, ModelPipeline, void>;
 }
 
 /** The node's controls and the mode (protocol.ts says why the mode is a parameter). */
@@ -66,6 +76,10 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
   private readonly rate: number;
   /** Mono downmix of the input, preallocated. */
   private readonly mono = new Float32Array(BLOCK);
+  /** Loads in the order requested; the first is being built. */
+  private readonly loads: Load[] = [];
+  /** A 'step' request came since the last render quantum (which then leaves the build to the requests). */
+  private stepRequested = false;
 
   constructor(options: ProcessorConstructionOptions<DDSPProcessorOptions>) {
     super(options);
@@ -82,13 +96,7 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
       if (typeof v === 'number' && v - v === 0) this.initialControls[k] = v;
     }
     this.port.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
-    if (po.model !== undefined) {
-      try {
-        this.post({ type: 'loaded', result: this.load(po.model) });
-      } catch (e) {
-        this.post({ type: 'error', error: wireError(e, 'MODEL_LOAD') });
-      }
-    }
+    if (po.model !== undefined) this.queueLoad(-1, po.model);
   }
 
   private post(msg: DDSPReply): void {
@@ -107,7 +115,12 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     try {
       switch (req?.type) {
         case 'load':
-          this.post({ id, result: this.load(req.model) });
+          this.queueLoad(id, req.model, req.parts);
+          return;
+        case 'step':
+          this.stepRequested = true;
+          if (this.loads.length > 0) this.buildStep();
+          this.post({ id, result: this.loads.length > 0 });
           return;
         case 'reset':
           this.engine?.reset();
@@ -171,41 +184,71 @@ export class DDSPProcessor extends scope.AudioWorkletProcessor {
     q.drop(k);
   }
 
-  /** Reads (if bytes), prepares and installs a model; allocates. Throws on a bad model. */
-  load(payload: ModelPayload): LoadResult {
-    let model: DDSPModel;
-    if (isBytes(payload)) {
-      model = readModel(payload);
-    } else if (payload !== null && typeof payload === 'object') {
-      model = payload as DDSPModel;
-      validateModel(model); // an object gets readModel's checks too
-    } else {
-      throw new TypeError('model must be the model file bytes (ArrayBuffer or Uint8Array) or a DDSPModel object');
+  /**
+   * Queues a load of a model the page has read and validated (answered once built and installed, or refused); a
+   * payload that is not a model object is refused at once.
+   */
+  private queueLoad(id: number, model: ModelPayload, parts?: ModelParts): void {
+    if (model === null || typeof model !== 'object' || model instanceof ArrayBuffer || ArrayBuffer.isView(model)) {
+      this.answer(id, null, new TypeError('model must be a DDSPModel object (the page reads the model file: DDSPNode does)'));
+      return;
     }
-    if (this.engine === null) {
-      this.engine = new StreamingEngine(model, {
-        sampleRate: this.rate,
-        mode: this.mode,
-        noiseSeed: this.noiseSeed,
-        voices: this.voices,
-        inputChannels: this.inputChannels,
-        controls: this.initialControls,
-      });
-    } else {
-      this.engine.setModel(this.engine.prepare(model));
-    }
-    const result: LoadResult = {
-      latencySamples: this.engine.latencySamples,
-      sampleRate: this.rate,
-      modelSampleRate: model.sampleRate,
-      loudnessRangeDb: model.loudnessRangeDb ?? [DEFAULT_LOUDNESS_RANGE_DB[0], DEFAULT_LOUDNESS_RANGE_DB[1]],
-    };
-    if (model.name !== undefined) result.name = model.name;
-    return result;
+    this.loads.push({ id, model, steps: buildPipeline(model, this.rate, { ...this.pipelineOptions(), parts }) });
   }
 
-  /** One render quantum. Allocation-free; outputs zeros until a model is loaded. */
+  /** What the engine prepares its models with (StreamingEngine.prepare), so that a load built here fits it. */
+  private pipelineOptions(): { noiseSeed?: number; voices?: number; inputChannels: number } {
+    return { noiseSeed: this.noiseSeed, voices: this.voices, inputChannels: this.inputChannels };
+  }
+
+  /** One step of the first queued load; the last installs the model (the first builds the engine) and answers. */
+  private buildStep(): void {
+    const load = this.loads[0];
+    try {
+      const step = load.steps.next();
+      if (step.done !== true) return;
+      this.loads.shift();
+      if (this.engine === null) {
+        this.engine = new StreamingEngine(step.value, {
+          ...this.pipelineOptions(),
+          sampleRate: this.rate,
+          mode: this.mode,
+          controls: this.initialControls,
+        });
+      } else {
+        this.engine.setModel(step.value);
+      }
+      const model = load.model;
+      const result: LoadResult = {
+        latencySamples: this.engine.latencySamples,
+        sampleRate: this.rate,
+        modelSampleRate: model.sampleRate,
+        loudnessRangeDb: model.loudnessRangeDb ?? [DEFAULT_LOUDNESS_RANGE_DB[0], DEFAULT_LOUDNESS_RANGE_DB[1]],
+      };
+      if (model.name !== undefined) result.name = model.name;
+      this.answer(load.id, result, null);
+    } catch (e) {
+      this.loads.shift();
+      this.answer(load.id, null, e);
+    }
+  }
+
+  /** Answers load `id` (-1: the processorOptions model, answered as a 'loaded' or 'error' message). */
+  private answer(id: number, result: LoadResult | null, e: unknown): void {
+    if (result !== null) this.post(id < 0 ? { type: 'loaded', result } : { id, result });
+    else {
+      const error = wireError(e, 'MODEL_LOAD');
+      this.post(id < 0 ? { type: 'error', error } : { id, error });
+    }
+  }
+
+  /**
+   * One render quantum: a step of a queued load if no 'step' request came since the last quantum, then the engine.
+   * Outputs zeros until a model is loaded.
+   */
   process(inputs: Float32Array[][], outputs: Float32Array[][], parameters: ParameterValues): boolean {
+    if (this.loads.length > 0 && !this.stepRequested) this.buildStep();
+    this.stepRequested = false;
     const out = outputs[0];
     if (out === undefined || out.length === 0) return true;
     const dst = out[0];

@@ -19,6 +19,8 @@ interface Listed {
   file: string;
   url: string;
   bytes: number;
+  /** Made for live input (the file's metadata `live` is 'true'; serve.mjs reads it): listed first for the microphone. */
+  live?: boolean;
 }
 
 /** What the page exposes on `window.ddspDemo` for the console (and the demo's browser test). */
@@ -62,6 +64,8 @@ function describeError(e: unknown): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Audio graph
 
+// 'interactive' asks the browser for its lowest-latency output buffer (the default too, said here on purpose):
+// what a player hears is the node's latency plus the context's baseLatency and outputLatency (the meters).
 const ctx = new AudioContext({ latencyHint: 'interactive' });
 const inputBus = ctx.createGain();
 const inputAnalyser = new AnalyserNode(ctx, { fftSize: 2048, smoothingTimeConstant: 0 });
@@ -228,13 +232,34 @@ function loadModel(model: string | ArrayBuffer, label: string, key: string): Pro
   });
 }
 
-async function initModels(): Promise<void> {
-  const models = await fetchList('/models.json');
+/** The models folder's listing (from /models.json). */
+let listedModels: Listed[] = [];
+
+/**
+ * Fills the model picker: with the microphone as input, the models made for live input (metadata `live`) first;
+ * otherwise in the folder's order. Keeps the selection and a loaded file's entry.
+ */
+function listModels(): void {
+  const selected = modelSelect.value;
+  const files = [...modelSelect.options].filter((o) => o.value.startsWith('file:'));
+  const models = source === 'mic'
+    ? [...listedModels.filter((m) => m.live === true), ...listedModels.filter((m) => m.live !== true)]
+    : listedModels;
   modelSelect.replaceChildren();
   const none = new Option(models.length > 0 ? '— choose a model —' : '— no bundled models —', '');
   none.disabled = true;
   modelSelect.add(none);
-  for (const m of models) modelSelect.add(new Option(`${m.name} (${(m.bytes / 1e6).toFixed(1)} MB)`, m.url));
+  for (const m of models) {
+    modelSelect.add(new Option(`${m.name}${m.live === true ? ' · live' : ''} (${(m.bytes / 1e6).toFixed(1)} MB)`, m.url));
+  }
+  for (const o of files) modelSelect.add(o);
+  modelSelect.value = selected;
+}
+
+async function initModels(): Promise<void> {
+  const models = await fetchList('/models.json');
+  listedModels = models;
+  listModels();
   modelSelect.value = '';
   // The package's default model (the first bundled one, the violin) when the folder has it.
   const first = models.find((m) => m.name === BUNDLED_MODELS[0]) ?? models[0];
@@ -256,7 +281,7 @@ modelSelect.addEventListener('change', () => {
     modelSelect.value = currentModelKey; // a file is not kept: pick it again with the file input
     return;
   }
-  void loadModel(opt.value, opt.text.replace(/ \(.*\)$/, ''), opt.value);
+  void loadModel(opt.value, listedModels.find((m) => m.url === opt.value)?.name ?? opt.text, opt.value);
 });
 
 modelFile.addEventListener('change', async () => {
@@ -349,6 +374,7 @@ async function setSource(next: Source): Promise<void> {
   source = next;
   const radio = document.querySelector<HTMLInputElement>(`input[name=source][value=${next}]`);
   if (radio !== null) radio.checked = true;
+  listModels();
   $('file-controls').hidden = next !== 'file';
   $('keyboard-controls').hidden = next !== 'keyboard';
   if (next !== 'mic') stopMic();
@@ -626,10 +652,16 @@ midiButton.addEventListener('click', () => void enableMidi());
 
 function updateMeters(): void {
   $('sample-rate').textContent = `${(ctx.sampleRate / 1000).toFixed(1)} kHz`;
-  $('latency').textContent = node !== null ? `${(node.latency * 1000).toFixed(1)} ms` : '–';
+  const msText = (s: number): string => `${(s * 1000).toFixed(1)} ms`;
+  $('latency').textContent = node !== null ? msText(node.latency) : '–';
   $('latency').title = node !== null ? `${node.latencySamples} samples at ${ctx.sampleRate} Hz` : '';
-  const device = (ctx.baseLatency ?? 0) + (ctx.outputLatency ?? 0);
-  $('device-latency').textContent = ctx.state === 'running' ? `${(device * 1000).toFixed(1)} ms` : '–';
+  // outputLatency is an estimate the browser gives once the context runs (0 or absent before, and in some browsers)
+  const running = ctx.state === 'running';
+  const base = ctx.baseLatency ?? 0;
+  const output = ctx.outputLatency ?? 0;
+  $('base-latency').textContent = running ? msText(base) : '–';
+  $('output-latency').textContent = running ? msText(output) : '–';
+  $('total-latency').textContent = running && node !== null ? msText(node.latency + base + output) : '–';
 }
 setInterval(updateMeters, 1000);
 

@@ -9,14 +9,16 @@
 // Routes: /            the page (index.html, style.css, main.js)
 //         /chunk-*.js  the bundle's lazily loaded chunks
 //         /models.json the .onnx files in the models folder (default: the package's models/; --models DIR or
-//                      $DDSP_DEMO_MODELS to use another), each served at /models/<name>.onnx
+//                      $DDSP_DEMO_MODELS to use another), each served at /models/<name>.onnx, with `live: true`
+//                      for a model whose metadata says live = 'true' (made for live input; the page lists those
+//                      first for the microphone)
 //         /audio.json  example input phrases (examples/audio/*.flac|wav|mp3|ogg), served at /audio/<name>
 //
 // Prints `ddsp-stream demo: http://HOST:PORT/` once listening (`--port 0` picks a free port).
 import { createServer } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -112,6 +114,23 @@ function listFiles(dir, exts) {
     .map((f) => ({ name: basename(f, extname(f)), file: f, bytes: statSync(join(dir, f)).size }));
 }
 
+/** Whether a model file's metadata marks it as made for live input (`live` = 'true'), by path and mtime. */
+const liveFlags = new Map();
+async function isLive(path) {
+  const key = `${path}:${statSync(path).mtimeMs}`;
+  if (!liveFlags.has(key)) {
+    const { readModel } = await import(pathToFileURL(DIST_INDEX).href);
+    let live = false;
+    try {
+      live = readModel(readFileSync(path)).meta?.live === 'true';
+    } catch {
+      // not a model file: listed, and refused by the page when chosen
+    }
+    liveFlags.set(key, live);
+  }
+  return liveFlags.get(key);
+}
+
 /** Serves one file of `dir` named `name` (no path separators allowed). */
 function fileIn(dir, name, exts) {
   if (name === '' || name.includes('/') || name.includes('\\') || name.startsWith('.')) return null;
@@ -132,7 +151,7 @@ async function main() {
     '/style.css': ['style.css', MIME['.css']],
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const headers = {
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -157,7 +176,9 @@ async function main() {
     if (Object.hasOwn(scripts, path)) return send(200, MIME['.js'], scripts[path]);
     if (path === '/favicon.ico') return send(204, 'image/x-icon', '');
     if (path === '/models.json') {
-      const list = listFiles(opts.models, MODEL_EXTS).map((m) => ({ ...m, url: `/models/${encodeURIComponent(m.file)}` }));
+      const list = await Promise.all(listFiles(opts.models, MODEL_EXTS).map(async (m) => ({
+        ...m, url: `/models/${encodeURIComponent(m.file)}`, live: await isLive(join(opts.models, m.file)),
+      })));
       return send(200, MIME['.json'], JSON.stringify(list));
     }
     if (path === '/audio.json') {

@@ -96,9 +96,23 @@ export function moduleBytes(name: string, nParams: number, locals: [number, numb
  * (e.g. a CSP without 'wasm-unsafe-eval'): the callers then run their JS loops.
  */
 export function instantiate(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Exports | null {
+  return instantiateModule(compile(bytes));
+}
+
+/** Compiles `bytes` (synchronously); null where that is refused (no WebAssembly or SIMD, a CSP). */
+export function compile(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | null {
   try {
     if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return null;
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** An instance of `module` (no imports); null for a null module or a refused instantiation. */
+export function instantiateModule(module: WebAssembly.Module | null): WebAssembly.Exports | null {
+  try {
+    return module === null ? null : new WebAssembly.Instance(module, {}).exports;
   } catch {
     return null;
   }

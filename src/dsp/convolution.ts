@@ -27,7 +27,10 @@
 // poison the history.
 
 import { directFirKernel, type DirectFirKernel } from './direct-fir-wasm';
-import { PffftRealPlan, RealFFT, multiplySpectraInPlace, pffftRuntime, pffftSupportsSize, type PffftRuntime } from './fft';
+import {
+  PffftRealPlan, RealFFT, multiplySpectraInPlace, pffftRuntime, pffftSupportsSize, sharedPffftPlan, sharedRealFFT, type PffftRuntime,
+} from './fft';
+import { fillLater, type DeferTo } from './deferred';
 
 function sanitize(v: number): number {
   return v === v && v - v === 0 ? v : 0;
@@ -51,23 +54,6 @@ function fastSize(n: number): number {
   return best;
 }
 
-// One RealFFT per transform size, kept for the module's lifetime: a RealFFT holds wasm-heap buffers that only a
-// FinalizationRegistry frees, so one per call (training convolves every batch item with a 1 s IR, forward and
-// backward) filled PFFFT's heap faster than the garbage collector emptied it ('pffft: out of wasm memory').
-// A handful of sizes occur in practice; past MAX_CACHED_FFTS the oldest entry is dropped (then freed by the GC).
-const MAX_CACHED_FFTS = 8;
-const fftCache = new Map<number, RealFFT>();
-
-function cachedFFT(size: number): RealFFT {
-  let f = fftCache.get(size);
-  if (f === undefined) {
-    if (fftCache.size >= MAX_CACHED_FFTS) fftCache.delete(fftCache.keys().next().value as number);
-    f = new RealFFT(size);
-    fftCache.set(size, f);
-  }
-  return f;
-}
-
 /**
  * Full linear convolution of a and b (length a.length + b.length − 1; empty if either is empty), FFT based
  * (direct float64 sum for small sizes). Non-finite inputs are treated as 0. The FFT of each size is created once
@@ -86,7 +72,7 @@ export function fftConvolve(a: Float32Array, b: Float32Array): Float32Array {
     return Float32Array.from(out);
   }
   const M = fastSize(n);
-  const fft = cachedFFT(M);
+  const fft = sharedRealFFT(M);
   const xa = new Float32Array(M);
   const xb = new Float32Array(M);
   for (let i = 0; i < a.length; i++) xa[i] = sanitize(a[i]);
@@ -179,7 +165,7 @@ class PffftPartitionFFT implements PartitionFFT {
   private readonly plan: PffftRealPlan;
 
   constructor(size: number) {
-    this.plan = new PffftRealPlan(size);
+    this.plan = sharedPffftPlan(size);
     this.specLen = size;
     this.irScale = 1 / size;
   }
@@ -315,7 +301,7 @@ export class PartitionedConvolver {
   private jsMem: Float32Array = new Float32Array(0);
 
   constructor(ir: Float32Array, partitionSize = 128,
-    options: { backend?: 'auto' | 'js'; maxPartitionSize?: number } = {}) {
+    options: { backend?: 'auto' | 'js'; maxPartitionSize?: number; spectra?: Float32Array; defer?: DeferTo } = {}) {
     if (!Number.isInteger(partitionSize) || partitionSize < 16 || partitionSize > 16384 || partitionSize % 16 !== 0) {
       throw new RangeError(`PartitionedConvolver: partitionSize must be a multiple of 16 in [16, 16384] (got ${partitionSize})`);
     }
@@ -336,7 +322,15 @@ export class PartitionedConvolver {
     const usePffft = options.backend !== 'js' && pffftRuntime() !== null && pffftSupportsSize(2 * B);
     this.rt = usePffft ? pffftRuntime() : null;
     if (this.rt) registry?.register(this, this.held, this);
-    this.setIR(ir);
+    this.setIR(ir, options.spectra, options.defer);
+  }
+
+  /**
+   * A copy of the IR's partition spectra (what setIR computes): passed as `options.spectra` to a convolver built
+   * with the same IR, partition sizes and backend, they are copied instead of computed.
+   */
+  irSpectra(): Float32Array {
+    return this.mem().slice(this.base, this.stateStart);
   }
 
   /** IR length in taps. */
@@ -357,9 +351,11 @@ export class PartitionedConvolver {
    * Replaces the impulse response (off the audio thread or at construction: may allocate). If the layout is
    * unchanged the input history is kept (the output continues as the past input convolved with the new IR, after
    * the work in flight: at most 2 × the largest partition size); otherwise the state is reset. Non-finite taps
-   * are treated as 0.
+   * are treated as 0. `spectra`: this IR's {@link irSpectra} from a convolver of the same layout and backend, copied
+   * instead of computed (ignored when its length does not match); with `defer`, that copy and the zeroing of new
+   * state memory are left to `defer`'s queue (the convolver must not run before that work is done).
    */
-  setIR(ir: Float32Array): void {
+  setIR(ir: Float32Array, spectra?: Float32Array, defer?: DeferTo): void {
     const B = this.partitionSize;
     const L = ir.length;
     const layout = chooseLayout(L, B, this.maxPartitionSize);
@@ -373,8 +369,15 @@ export class PartitionedConvolver {
     this.headPad.fill(0);
     this.headPad.set(this.headRev.subarray(0, this.headLen), this.headPadded - this.headLen);
     if (this.fir !== null && this.fir.owner === this) this.fir.owner = null; // its copy of the taps is stale
-    if (!same) this.allocate(layout);
-    for (const s of this.segs) {
+    const given = spectra instanceof Float32Array;
+    // new memory is zeroed below, after the spectra, rather than at allocation when both can be left for later
+    const later = given && defer !== undefined;
+    if (!same) this.allocate(layout, !later);
+    const mem = (): Float32Array => this.mem();
+    if (given && spectra.length === this.stateStart - this.base) {
+      fillLater(later ? defer : undefined, mem, this.base, spectra, spectra.length);
+    } else for (const s of this.segs) {
+      if (later && !same && s === this.segs[0]) this.mem().fill(0, this.base, this.stateStart);
       const N = s.size;
       const x = new Float32Array(2 * N);
       for (let p = s === this.segs[0] ? 1 : 0; p < s.count; p++) { // segment 0's partition 0 is the head
@@ -385,11 +388,17 @@ export class PartitionedConvolver {
         s.fft.forwardFrom(x, s.spec + p * s.fft.specLen);
       }
     }
-    if (!same) this.reset();
+    if (!same) {
+      this.resetPositions();
+      fillLater(later ? defer : undefined, mem, this.stateStart, null, this.stateEnd - this.stateStart);
+    }
   }
 
-  /** Memory and transforms for a new layout: spectra of the IR first, then the state reset() clears. */
-  private allocate(layout: ConvolverSegment[]): void {
+  /**
+   * Memory and transforms for a new layout: spectra of the IR first, then the state reset() clears. `zero`: the
+   * memory is zeroed (else the caller writes all of it).
+   */
+  private allocate(layout: ConvolverSegment[], zero: boolean): void {
     const B = this.partitionSize;
     const specLen = (N: number): number => (this.rt ? 2 * N : 2 * N + 2);
     let total = 0;
@@ -409,7 +418,7 @@ export class PartitionedConvolver {
     const ring = take(2 * maxBig);
     if (this.rt) {
       if (this.held.length > 0) this.rt.freeFloats(this.held.pop()!);
-      this.base = this.rt.allocFloats(total);
+      this.base = this.rt.allocFloats(total, zero);
       this.held.push(this.base);
     } else {
       this.jsMem = new Float32Array(total);
@@ -441,13 +450,18 @@ export class PartitionedConvolver {
 
   /** Clears the input history (silence before the next sample). */
   reset(): void {
+    this.resetPositions();
+    this.mem().fill(0, this.stateStart, this.stateEnd);
+  }
+
+  /** reset() but for the state memory. */
+  private resetPositions(): void {
     this.xbuf.fill(0);
     this.tailOut.fill(0);
     this.bigOut.fill(0);
     this.pos = 0;
     this.tailReady = false;
     this.ringPos = 0;
-    this.mem().fill(0, this.stateStart, this.stateEnd);
     // an indexed loop: reset() runs too rarely for V8 to optimise it, and interpreted for-of allocates an iterator
     for (let k = 0; k < this.segs.length; k++) {
       const s = this.segs[k];

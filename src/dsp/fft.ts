@@ -74,12 +74,15 @@ export class PffftRuntime {
     return this.heap;
   }
 
-  /** Allocates nFloats 16-byte-aligned floats, zeroed; returns the FLOAT index into heapF32(). */
-  allocFloats(nFloats: number): number {
+  /**
+   * Allocates nFloats 16-byte-aligned floats, zeroed (unless `zero` is false: then the caller writes them all);
+   * returns the FLOAT index into heapF32().
+   */
+  allocFloats(nFloats: number, zero = true): number {
     const ptr = this.raw.alignedMalloc(Math.max(1, nFloats) * 4);
     if (ptr === 0) throw new RangeError(`pffft: out of wasm memory allocating ${nFloats} floats`);
     const idx = ptr >>> 2;
-    this.heapF32().fill(0, idx, idx + nFloats);
+    if (zero) this.heapF32().fill(0, idx, idx + nFloats);
     return idx;
   }
 
@@ -619,4 +622,36 @@ export function irfft(spectrum: Float32Array, n: number): Float32Array {
   const out = new Float32Array(n);
   f.inverse(spec, out);
   return out;
+}
+
+// One transform per size, shared by every user of this realm and kept for its lifetime. A RealFFT or PffftRealPlan
+// holds nothing between calls (its buffers are scratch within one transform), and everything here runs on one
+// thread, so users of a size can share one. Two reasons: a RealFFT holds wasm-heap buffers that only a
+// FinalizationRegistry frees, so one per call (training convolves every batch item with a 1 s IR, forward and
+// backward) filled PFFFT's heap faster than the garbage collector emptied it ('pffft: out of wasm memory'); and
+// planning is most of what building a model's synth costs (0.3–0.5 ms of ~0.6 ms at 44.1 kHz): a worklet plans once
+// per size, not once per model load. A few dozen sizes occur in practice; past MAX_SHARED the oldest entry is
+// dropped (its users keep it; the GC frees it after them).
+const MAX_SHARED = 32;
+const sharedFFTs = new Map<number, RealFFT>();
+const sharedPlans = new Map<number, PffftRealPlan>();
+
+function shared<T>(cache: Map<number, T>, size: number, make: (size: number) => T): T {
+  let f = cache.get(size);
+  if (f === undefined) {
+    f = make(size);
+    if (cache.size >= MAX_SHARED) cache.delete(cache.keys().next().value as number);
+    cache.set(size, f);
+  }
+  return f;
+}
+
+/** The realm's RealFFT of `size` (default options; see above). */
+export function sharedRealFFT(size: number): RealFFT {
+  return shared(sharedFFTs, size, (n) => new RealFFT(n));
+}
+
+/** The realm's PffftRealPlan of `size` (see above). */
+export function sharedPffftPlan(size: number): PffftRealPlan {
+  return shared(sharedPlans, size, (n) => new PffftRealPlan(n));
 }

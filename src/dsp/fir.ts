@@ -9,7 +9,7 @@
 // The time-varying filter itself (per-frame convolution, overlap-add, the advance) is the FilteredNoise module's
 // (src/modules/filtered-noise.ts).
 
-import { RealFFT } from './fft';
+import { RealFFT, sharedRealFFT } from './fft';
 
 /** The two noise-filter designs named in the model file. */
 export type NoiseFilterDesign = 'seed' | 'linear-phase';
@@ -58,7 +58,7 @@ export class FIRDesigner {
     this.filterSize = filterSize;
     this.designType = design;
     this.nBins = Math.floor(filterSize / 2) + 1;
-    this.fft = new RealFFT(filterSize);
+    this.fft = sharedRealFFT(filterSize);
     this.spectrum = new Float32Array(this.fft.spectrumLength);
     this.zeroPhase = new Float32Array(filterSize);
     // 'seed': torch.hann_window(N) (periodic) rolled by N//2: w'[n] = w[(n − N//2) mod N].

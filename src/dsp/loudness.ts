@@ -5,7 +5,7 @@
 // (a loud full-scale signal reads well above 0 dB).
 
 import { windowStart, type AnalysisAlignment } from './analysis-window';
-import { RealFFT } from './fft';
+import { RealFFT, sharedRealFFT } from './fft';
 
 /** Dynamic range of the seed's loudness in dB (its floor is −RANGE_DB). */
 export const LOUDNESS_RANGE_DB = 80;
@@ -66,7 +66,7 @@ export class LoudnessMeter {
     checkArgs('LoudnessMeter', sampleRate, nFft);
     this.sampleRate = sampleRate;
     this.nFft = nFft;
-    this.fft = new RealFFT(nFft);
+    this.fft = sharedRealFFT(nFft);
     this.frame = new Float32Array(nFft);
     this.spectrum = new Float32Array(nFft + 2);
     this.weights = powerWeights(sampleRate, nFft);

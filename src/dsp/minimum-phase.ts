@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-import { RealFFT } from './fft';
+import { RealFFT, sharedRealFFT } from './fft';
 
 /** Floor of |H| relative to its peak before the logarithm (−100 dB). */
 const FLOOR = 1e-5;
@@ -31,7 +31,7 @@ export class MinimumPhase {
     let p = 1;
     while (p < size) p *= 2;
     this.L = 4 * p;
-    this.fft = new RealFFT(this.L);
+    this.fft = sharedRealFFT(this.L);
     this.buf = new Float32Array(this.L);
     this.spec = new Float32Array(this.fft.spectrumLength);
   }

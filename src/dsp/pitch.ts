@@ -12,7 +12,7 @@
 //     d'(0) = 1,   d'(τ) = dn(τ) · τ / Σ_{j=1..τ} dn(j).
 // A perfectly periodic window has d'(T) = 0; white noise stays near 1.
 
-import { RealFFT } from './fft';
+import { RealFFT, sharedRealFFT } from './fft';
 
 /** Window status returned by {@link YinDifference.compute}: d' computed. Plain constants, not an object's
  *  properties: a property load the stream reaches only on silence deoptimised the tracker's optimised code each
@@ -65,7 +65,7 @@ export class YinDifference {
     this.tauMax = tauMax;
     let m = 2;
     while (m < windowSize + tauMax + 2) m *= 2;
-    this.fft = new RealFFT(m);
+    this.fft = sharedRealFFT(m);
     this.frame = new Float32Array(m);
     this.spectrum = new Float32Array(m + 2);
     this.corr = new Float32Array(m);

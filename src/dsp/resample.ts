@@ -215,7 +215,9 @@ export class StreamResampler {
     this.fromRate = fromRate;
     this.toRate = toRate;
     this.maxBlock = maxBlock;
-    const d = new KernelDesign(fromRate, toRate);
+    // the design of a rate pair is shared (designFor): a model load at a rate designs its resampler kernels once,
+    // not per stream (a design's scratch row is used only between row() and the product that follows it)
+    const d = designFor(fromRate, toRate);
     this.d = d;
     this.latency = Math.ceil((d.W * d.L) / d.M);
     // next output m = 0 sits at τ = −latency·M/L

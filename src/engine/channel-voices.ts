@@ -1,7 +1,7 @@
 /**
  * Audio mode with one voice per input channel (a hexaphonic pickup, a multitrack, several singers): each channel is
  * tracked (YIN + loudness) and resynthesised by a path of its own — audio mode's FramePath running the graph's
- * voice part ({@link voiceGraph}) with its own estimator state — and the voices are summed through the graph's one
+ * voice part (`voiceGraph`, src/synth/graph.ts) with its own estimator state — and the voices are summed through the graph's one
  * reverb. Channel c alone equals the monophonic audio mode of that channel (its synth is the same graph cut before
  * the reverb, which is linear), with the same latency.
  *
@@ -11,16 +11,21 @@
  * @packageDocumentation
  */
 
-import { EstimatorRuntime } from '../estimator/realtime';
-import type { DDSPModel } from '../model/model-file';
-import { TailStream, voiceGraph } from '../synth/graph';
+import type { TailStream } from '../synth/graph';
 import { QUANTUM } from './framer';
-import { FramePath, synthOptions, type ModelPipelineOptions } from './frame-path';
+import type { FramePath } from './frame-path';
 
 /** Most input channels of the per-channel form. */
 export const MAX_INPUT_CHANNELS = 16;
 
-/** The per-channel voices of a model at one context rate (see the module notes). */
+/** @throws RangeError unless `channels` is an integer in [2, MAX_INPUT_CHANNELS] (1 is audio mode's own path) */
+export function checkInputChannels(channels: number): void {
+  if (!(Number.isInteger(channels) && channels >= 2 && channels <= MAX_INPUT_CHANNELS)) {
+    throw new RangeError(`inputChannels must be an integer in [1, ${MAX_INPUT_CHANNELS}], got ${channels}`);
+  }
+}
+
+/** The per-channel voices of a model at one context rate (see the module notes; built by buildPipeline). */
 export class ChannelVoices {
   readonly channels: number;
   readonly latencySamples: number;
@@ -30,16 +35,16 @@ export class ChannelVoices {
   private readonly one = new Float32Array(QUANTUM);
   private readonly wet = new Float32Array(QUANTUM);
 
-  constructor(model: DDSPModel, sampleRate: number, channels: number, options: ModelPipelineOptions) {
-    if (!(Number.isInteger(channels) && channels >= 2 && channels <= MAX_INPUT_CHANNELS)) {
-      throw new RangeError(`inputChannels must be an integer in [1, ${MAX_INPUT_CHANNELS}], got ${channels}`);
-    }
-    this.channels = channels;
-    const { voice, tail } = voiceGraph(model.synth);
-    this.paths = Array.from({ length: channels }, () => new FramePath(model, sampleRate,
-      new EstimatorRuntime(model.estimator, model.estimator.weights), false, options, voice));
-    this.tail = tail === null ? null : new TailStream(model.synth, tail, synthOptions(model, sampleRate, options.noiseSeed));
-    this.latencySamples = this.paths[0].latencySamples;
+  /**
+   * @param paths per channel, an audio-mode path with its own estimator running the graph's voice part
+   *   (`voiceGraph`)
+   * @param tail the graph's reverb the voices are summed through (null: none)
+   */
+  constructor(paths: FramePath[], tail: TailStream | null) {
+    this.channels = paths.length;
+    this.paths = paths;
+    this.tail = tail;
+    this.latencySamples = paths[0].latencySamples;
   }
 
   /** As FramePath.setControls (values = [pitchShift, harmonicMix, noiseMix, reverbMix]). */

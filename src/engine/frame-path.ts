@@ -19,13 +19,14 @@ import { StreamResampler } from '../dsp/resample';
 import { YinTracker, PitchResult } from '../dsp/yin';
 import { LoudnessMeter } from '../dsp/loudness';
 import { EstimatorRuntime } from '../estimator/realtime';
-import { SynthStream, type SynthConfig, type SynthRenderOptions } from '../synth/graph';
-import { modelAnalysis, type DDSPModel } from '../model/model-file';
+import { SynthStream, type SynthRenderOptions } from '../synth/graph';
+import { modelAnalysis, type DDSPModel } from '../model/ddsp-model';
 import { windowStart } from '../dsp/analysis-window';
 import { CONTROLS } from '../modules/controls';
 import {
-  AnalysisRing, QUANTUM, identityProduction, makeFramePlan, measureProduction, type FramePlan,
+  AnalysisRing, QUANTUM, identityProduction, makeFramePlan, measureProduction, type FramePlan, type ProductionMap,
 } from './framer';
+import type { ModelParts } from './model-pipeline';
 import { PeekingEstimator } from './peeking-estimator';
 
 /** f0 held before the first voiced frame (the seed's prev_f0). */
@@ -46,6 +47,8 @@ export interface ModelPipelineOptions {
   notePeakDb?: number;
   /** Audio mode: input channels of StreamingEngine.processChannels, one voice each (default 1: none). */
   inputChannels?: number;
+  /** The model's costly, pure parts computed elsewhere ({@link modelParts}): used instead of computing them here. */
+  parts?: ModelParts;
 }
 
 /**
@@ -64,16 +67,7 @@ export function planFor(model: DDSPModel, contextRate: number, synth: SynthStrea
     throw new RangeError(`spreadQuanta must be an integer in [0, 64], got ${spreadQuanta}`);
   }
   const { window: windowSize, alignment } = modelAnalysis(model);
-  let resamplerLatency = 0;
-  let production = identityProduction;
-  if (contextRate !== model.sampleRate) {
-    const probe = new StreamResampler(contextRate, model.sampleRate, 1);
-    const one = new Float32Array(1);
-    const sink = new Float32Array(Math.max(8, probe.maxOutput(1)));
-    resamplerLatency = probe.latency;
-    production = measureProduction(contextRate, model.sampleRate, resamplerLatency + windowSize,
-      () => probe.process(one, 0, 1, sink, 0));
-  }
+  const { resamplerLatency, production } = analysisResampling(contextRate, model.sampleRate, windowSize);
   const hopModel = model.sampleRate / model.frameRate;
   if (!(hopModel >= 1)) throw new RangeError(`model.sampleRate / model.frameRate must be ≥ 1, got ${hopModel}`);
   return makeFramePlan({
@@ -81,6 +75,27 @@ export function planFor(model: DDSPModel, contextRate: number, synth: SynthStrea
     resamplerLatency, production, framesNeeded: (e) => synth.framesNeeded(e),
     spreadSamples: (spreadQuanta ?? 0) * QUANTUM,
   });
+}
+
+/** The analysis resampler's latency and production map of a rate pair and window, kept for the next model. */
+const resampling = new Map<string, { resamplerLatency: number; production: ProductionMap }>();
+
+function analysisResampling(contextRate: number, modelRate: number, windowSize: number): { resamplerLatency: number; production: ProductionMap } {
+  if (contextRate === modelRate) return { resamplerLatency: 0, production: identityProduction };
+  const key = `${contextRate}>${modelRate}:${windowSize}`;
+  let r = resampling.get(key);
+  if (r === undefined) {
+    const probe = new StreamResampler(contextRate, modelRate, 1);
+    const one = new Float32Array(1);
+    const sink = new Float32Array(Math.max(8, probe.maxOutput(1)));
+    r = {
+      resamplerLatency: probe.latency,
+      production: measureProduction(contextRate, modelRate, probe.latency + windowSize, () => probe.process(one, 0, 1, sink, 0)),
+    };
+    if (resampling.size >= 8) resampling.clear();
+    resampling.set(key, r);
+  }
+  return r;
 }
 
 /**
@@ -195,22 +210,15 @@ export class FramePath {
   private readonly pitchAlpha: number;
 
   /**
-   * @param synthConfig the graph this path's synth runs (default the model's; the per-channel voices of audio mode
-   *   run its voice part, src/synth/graph.ts voiceGraph)
+   * @param synth the path's synthesizer ({@link synthOptions}, control mode: {@link controlSynthOptions})
+   * @param plan its frame plan ({@link planFor}, control mode: {@link controlPlanFor})
    */
-  constructor(model: DDSPModel, sampleRate: number, estimator: EstimatorRuntime, control: boolean,
-    options: ModelPipelineOptions, synthConfig: SynthConfig = model.synth) {
+  constructor(model: DDSPModel, sampleRate: number, estimator: EstimatorRuntime, synth: SynthStream, plan: FramePlan,
+    control: boolean) {
     this.estimator = estimator;
-    if (control) {
-      this.synth = new SynthStream(model.synth, controlSynthOptions(model, sampleRate, options.noiseSeed));
-      this.plan = controlPlanFor(model, sampleRate, this.synth);
-      this.ticks = new PeekingEstimator(estimator, sampleRate / model.frameRate);
-    } else {
-      this.synth = new SynthStream(synthConfig, synthOptions(model, sampleRate, options.noiseSeed));
-      this.plan = planFor(model, sampleRate, this.synth, options.spreadQuanta);
-      this.ticks = null;
-    }
-    const plan = this.plan;
+    this.synth = synth;
+    this.plan = plan;
+    this.ticks = control ? new PeekingEstimator(estimator, sampleRate / model.frameRate) : null;
     this.latencySamples = plan.latencySamples;
     if (!control && sampleRate !== model.sampleRate) {
       this.resampler = new StreamResampler(sampleRate, model.sampleRate, QUANTUM);

@@ -15,13 +15,16 @@
  * @packageDocumentation
  */
 
+import type { Deferred, DeferTo } from '../dsp/deferred';
 import { EstimatorRuntime } from '../estimator/realtime';
 import type { DDSPModel } from '../model/model-file';
+import { reverbParts, type ReverbParts } from '../modules/ir-reverb';
+import { SynthStream, TailStream, voiceGraph } from '../synth/graph';
 import { QUANTUM, type FramePlan } from './framer';
-import { FramePath, type ModelPipelineOptions } from './frame-path';
+import { FramePath, controlPlanFor, controlSynthOptions, planFor, synthOptions, type ModelPipelineOptions } from './frame-path';
 import type { NoteEventQueue } from './note-events';
-import { DEFAULT_VOICES, VoiceBank, checkVoices } from './voices';
-import { ChannelVoices } from './channel-voices';
+import { DEFAULT_VOICES, VoiceBank, buildVoiceBank, checkVoices } from './voices';
+import { ChannelVoices, checkInputChannels } from './channel-voices';
 
 export type { ModelPipelineOptions };
 
@@ -35,8 +38,117 @@ type Path = FramePath | VoiceBank;
 export const SWAP_FADE_SECONDS = 0.01;
 
 /**
+ * What building a model's pipeline spends most of its time on that is a pure function of the model (and the
+ * context rate): computed by {@link modelParts} where time does not matter (a page), handed over as transferable
+ * arrays to where it does (the worklet's render thread), so that there a load only wires things up.
+ */
+export interface ModelParts {
+  /** The context rate the parts were computed for, Hz (parts for another rate are not used). */
+  sampleRate: number;
+  /** The estimator's laid-out weights (the `memoryImage` of an EstimatorRuntime built from it). */
+  estimatorImage: Float32Array;
+  /** The IRReverb nodes' IR at the context rate and its partition spectra, by node name (every path's synth). */
+  reverbs: Record<string, ReverbParts>;
+}
+
+/** Computes a model's {@link ModelParts} at context rate `sampleRate` (allocates). */
+export function modelParts(model: DDSPModel, sampleRate: number): ModelParts {
+  const reverbs: Record<string, ReverbParts> = {};
+  const o = synthOptions(model, sampleRate);
+  for (const n of model.synth.nodes) {
+    if (n.type === 'IRReverb' && model.ir !== undefined) {
+      reverbs[n.name] = reverbParts({ sampleRate, ir: model.ir, modelSampleRate: o.modelSampleRate, reverbMix: o.reverbMix });
+    }
+  }
+  return {
+    sampleRate,
+    estimatorImage: new EstimatorRuntime(model.estimator, model.estimator.weights, { kernel: 'js' }).memoryImage,
+    reverbs,
+  };
+}
+
+/** The array buffers of a model's parts (to transfer them). */
+export function partsBuffers(parts: ModelParts): ArrayBuffer[] {
+  const arrays = [parts.estimatorImage, ...Object.values(parts.reverbs).flatMap((r) => [r.ir, r.spectra])];
+  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+}
+
+/**
+ * Floats of memory one build step copies or zeroes (64 KB: ~0.04 ms where the memory is fresh, the page faults
+ * included). Small, because the memory a step moves evicts from the caches what the playing model's next frame
+ * reads (its estimator's weights, megabytes): with 256 KB steps the slowest quantum of a seed-size load at 44.1 kHz
+ * (test/web/processor-load-time.test.ts) took 1.02–1.09 ms, with 64 KB 0.91–1.04 ms (three runs each).
+ */
+const FLOATS_PER_STEP = 1 << 14;
+
+/**
+ * Builds a model's pipeline in steps, one per `next()`, the last returning it (what prepareModel runs to the end).
+ * With the model's parts at this rate ({@link modelParts}) no step computes much: each builds one piece (the
+ * estimator, a path's synth, its frame plan, the path, the note voices, a channel's path) or copies or zeroes 64 KB
+ * of an estimator's weights or a reverb's spectra and state, so that the worklet can build a model between render quanta
+ * without holding the render thread for more than a fraction of a millisecond at a time.
+ * @throws (from `next()`) RangeError / TypeError for a model the engine cannot run at this rate.
+ */
+export function* buildPipeline(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}): Generator<void, ModelPipeline, void> {
+  if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
+  const voices = checkVoices(options.voices ?? DEFAULT_VOICES, 'voices');
+  const inputChannels = options.inputChannels ?? 1;
+  if (inputChannels !== 1) checkInputChannels(inputChannels);
+  const parts = options.parts?.sampleRate === sampleRate ? options.parts : undefined;
+  const queue: Deferred[] = [];
+  const defer: DeferTo = (work) => {
+    queue.push(work);
+  };
+  const image = parts?.estimatorImage;
+  // Batch rows: up to two evaluations per tick of each voice object (2 × voices of them), at most 64 per pass.
+  const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights, { batchRows: Math.min(64, 4 * voices), image, defer });
+  yield* drain(queue);
+  const paths: FramePath[] = [];
+  for (const control of [false, true]) {
+    const o = control ? controlSynthOptions(model, sampleRate, options.noiseSeed) : synthOptions(model, sampleRate, options.noiseSeed);
+    const synth = new SynthStream(model.synth, { ...o, parts: parts?.reverbs, defer });
+    yield* drain(queue);
+    const plan = control ? controlPlanFor(model, sampleRate, synth) : planFor(model, sampleRate, synth, options.spreadQuanta);
+    yield;
+    paths.push(new FramePath(model, sampleRate, estimator, synth, plan, control));
+    yield;
+  }
+  const notes = yield* buildVoiceBank(model, sampleRate, estimator, voices, options.noiseSeed, options.notePeakDb, { parts: parts?.reverbs, defer });
+  yield* drain(queue);
+  let channels: ChannelVoices | null = null;
+  if (inputChannels !== 1) {
+    // One audio-mode path per channel running the graph's voice part, each with its own estimator (its GRU state),
+    // summed through the graph's one reverb.
+    const { voice, tail } = voiceGraph(model.synth);
+    const o = { ...synthOptions(model, sampleRate, options.noiseSeed), parts: parts?.reverbs, defer };
+    const channelPaths: FramePath[] = [];
+    for (let c = 0; c < inputChannels; c++) {
+      const est = new EstimatorRuntime(model.estimator, model.estimator.weights, { image, defer });
+      yield* drain(queue);
+      const synth = new SynthStream(voice, o);
+      yield* drain(queue);
+      channelPaths.push(new FramePath(model, sampleRate, est, synth, planFor(model, sampleRate, synth, options.spreadQuanta), false));
+      yield;
+    }
+    const tailStream = tail === null ? null : new TailStream(model.synth, tail, o);
+    yield* drain(queue);
+    channels = new ChannelVoices(channelPaths, tailStream);
+  }
+  return new ModelPipeline(model, sampleRate, paths[0], paths[1], notes, channels, options.noiseSeed !== undefined);
+}
+
+/** Yields, then does the queued work one piece per step, and yields again. */
+function* drain(queue: Deferred[]): Generator<void, void, void> {
+  for (const work of queue) {
+    do yield; while (!work(FLOATS_PER_STEP));
+  }
+  queue.length = 0;
+  yield;
+}
+
+/**
  * A prepared model: the whole pipeline for one model at one context rate, both modes. Build with prepareModel()
- * (allocates; off the audio thread); hand it to StreamingEngine.setModel().
+ * (allocates; off the audio thread) or in steps with {@link buildPipeline}; hand it to StreamingEngine.setModel().
  */
 export class ModelPipeline {
   readonly model: DDSPModel;
@@ -60,19 +172,19 @@ export class ModelPipeline {
   /** Context input samples consumed since construction / reset. */
   private inCount = 0;
 
-  constructor(model: DDSPModel, sampleRate: number, options: ModelPipelineOptions = {}) {
-    if (model === null || typeof model !== 'object') throw new TypeError('model must be a DDSPModel object');
+  /**
+   * The audio and control paths and the note voices share one estimator, the channel voices have their own (see
+   * {@link buildPipeline}); `hasNoiseSeed`: the synths were given a noise seed.
+   */
+  constructor(model: DDSPModel, sampleRate: number, audio: FramePath, control: FramePath, notes: VoiceBank,
+    channels: ChannelVoices | null, hasNoiseSeed: boolean) {
     this.model = model;
     this.sampleRate = sampleRate;
-    this.hasNoiseSeed = options.noiseSeed !== undefined;
-    const voices = checkVoices(options.voices ?? DEFAULT_VOICES, 'voices');
-    // Batch rows: up to two evaluations per tick of each voice object (2 × voices of them), at most 64 per pass.
-    const estimator = new EstimatorRuntime(model.estimator, model.estimator.weights, { batchRows: Math.min(64, 4 * voices) });
-    this.audio = new FramePath(model, sampleRate, estimator, false, options);
-    this.control = new FramePath(model, sampleRate, estimator, true, options);
-    this.notes = new VoiceBank(model, sampleRate, estimator, voices, options.noiseSeed, options.notePeakDb);
-    const inputChannels = options.inputChannels ?? 1;
-    this.channels = inputChannels === 1 ? null : new ChannelVoices(model, sampleRate, inputChannels, options);
+    this.hasNoiseSeed = hasNoiseSeed;
+    this.audio = audio;
+    this.control = control;
+    this.notes = notes;
+    this.channels = channels;
     this.active = this.audio;
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
   }

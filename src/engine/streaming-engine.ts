@@ -35,7 +35,7 @@ import { LIMITS } from '../model/limits';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS, ENGINE_CONTROL_NAMES, type EngineControlName } from '../modules/controls';
 import { QUANTUM, type FramePlan } from './framer';
-import { ModelPipeline, SWAP_FADE_SECONDS, type EngineMode, type ModelPipelineOptions } from './model-pipeline';
+import { ModelPipeline, SWAP_FADE_SECONDS, buildPipeline, type EngineMode, type ModelPipelineOptions } from './model-pipeline';
 import { EV_ALL_NOTES_OFF, EV_NOTE_OFF, EV_NOTE_ON, NoteEventQueue, parseMidiBytes } from './note-events';
 import { DEFAULT_VOICES, checkVoices } from './voices';
 
@@ -151,7 +151,11 @@ export function prepareModel(model: DDSPModel, sampleRate: number, options: Mode
   if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
     throw new RangeError(`sampleRate must be a positive finite number of Hz, got ${sampleRate}`);
   }
-  return new ModelPipeline(model, sampleRate, options);
+  const steps = buildPipeline(model, sampleRate, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
 }
 
 /**
@@ -216,11 +220,12 @@ export class StreamingEngine {
   private readonly applied = Float64Array.from(ENGINE_CONTROL_NAMES, (name) => CONTROLS[name].defaultValue);
 
   /**
-   * @param model   the model to run (see src/model/model-file.ts)
+   * @param model   the model to run (see src/model/model-file.ts), or it prepared for `options.sampleRate`
+   *   ({@link prepareModel}, {@link buildPipeline}: given the engine's noise seed unless it has its own)
    * @param options context sample rate and options
    * @throws RangeError / TypeError for bad options or a model the engine cannot run
    */
-  constructor(model: DDSPModel, options: EngineOptions) {
+  constructor(model: DDSPModel | PreparedModel, options: EngineOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an EngineOptions object');
     const { sampleRate } = options;
     if (!(typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0)) {
@@ -246,7 +251,13 @@ export class StreamingEngine {
     this.readControls();
     for (let j = 0; j < ENGINE_CONTROL_NAMES.length; j++) c[ENGINE_CONTROL_NAMES[j]] = this.applied[j];
     this.fadeLength = Math.max(1, Math.round(SWAP_FADE_SECONDS * sampleRate));
-    this.pipeline = prepareModel(model, sampleRate, this.pipelineOptions());
+    if (model instanceof ModelPipeline) {
+      this.checkRate(model);
+      if (this.noiseSeed !== undefined && !model.hasNoiseSeed) model.setNoiseSeed(this.noiseSeed);
+      this.pipeline = model;
+    } else {
+      this.pipeline = prepareModel(model, sampleRate, this.pipelineOptions());
+    }
     this.installPipeline(this.pipeline);
     const warm = options.warmUpQuanta ?? 0;
     if (!(Number.isInteger(warm) && warm >= 0 && warm <= 1 << 16)) {
@@ -453,9 +464,7 @@ export class StreamingEngine {
    */
   setModel(prepared: PreparedModel): void {
     if (!(prepared instanceof ModelPipeline)) throw new TypeError('setModel expects the result of prepareModel()');
-    if (prepared.sampleRate !== this.sampleRate) {
-      throw new RangeError(`the model was prepared for ${prepared.sampleRate} Hz, the engine runs at ${this.sampleRate} Hz`);
-    }
+    this.checkRate(prepared);
     if (prepared === this.pipeline || prepared === this.incoming) return;
     if (this.noiseSeed !== undefined && !prepared.hasNoiseSeed) prepared.setNoiseSeed(this.noiseSeed);
     if (this.incoming !== null && this.position >= this.fadeStart) {
@@ -463,6 +472,13 @@ export class StreamingEngine {
       return;
     }
     this.startIncoming(prepared, this.position);
+  }
+
+  /** @throws RangeError if `prepared` was built for another sample rate */
+  private checkRate(prepared: PreparedModel): void {
+    if (prepared.sampleRate !== this.sampleRate) {
+      throw new RangeError(`the model was prepared for ${prepared.sampleRate} Hz, the engine runs at ${this.sampleRate} Hz`);
+    }
   }
 
   /** Starts feeding `p` from stream position `position`; its fade begins once its pipeline is warm. */

@@ -28,7 +28,7 @@
 import type { EstimatorRuntime } from '../estimator/realtime';
 import type { DDSPModel } from '../model/model-file';
 import { CONTROLS } from '../modules/controls';
-import { SynthStream, TailStream, voiceGraph } from '../synth/graph';
+import { SynthStream, TailStream, voiceGraph, type SynthRenderOptions } from '../synth/graph';
 import { QUANTUM, type FramePlan } from './framer';
 import { controlPlanFor, controlSynthOptions } from './frame-path';
 import {
@@ -111,6 +111,26 @@ class Voice {
 }
 
 /**
+ * Builds the note voices one voice object's synth per step (~0.1 ms each; the whole bank in one go took 1–2 ms for
+ * 8 voices, more than a render quantum's share: test/web/processor-load-time.test.ts), the last step returning them.
+ * @param est the model's runtime, built with batchRows ≥ 2
+ * @param reverb the reverb's parts computed elsewhere and where copying them is left (see SynthRenderOptions)
+ */
+export function* buildVoiceBank(model: DDSPModel, sampleRate: number, est: EstimatorRuntime, voices: number,
+  noiseSeed?: number, peakDb?: number, reverb: Pick<SynthRenderOptions, 'parts' | 'defer'> = {}): Generator<void, VoiceBank, void> {
+  const n = checkVoices(voices);
+  const { voice } = voiceGraph(model.synth);
+  const o = controlSynthOptions(model, sampleRate, noiseSeed);
+  const seed = noiseSeed ?? 0;
+  const synths: SynthStream[] = [];
+  for (let i = 0; i < 2 * n; i++) {
+    synths.push(new SynthStream(voice, { ...o, noiseSeed: seed + i * VOICE_SEED_STRIDE }));
+    yield;
+  }
+  return new VoiceBank(model, sampleRate, est, synths, noiseSeed, peakDb, reverb);
+}
+
+/**
  * A model's note voices at one context rate (see the module notes): the third path of a ModelPipeline, with the
  * same interface as its audio and control paths (FramePath). Events come from the engine's per-quantum list
  * ({@link VoiceBank.setEvents}), with times counted from the start of the process() call.
@@ -152,24 +172,27 @@ export class VoiceBank {
   private readonly rowWhich: Int32Array;
   private rows = 0;
 
-  /** @param est the model's runtime, built with batchRows ≥ 2 (any count works; more rows, fewer passes) */
-  constructor(model: DDSPModel, sampleRate: number, est: EstimatorRuntime, voices: number, noiseSeed?: number,
-    peakDb: number = NOTE_ENVELOPE.peakDb) {
-    this.maxVoices = checkVoices(voices);
+  /**
+   * Build it with {@link buildVoiceBank}.
+   * @param est the model's runtime, built with batchRows ≥ 2 (any count works; more rows, fewer passes)
+   * @param synths the voice objects' synths (2 × voices of them)
+   * @param reverb the reverb's parts computed elsewhere and where copying them is left (see SynthRenderOptions)
+   */
+  constructor(model: DDSPModel, sampleRate: number, est: EstimatorRuntime, synths: SynthStream[], noiseSeed?: number,
+    peakDb: number = NOTE_ENVELOPE.peakDb, reverb: Pick<SynthRenderOptions, 'parts' | 'defer'> = {}) {
+    this.maxVoices = checkVoices(synths.length / 2);
     if (!(typeof peakDb === 'number' && peakDb > NOTE_ENVELOPE.floorDb && peakDb <= 100)) {
       throw new RangeError(`notePeakDb must be a number in (${NOTE_ENVELOPE.floorDb}, 100] dB, got ${peakDb}`);
     }
     this.peakDb = peakDb;
     if (est.batchRows < 1) throw new RangeError('VoiceBank needs an EstimatorRuntime built with batchRows ≥ 1');
     this.est = est;
-    const { voice, tail } = voiceGraph(model.synth);
+    const { tail } = voiceGraph(model.synth);
     const o = controlSynthOptions(model, sampleRate, noiseSeed);
-    const seed = noiseSeed ?? 0;
     const hop = sampleRate / model.frameRate;
     this.nParams = model.estimator.outputSize;
-    this.voices = Array.from({ length: 2 * this.maxVoices }, (_, i) => new Voice(
-      new SynthStream(voice, { ...o, noiseSeed: seed + i * VOICE_SEED_STRIDE }), new PeekingEstimator(est, hop), this.nParams));
-    this.tail = tail === null ? null : new TailStream(model.synth, tail, o);
+    this.voices = synths.map((synth) => new Voice(synth, new PeekingEstimator(est, hop), this.nParams));
+    this.tail = tail === null ? null : new TailStream(model.synth, tail, { ...o, ...reverb });
     this.plan = controlPlanFor(model, sampleRate, this.voices[0].synth);
     this.latencySamples = this.plan.latencySamples;
     this.attack = (NOTE_ENVELOPE.attackMs / 1000) * sampleRate;

@@ -14,9 +14,9 @@
 // offsets, 16-byte aligned. Accumulation in float32.
 
 import {
-  BLOCK, BR, BR_IF, END, F32X4_ADD, F32X4_MUL, I32, I32_ADD, I32_CONST, I32_EQZ, I32_LT_S,
-  I32_MUL, I32_SUB, LOOP, V128, V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_ZERO, VOID, addConst, get, memarg, instantiate, moduleBytes, set,
-  sleb,
+  BLOCK, BR, BR_IF, END, F32X4_ADD, F32X4_MUL, I32, I32_ADD, I32_CONST, I32_EQZ, I32_LT_S, I32_MUL, I32_SUB, LOOP,
+  V128, V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_ZERO, VOID, addConst, compile, get, instantiateModule, memarg,
+  moduleBytes, set, sleb,
 } from '../dsp/assemble-wasm';
 
 /** The instantiated kernel and its memory. */
@@ -80,6 +80,16 @@ export function gemmModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
  * SIMD is unavailable or compilation is refused (e.g. a CSP without 'wasm-unsafe-eval').
  */
 export function createWasmGemm(bytes: number): WasmGemm | null {
-  const ex = instantiate(gemmModuleBytes(Math.max(1, Math.ceil(bytes / 65536)))) as { gemm: WasmGemm['gemm']; mem: WebAssembly.Memory } | null;
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  let module = modules.get(pages);
+  if (module === undefined) {
+    module = compile(gemmModuleBytes(pages));
+    if (modules.size >= 8) modules.clear();
+    modules.set(pages, module);
+  }
+  const ex = instantiateModule(module) as { gemm: WasmGemm['gemm']; mem: WebAssembly.Memory } | null;
   return ex ? { memory: ex.mem, gemm: ex.gemm } : null;
 }
+
+/** The kernel compiled per memory size (null: refused), so that a model loaded again only instantiates it. */
+const modules = new Map<number, WebAssembly.Module | null>();

@@ -5,9 +5,10 @@
 // spreadable over quanta), runBatch() evaluates up to `batchRows` frames of independent states in one pass, each
 // weight panel read once for all of them (the voices of a polyphonic engine); a row's result equals the one-frame
 // form's bit for bit.
+import { fillLater, type DeferTo } from '../dsp/deferred';
 import { createWasmGemm } from './gemv-wasm';
 import {
-  LAYER_NORM_EPS, MLP_DEPTH, frameMacs, mlpBlock, validateWeights,
+  LAYER_NORM_EPS, MLP_DEPTH, frameMacs, mlpBlock, validateSpec, validateWeights,
   type EstimatorSpec, type Weights,
 } from './network';
 
@@ -140,6 +141,14 @@ export interface EstimatorRuntimeOptions {
   kernel?: 'auto' | 'wasm' | 'js';
   /** Most frames one {@link EstimatorRuntime.runBatch} call evaluates (default 0: no batch form; at most 1024). */
   batchRows?: number;
+  /**
+   * The weights already laid out: the {@link EstimatorRuntime.memoryImage} of a runtime built from the same spec
+   * and weights, copied in one go instead of checking and re-laying out every weight (the costly part of the
+   * constructor: a page prepares it so that the worklet only copies it). `weights` still gives the LayerNorms.
+   */
+  image?: Float32Array;
+  /** Where copying `image` into place is left (see DeferTo; the runtime must not run before); default: at once. */
+  defer?: DeferTo;
 }
 
 /**
@@ -176,6 +185,8 @@ export class EstimatorRuntime {
   readonly batchOutputs: readonly Float32Array[];
 
   private readonly stages: Stage[];
+  /** The laid-out weights and biases (the end of the runtime's memory, after the vectors). */
+  private readonly laidOut: Float32Array;
   private readonly input: Float32Array;
   private readonly h: Float32Array;
   /** h's first H values (the view hiddenState returns: made once, not per call). */
@@ -217,7 +228,9 @@ export class EstimatorRuntime {
    *   kernel 'wasm' is asked for and WebAssembly SIMD is unavailable.
    */
   constructor(spec: EstimatorSpec, weights: Weights, opts: EstimatorRuntimeOptions = {}) {
-    validateWeights(spec, weights);
+    const image = opts.image;
+    if (image === undefined) validateWeights(spec, weights);
+    else validateSpec(spec);
     const kernelOpt = opts.kernel ?? 'auto';
     const rows = opts.batchRows ?? 0;
     if (!(Number.isInteger(rows) && rows >= 0 && rows <= 1024)) {
@@ -282,6 +295,8 @@ export class EstimatorRuntime {
       x = y;
     }
     plans.push({ w: 'out.weight', b: 'out.bias', rows: P, cols: H, colsPadded: colsH, x, y: logitsAt, post: Post.Sigmoid, ln: null });
+    // The laid-out weights and biases come last, after every vector, so that their image does not depend on batchRows.
+    const weightsAt = top;
     const placed = plans.map((pl) => {
       const blocks = Math.ceil(pl.rows / BLOCK);
       return { pl, blocks, wAt: alloc(blocks * BLOCK * pl.colsPadded), bAt: alloc(blocks * BLOCK) };
@@ -302,6 +317,22 @@ export class EstimatorRuntime {
       buffer = new ArrayBuffer(totalBytes);
       this.wasmGemm = null;
       this.kernel = 'js';
+    }
+    this.laidOut = new Float32Array(buffer, weightsAt * 4, top - weightsAt);
+    if (image !== undefined) {
+      const n = top - weightsAt;
+      if (!(image instanceof Float32Array) || image.length !== n) {
+        throw new RangeError(`opts.image must be a Float32Array of ${n} values (the memoryImage of this spec), got ${(image as { length?: unknown })?.length}`);
+      }
+      fillLater(opts.defer, () => this.laidOut, 0, image, n);
+      for (const pl of plans) {
+        if (pl.ln === null) continue;
+        for (const t of [`${pl.ln}.weight`, `${pl.ln}.bias`]) {
+          if (!(weights?.[t]?.data instanceof Float32Array) || weights[t].data.length !== H) {
+            throw new RangeError(`tensor '${t}' must hold hiddenSize = ${H} values`);
+          }
+        }
+      }
     }
     const view = (at: number, n: number): Float32Array => new Float32Array(buffer, at * 4, n);
     this.input = view(inputAt, 4);
@@ -335,9 +366,11 @@ export class EstimatorRuntime {
     this.batchOutputs = Array.from({ length: rows }, () => new Float32Array(P));
     this.stages = placed.map(({ pl, blocks, wAt, bAt: biasAt }) => {
       const w = view(wAt, blocks * BLOCK * pl.colsPadded);
-      interleave(weights[pl.w].data, pl.rows, pl.cols, pl.colsPadded, w);
       const b = view(biasAt, blocks * BLOCK);
-      b.set(weights[pl.b].data.subarray(0, pl.rows));
+      if (image === undefined) {
+        interleave(weights[pl.w].data, pl.rows, pl.cols, pl.colsPadded, w);
+        b.set(weights[pl.b].data.subarray(0, pl.rows));
+      }
       const xr = region(pl.x);
       const yr = region(pl.y);
       return {
@@ -348,6 +381,14 @@ export class EstimatorRuntime {
       };
     });
     this.stage = this.stages.length; // idle
+  }
+
+  /**
+   * A copy of the runtime's laid-out weights and biases (the same whatever batchRows is): what
+   * {@link EstimatorRuntimeOptions.image} takes.
+   */
+  get memoryImage(): Float32Array {
+    return this.laidOut.slice();
   }
 
   /** Zeroes the GRU state (as at construction) and abandons an unfinished frame. */

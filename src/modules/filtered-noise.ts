@@ -22,7 +22,7 @@
  *
  * @packageDocumentation
  */
-import { RealFFT, multiplySpectraInPlace } from '../dsp/fft';
+import { RealFFT, multiplySpectraInPlace, sharedRealFFT } from '../dsp/fft';
 import { FIRDesigner, groupDelay, type NoiseFilterDesign } from '../dsp/fir';
 import { MinimumPhase } from '../dsp/minimum-phase';
 import { NoiseSource } from '../dsp/noise';
@@ -151,7 +151,7 @@ export class NoiseFrameFilter {
     // centres, and the seed's circular taps, read as a causal filter, dip between them.
     this.designer = new FIRDesigner(g.synthFilterSize, g.minimumPhase ? 'linear-phase' : g.design);
     this.minimumPhase = g.minimumPhase ? new MinimumPhase(g.synthFilterSize) : null;
-    this.fft = new RealFFT(g.fftSize);
+    this.fft = sharedRealFFT(g.fftSize);
     this.mags = new Float32Array(g.synthFilterSize / 2 + 1);
     this.lastMags = new Float32Array(g.synthFilterSize / 2 + 1);
     this.taps = new Float32Array(g.synthFilterSize);

@@ -6,6 +6,8 @@
  *
  * @packageDocumentation
  */
+import type { DeferTo } from '../dsp/deferred';
+import type { ReverbParts } from './ir-reverb';
 import type { ModuleType, NodeOf, UserControl } from './schema';
 
 /** What the graph hands a module when it builds one. */
@@ -26,6 +28,10 @@ export interface ModuleContext {
   maxFramesAhead: number;
   /** Noise filters in minimum phase, with no group-delay advance (control mode's tick-rate synth). */
   minimumPhaseNoise: boolean;
+  /** This node's stream-form parts computed elsewhere (an IRReverb's ReverbParts), else null. */
+  parts: ReverbParts | null;
+  /** Where the stream form may leave copying its parts into place (see DeferTo); undefined: at once. */
+  defer: DeferTo | undefined;
 }
 
 /**

@@ -15,6 +15,7 @@
  *
  * @packageDocumentation
  */
+import type { DeferTo } from '../dsp/deferred';
 import { fftConvolve, PartitionedConvolver } from '../dsp/convolution';
 import { resample } from '../dsp/resample';
 import { StreamFormBase, type ModuleContext, type ModuleForms } from './form';
@@ -34,6 +35,24 @@ export interface IRReverbOptions {
   reverbMix?: number;
   /** Partition size of the stream's convolver (default 128). */
   partitionSize?: number;
+  /** The stream's costly parts computed elsewhere ({@link reverbParts} of the same options): copied, not computed. */
+  parts?: ReverbParts;
+  /** Where copying the parts into the convolver's memory is left (PartitionedConvolver.setIR); default: at once. */
+  defer?: DeferTo;
+}
+
+/** What building the stream form costs: the IR at the synthesis rate (resampled) and its partition spectra. */
+export interface ReverbParts {
+  /** The effective IR at the synthesis rate (`effectiveImpulseResponse`). */
+  ir: Float32Array;
+  /** Its partition spectra (`PartitionedConvolver.irSpectra`). */
+  spectra: Float32Array;
+}
+
+/** Computes the {@link ReverbParts} of a stream form built with options `o` (allocates). */
+export function reverbParts(o: IRReverbOptions): ReverbParts {
+  const s = new IRReverbStream(o);
+  return { ir: s.impulseResponse, spectra: s.irSpectra() };
 }
 
 /**
@@ -92,6 +111,8 @@ export class IRReverbStream {
   readonly sampleRate: number;
   /** Length of the effective IR (incl. the leading zero), samples at the synthesis rate. */
   readonly irLength: number;
+  /** The effective IR convolved ({@link effectiveImpulseResponse}). */
+  readonly impulseResponse: Float32Array;
   private readonly conv: PartitionedConvolver;
   private readonly mix: LinearSmoother;
   private readonly initialMix: number;
@@ -103,18 +124,25 @@ export class IRReverbStream {
 
   constructor(o: IRReverbOptions) {
     if (o === null || typeof o !== 'object') throw new TypeError('IRReverb options must be an object');
-    const h = effectiveImpulseResponse(o.ir, o.sampleRate, o.modelSampleRate);
+    const given = o.parts?.ir;
+    const h = given instanceof Float32Array ? given : effectiveImpulseResponse(o.ir, o.sampleRate, o.modelSampleRate);
     const p = o.partitionSize ?? 128;
     assertInt(p, 'partitionSize', 1, 1 << 16);
     this.sampleRate = o.sampleRate;
     this.irLength = h.length;
-    this.conv = new PartitionedConvolver(h, p);
+    this.impulseResponse = h;
+    this.conv = new PartitionedConvolver(h, p, { spectra: o.parts?.spectra, defer: o.defer });
     this.initialMix = checkMix(o.reverbMix);
     this.mix = new LinearSmoother(this.initialMix, CONTROL_RAMP_SECONDS * o.sampleRate);
     this.block = 256;
     this.dry = new Float32Array(this.block);
     this.wet = new Float32Array(this.block);
     this.ramp = new Float64Array(this.block);
+  }
+
+  /** The convolver's IR spectra (see {@link ReverbParts}). */
+  irSpectra(): Float32Array {
+    return this.conv.irSpectra();
   }
 
   /** Processes n samples (n ≥ 0): input[inOffset..) → output[outOffset..). input and output may alias. */
@@ -171,7 +199,7 @@ class IRReverbNode extends StreamFormBase {
   constructor(_n: NodeOf<'IRReverb'>, x: ModuleContext) {
     super();
     this.s = new IRReverbStream({ sampleRate: x.sampleRate, ir: x.learned as Float32Array, modelSampleRate: x.modelSampleRate,
-      reverbMix: x.controls.reverbMix });
+      reverbMix: x.controls.reverbMix, parts: x.parts ?? undefined, defer: x.defer });
   }
   override process(signals: readonly Float32Array[], out: Float32Array, n: number): void { this.s.process(signals[0], 0, out, 0, n); }
   override setControlFrom(values: Float64Array, index: number, immediate: boolean): void { this.s.setReverbMixFrom(values, index, immediate); }

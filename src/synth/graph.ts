@@ -7,11 +7,12 @@
  *
  * @packageDocumentation
  */
+import type { DeferTo } from '../dsp/deferred';
 import { ADD } from '../modules/add';
 import { FILTERED_NOISE } from '../modules/filtered-noise';
 import type { ModuleContext, ModuleForms, StreamForm } from '../modules/form';
 import { HARMONIC } from '../modules/harmonic';
-import { IR_REVERB } from '../modules/ir-reverb';
+import { IR_REVERB, type ReverbParts } from '../modules/ir-reverb';
 import { MIX } from '../modules/mix';
 import { MODULES, USER_CONTROLS, type ModuleType, type ParamSpec, type SynthConfig, type SynthNode, type UserControl } from '../modules/schema';
 import { scaleInto, assertInt } from '../modules/scaling';
@@ -64,6 +65,10 @@ export interface SynthRenderOptions {
    * advance would dominate the latency.
    */
   minimumPhaseNoise?: boolean;
+  /** Stream form: IRReverb nodes' parts computed elsewhere, by node name ({@link reverbParts} with these options). */
+  parts?: Record<string, ReverbParts>;
+  /** Stream form: where the nodes may leave copying their parts into place (see DeferTo); default: at once. */
+  defer?: DeferTo;
 }
 
 /** Per node of a graph, the context its forms are built with. */
@@ -87,6 +92,8 @@ function contexts(c: SynthConfig, o: SynthRenderOptions, maxFramesAhead: number)
     return {
       sampleRate: o.sampleRate, frameRate: o.frameRate, modelSampleRate: modelRate, controls, maxFramesAhead,
       minimumPhaseNoise: o.minimumPhaseNoise === true,
+      parts: o.parts?.[n.name] ?? null,
+      defer: o.defer,
       noiseSeed: state.noise ? noiseSeed + noiseIndex++ : noiseSeed,
       learned: state.learned ? learnedIR(n, (state.learned.size as (n: SynthNode) => number)(n), o) : null,
     };

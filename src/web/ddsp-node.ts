@@ -10,8 +10,8 @@ import {
   type IAudioWorkletNode,
   type TContext,
 } from 'standardized-audio-context';
-import type { DDSPModel } from '../model/model-file';
-import { BUNDLED_MODELS, bundledModelUrl, type BundledModelName } from './bundled-models';
+import type { DDSPModel } from '../model/ddsp-model';
+import type { BundledModelName } from './bundled-models';
 import { DDSPError } from './errors';
 import {
   MODE_PARAM,
@@ -22,7 +22,6 @@ import {
   type DDSPReply,
   type DDSPRequest,
   type LoadResult,
-  type ModelPayload,
 } from './protocol';
 import { MAX_VOICES } from '../engine/voices';
 import { MAX_INPUT_CHANNELS } from '../engine/channel-voices';
@@ -38,6 +37,7 @@ import {
   type EventsMessage,
   type OutputTimestamp,
 } from './event-messages';
+import type { Load } from './prepare-load';
 import { isNativeContext, registerWorklet, type AnyAudioContext } from './register-worklet';
 
 /**
@@ -53,7 +53,10 @@ export type DDSPModelSource = BundledModelName | (string & {}) | URL | ArrayBuff
  * 'explicit'), so it is not among the options.
  */
 export interface DDSPNodeOptions {
-  /** The model: a bundled model's name, a URL, model file bytes (copied, never detached), or a DDSPModel. */
+  /**
+   * The model: a bundled model's name, a URL, model file bytes (copied, never detached), or a DDSPModel. Read and
+   * validated on the page's thread (never on the render thread).
+   */
   model: DDSPModelSource;
   /**
    * 'audio' (default): f0 and loudness analysed from the input; 'control': from the f0/loudness params; 'notes': the
@@ -206,68 +209,6 @@ export type DDSPBaseNodeFor<T extends AnyAudioContext> = T extends TContext ? IA
 export type DDSPNode<T extends AnyAudioContext = AnyAudioContext> = DDSPBaseNodeFor<T> &
   DDSPNodeMembers<DDSPParamFor<T>>;
 
-function isModelObject(x: unknown): x is DDSPModel {
-  return x !== null && typeof x === 'object' && !(x instanceof ArrayBuffer) && !ArrayBuffer.isView(x) && !(x instanceof URL);
-}
-
-/** The URL a string or URL model source stands for: a bundled model's name, or the URL itself. */
-function modelUrl(model: string | URL): string | URL {
-  if (typeof model !== 'string' || /[/.:]/.test(model)) return model;
-  if ((BUNDLED_MODELS as readonly string[]).includes(model)) return bundledModelUrl(model as BundledModelName);
-  throw new RangeError(
-    `unknown model name '${model}' (the package ships ${BUNDLED_MODELS.join(', ')}; give a URL such as './${model}.onnx' for another)`,
-  );
-}
-
-/**
- * Why `bytes` (what `url` answered, with this content type) cannot be a model file, or null when it may be one.
- * A model file is binary protobuf (its first bytes include control bytes); text (an HTML page, JSON, an error page
- * served with status 200) means the URL is wrong, typically a dev server's single-page fallback answering its
- * index.html for a path it does not have.
- */
-function notAModel(url: string, contentType: string, bytes: Uint8Array): string | null {
-  const head = bytes.subarray(0, 64);
-  let text = head.length > 0;
-  for (const b of head) if (b < 9 || (b > 13 && b < 32) || b === 127) text = false;
-  if (!text) return null;
-  const first = Array.from(head.subarray(0, 40), (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
-  return (
-    `${url} is not a model file: it answered ${contentType || 'no content type'}, ${bytes.length} bytes starting ` +
-    `"${first}". The URL is probably wrong (a dev server answers a path it does not serve with its index.html). ` +
-    `Use a bundled model by name ({ model: 'violin' }), import your file's URL (import url from './my.onnx?url' ` +
-    `in Vite) or put it in public/ and give its path ` +
-    `(https://github.com/ddsp-stream/ddsp-stream/blob/main/docs/getting-started.md#serving-a-model).`
-  );
-}
-
-/** Turns a model source into what goes over the port (fetching URLs, copying bytes so the caller's stay intact). */
-async function resolveModel(model: DDSPModelSource): Promise<{ payload: ModelPayload; transfer: Transferable[] }> {
-  if (typeof model === 'string' || model instanceof URL) {
-    const url = modelUrl(model);
-    let res: Response;
-    try {
-      res = await fetch(url);
-    } catch (e) {
-      throw new DDSPError('FETCH', `could not fetch the model from ${String(url)}: ${(e as Error).message}`);
-    }
-    if (!res.ok) throw new DDSPError('FETCH', `could not fetch the model from ${String(url)}: HTTP ${res.status}`);
-    const buf = await res.arrayBuffer();
-    const problem = notAModel(String(url), res.headers.get('content-type') ?? '', new Uint8Array(buf));
-    if (problem !== null) throw new DDSPError('FETCH', problem);
-    return { payload: buf, transfer: [buf] };
-  }
-  if (model instanceof ArrayBuffer) {
-    const buf = model.slice(0);
-    return { payload: buf, transfer: [buf] };
-  }
-  if (model instanceof Uint8Array) {
-    const buf = model.slice().buffer as ArrayBuffer;
-    return { payload: buf, transfer: [buf] };
-  }
-  if (isModelObject(model)) return { payload: model, transfer: [] };
-  throw new TypeError('model must be a bundled model name, a URL string, a URL, an ArrayBuffer, a Uint8Array or a DDSPModel');
-}
-
 function checkNumber(name: string, v: number | undefined, min: number, max: number): void {
   if (v === undefined) return;
   if (typeof v !== 'number') throw new TypeError(`options.${name} must be a number, got ${typeof v}`);
@@ -326,6 +267,15 @@ interface Internals {
 
 type RawNode = (AudioWorkletNode | IAudioWorkletNode<TContext>) & { port: MessagePort };
 
+/**
+ * The page's part of a model load (src/web/prepare-load.ts: fetch, read and validate the file, compute its parts), in
+ * a chunk of its own that the page loads with its first model: the model-file reader and the engine code modelParts
+ * runs are not part of a page that only imports DDSPNode.
+ */
+async function prepareLoad(model: DDSPModelSource, sampleRate: number): Promise<Load> {
+  return (await import('./prepare-load')).prepareLoad(model, sampleRate);
+}
+
 async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOptions): Promise<DDSPNode<T>> {
   if (context === null || typeof context !== 'object' || typeof (context as { sampleRate?: unknown }).sampleRate !== 'number') {
     throw new TypeError('context must be an AudioContext or OfflineAudioContext (native or standardized-audio-context)');
@@ -340,7 +290,11 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
   checkInteger('voices', options.voices, 1, MAX_VOICES);
   checkInteger('inputChannels', options.inputChannels, 1, MAX_INPUT_CHANNELS);
 
-  const [resolved] = await Promise.all([resolveModel(options.model), registerWorklet(context)]);
+  // both at once; a model that cannot load is the error reported first (whichever failed first in time)
+  const [loaded, registered] = await Promise.allSettled([prepareLoad(options.model, context.sampleRate), registerWorklet(context)]);
+  if (loaded.status === 'rejected') throw loaded.reason;
+  if (registered.status === 'rejected') throw registered.reason;
+  const resolved = loaded.value;
 
   const parameterData: Record<string, number> = {};
   for (const name of PARAM_NAMES) {
@@ -466,15 +420,23 @@ async function create<T extends AnyAudioContext>(context: T, options: DDSPNodeOp
     return p;
   };
 
-  const sendLoad = async (r: { payload: ModelPayload; transfer: Transferable[] }): Promise<LoadResult> => {
-    const info = (await request({ type: 'load', id: st.nextId++, model: r.payload }, r.transfer)) as LoadResult;
+  const sendLoad = async (r: Load): Promise<LoadResult> => {
+    const loaded = request({ type: 'load', id: st.nextId++, model: r.model, parts: r.parts }, r.transfer);
+    // The processor builds the model in steps, one per 'step' request and one per render quantum that follows none:
+    // stepping it from here, one request at a time, keeps the steps out of the quanta and completes the load where
+    // no quanta run (an OfflineAudioContext before startRendering(), a suspended AudioContext) without queueing work
+    // ahead of the quanta where they do.
+    let building = true;
+    loaded.then(() => (building = false), () => (building = false));
+    while (building && ((await request({ type: 'step', id: st.nextId++ })) as boolean)) { /* next step */ }
+    const info = (await loaded) as LoadResult;
     st.info = info;
     return info;
   };
 
   const members = {
     async loadModel(model: DDSPModelSource): Promise<LoadResult> {
-      return sendLoad(await resolveModel(model));
+      return sendLoad(await prepareLoad(model, context.sampleRate));
     },
     setMode(mode: DDSPMode): void {
       if (!isMode(mode)) {

@@ -1,9 +1,12 @@
 // Messages between DDSPNode (main thread) and the 'ddsp-stream' AudioWorkletProcessor (render thread).
-// Requests carry an `id`; the processor answers every request with `{id, result}` or `{id, error}`. Errors
-// that belong to no request (a model given in processorOptions that fails to load) come as `{type:'error'}`.
+// Requests carry an `id`; the processor answers every request with `{id, result}` or `{id, error}` (a 'load' once
+// the model is built and installed: the processor builds it in bounded steps, one per render quantum and one per
+// 'step' request, so that no message or quantum holds the render thread long). Errors that belong to no request (a
+// model given in processorOptions that fails to load) come as `{type:'error'}`.
 // The mode is not a message but an AudioParam (MODE_PARAM): a port message may reach the processor after its first
 // quanta (an OfflineAudioContext renders without waiting for it), a parameter value set before rendering cannot.
-import type { DDSPModel } from '../model/model-file';
+import type { ModelParts } from '../engine/model-pipeline';
+import type { DDSPModel } from '../model/ddsp-model';
 
 /** Name under which the processor registers itself in the AudioWorkletGlobalScope. */
 export const PROCESSOR_NAME = 'ddsp-stream';
@@ -14,8 +17,11 @@ export const PROCESSOR_NAME = 'ddsp-stream';
  */
 export type DDSPMode = 'audio' | 'control' | 'notes';
 
-/** A model as the processor accepts it: the model file's bytes, or an already-read model (structured clone). */
-export type ModelPayload = ArrayBuffer | Uint8Array | DDSPModel;
+/**
+ * A model as the processor accepts it: an already-read and validated DDSPModel (structured clone; DDSPNode transfers
+ * its arrays). The page reads the model file, never the render thread (the worklet bundle has no reader).
+ */
+export type ModelPayload = DDSPModel;
 
 /**
  * The processor's AudioParam that selects the mode, read every quantum: 0 = 'audio', 1 = 'control', 2 = 'notes'.
@@ -36,7 +42,10 @@ export function modeOf(value: number): DDSPMode {
 
 /** Options passed to the processor's constructor (`processorOptions`). All optional. */
 export interface DDSPProcessorOptions {
-  /** A model to load at construction (failures are reported as a `{type:'error'}` message). */
+  /**
+   * A model to load once rendering starts (loaded over the first quanta like a 'load' request; the outcome comes as
+   * a `{type:'loaded'}` or `{type:'error'}` message).
+   */
   model?: ModelPayload;
   /** Seed of the noise source (the engine's default when absent). */
   noiseSeed?: number;
@@ -48,7 +57,10 @@ export interface DDSPProcessorOptions {
 
 /** Requests from the node to the processor. */
 export type DDSPRequest =
-  | { type: 'load'; id: number; model: ModelPayload }
+  /** `parts`: the model's costly parts at the context rate, computed by the page (modelParts); optional. */
+  | { type: 'load'; id: number; model: ModelPayload; parts?: ModelParts }
+  /** One step of the load being built, if any; the result is whether a load is still being built after it. */
+  | { type: 'step'; id: number }
   | { type: 'reset'; id: number }
   /** Answered once the processor has every event sent before it (event-messages.ts messages carry no id). */
   | { type: 'sync'; id: number };

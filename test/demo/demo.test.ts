@@ -209,7 +209,8 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     const modelBytes = writeModel(tonalModel());
     writeFileSync(join(dir, 'models', 'violin.onnx'), modelBytes);
     writeFileSync(join(dir, 'half-model.onnx'), modelBytes.subarray(0, modelBytes.length >> 1));
-    writeFileSync(join(dir, 'models', 'second.onnx'), writeModel(tonalModel(4, 'second')));
+    // 'second' is made for live input (metadata live = 'true'): listed first when the microphone is the input
+    writeFileSync(join(dir, 'models', 'second.onnx'), writeModel({ ...tonalModel(4, 'second'), meta: { live: 'true' } }));
     writeFileSync(join(dir, 'models', 'cello.onnx'), writeModel(tonalModel(5, 'random-cello')));
     const wav = join(dir, 'stepped-tone.wav');
     writeFileSync(wav, steppedToneWav());
@@ -270,6 +271,18 @@ describe.skipIf(skip !== null)('web demo (examples/web) in headless Chromium', (
     await page.waitForFunction(() => (window as unknown as DemoWindow).ddspDemo.source === 'mic' && (window as unknown as DemoWindow).ddspDemo.node!.mode === 'audio');
     await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Microphone:'));
     expect(await page.evaluate(() => (window as unknown as DemoWindow).ddspDemo.context.state)).toBe('running');
+    // the live model first for the microphone (folder order otherwise), the playing model still selected
+    const listed = await page.evaluate(() => [...document.querySelectorAll<HTMLOptionElement>('#model-select option')].map((o) => o.value));
+    expect(listed.slice(1, 4)).toEqual(['/models/second.onnx', '/models/cello.onnx', '/models/violin.onnx']);
+    expect(await page.inputValue('#model-select')).toBe(modelUrl);
+    // latency meters: the node's, the context's baseLatency and outputLatency, and their sum
+    await page.waitForFunction(() => document.getElementById('total-latency')!.textContent !== '–');
+    const meters = await page.evaluate(() => ['latency', 'base-latency', 'output-latency', 'total-latency']
+      .map((id) => Number.parseFloat(document.getElementById(id)!.textContent!)));
+    const base = await page.evaluate(() => (window as unknown as DemoWindow).ddspDemo.context.baseLatency * 1000);
+    expect(meters[1]).toBeCloseTo(base, 1);
+    expect(meters[3]).toBeGreaterThanOrEqual(meters[0] + meters[1]);
+    expect(Math.abs(meters[3] - (meters[0] + meters[1] + meters[2]))).toBeLessThanOrEqual(0.15);
     await page.waitForTimeout(500);
     const s = await sample(page, 3500);
     const info = `${summary(s)}\n${logs.join('\n')}`;

@@ -28,7 +28,7 @@ const STEPS = 20;
 const PLAY_EVERY = 10;
 /** The tiny model of the Node training tests (test/train/helpers.ts tinyOverrides, without its file paths). */
 const OVERRIDES = [
-  'sample_rate=16000', 'data.f0_range=[100,2000]', 'model.estimator.hidden_size=32',
+  'exp=seed', 'sample_rate=16000', 'data.f0_range=[100,2000]', 'model.estimator.hidden_size=32',
   'synth.dag.harmonic.config.n_harmonics=16', 'synth.dag.filtnoise.config.filter_size=64',
   '+synth.dag.irreverb.config.ir_s=0.1', '+synth.dag.irreverb.config.sr=16000',
   'batch_size=2', 'model.lr=3e-3', 'trainer.check_val_every_n_epoch=null', `trainer.max_steps=${STEPS}`,

@@ -21,6 +21,11 @@ const WEBGL = '@tensorflow/tfjs-backend-webgl';
  * go through src/cli/deps.ts, which checks the optional packages first).
  */
 function sourcePackages(entry: string): Set<string> {
+  return sourceGraph(entry).packages;
+}
+
+/** Source files (repository-relative) and bare packages imported statically by the source graph from `entry`. */
+function sourceGraph(entry: string): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
   const stack = [resolve(ROOT, entry)];
@@ -48,7 +53,7 @@ function sourcePackages(entry: string): Set<string> {
       }
     }
   }
-  return packages;
+  return { files: new Set([...files].map((f) => f.slice(ROOT.length + 1).split('\\').join('/'))), packages };
 }
 
 describe('package.json dependencies', () => {
@@ -97,6 +102,17 @@ describe('package.json dependencies', () => {
       const used = sourcePackages(entry);
       expect(used.has('onnxruntime-web'), entry).toBe(false);
       expect(used.has('@echogarden/pffft-wasm'), entry).toBe(false);
+    }
+  });
+});
+
+describe('the worklet bundle', () => {
+  it('has no model-file reader: the page reads and validates the file (DDSPNode), the worklet wires up a DDSPModel', () => {
+    const { files } = sourceGraph('worklet/processor.ts');
+    expect(files.has('worklet/ddsp-processor.ts')).toBe(true);
+    expect(files.has('src/engine/streaming-engine.ts')).toBe(true);
+    for (const reader of ['src/model/onnx-proto.ts', 'src/model/protobuf.ts', 'src/model/onnx-graph.ts', 'src/model/float16.ts']) {
+      expect(files.has(reader), reader).toBe(false);
     }
   });
 });

@@ -18,6 +18,7 @@ import { EventWriter, readEventFile } from '../../src/train/tensorboard';
 import { SAMPLE_RATE, glideInput, smallModel } from '../browser/fixture-model';
 import type { DDSPProcessor as DDSPProcessorClass } from '../../worklet/ddsp-processor';
 import { FakePort, loadProcessor } from '../web/worklet-stubs';
+import { DDSPNode } from '../../src/web';
 import { lightning, P, repeat, wav } from './craft';
 
 let dir = '';
@@ -28,15 +29,22 @@ const state = (): TrainState => ({ step: 1, epoch: 0, batchInEpoch: 1, weights: 
   adam: null, rng: {}, config: {}, meta: {} });
 
 describe('a model sent to the worklet as an object', () => {
-  it('is checked by validateModel as readModel output is: an IR sample of 3.4e38 is refused with MODEL_FORMAT', async () => {
+  it('is checked by validateModel in the page as readModel output is: an IR sample of 3.4e38 is refused with MODEL_FORMAT before anything is posted', async () => {
+    const ctx = { sampleRate: SAMPLE_RATE } as unknown as OfflineAudioContext;
+    const m = smallModel();
+    m.ir![5] = 3.4e38;
+    await expect(DDSPNode.create(ctx, { model: m })).rejects.toMatchObject({
+      code: 'MODEL_FORMAT',
+      message: expect.stringMatching(/model.ir: tensor 'ddsp.reverb_ir' value 3\.\d+e\+38 at index 5 is beyond the limit \|ir\| ≤ 4/),
+    });
+  });
+
+  it('the worklet refuses what is not a model object and builds nothing from it', async () => {
     const Processor = (await loadProcessor(new Map())) as typeof DDSPProcessorClass;
     const proc = new Processor({ numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], processorOptions: {} } as never);
     const port = proc.port as unknown as FakePort;
-    const m = smallModel();
-    m.ir![5] = 3.4e38;
-    const reply = port.deliver({ type: 'load', id: 3, model: m });
-    expect(reply?.error?.code).toBe('MODEL_FORMAT');
-    expect(reply?.error?.message).toMatch(/model.ir: tensor 'ddsp.reverb_ir' value 3\.\d+e\+38 at index 5 is beyond the limit \|ir\| ≤ 4/);
+    const reply = port.deliver({ type: 'load', id: 3, model: { ...smallModel(), synth: null } });
+    expect(reply).toMatchObject({ id: 3, error: { code: 'MODEL_LOAD' } });
     expect(proc.engine).toBeNull();
     const ok = port.deliver({ type: 'load', id: 4, model: smallModel() });
     expect(ok?.error).toBeUndefined();

@@ -2,9 +2,10 @@
 // argument checks run in Chromium (test/browser/poly.test.ts); their encoding in test/web/event-messages.test.ts.
 import { describe, expect, it } from 'vitest';
 import { DDSPNode } from '../../src/web';
+import { smallModelBytes } from '../browser/fixture-model';
 
 const ctx = { sampleRate: 48000 } as unknown as OfflineAudioContext;
-const model = new Uint8Array(4);
+const model = smallModelBytes();
 
 describe('DDSPNode.create: voices and inputChannels', () => {
   it('voices: an integer in [1, 64]', async () => {

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_MODELS, DDSPNode } from '../../src/web';
 import { bundledModelUrl } from '../../src/web/bundled-models';
+import { smallModel, smallModelBytes } from '../browser/fixture-model';
 
 const ctx = { sampleRate: 48000 } as unknown as OfflineAudioContext;
-const model = new Uint8Array(4);
+const model = smallModelBytes();
 
 describe('DDSPNode.create argument checks', () => {
   it('rejects a missing context or model with a TypeError naming it', async () => {
@@ -39,6 +40,18 @@ describe('DDSPNode.create argument checks', () => {
       code: 'NOT_REGISTERED',
       message: expect.stringContaining('needs the built package (dist/index.js)'),
     });
+  });
+
+  it('reads the model file in the page: bytes that are not a model are refused with MODEL_FORMAT before any Web Audio call, the caller\'s bytes intact', async () => {
+    const junk = new Uint8Array([8, 1, 2, 3]);
+    await expect(DDSPNode.create(ctx, { model: junk })).rejects.toMatchObject({
+      name: 'DDSPError',
+      code: 'MODEL_FORMAT',
+      message: expect.stringMatching(/^ddsp-stream: invalid model file: /),
+    });
+    expect(junk.byteLength).toBe(4);
+    await expect(DDSPNode.create(ctx, { model: { ...smallModel(), frameRate: 0 } }))
+      .rejects.toMatchObject({ code: 'MODEL_FORMAT', message: expect.stringContaining('model.frameRate') });
   });
 
   it('a bare name that is not a bundled model is refused naming the bundled ones', async () => {

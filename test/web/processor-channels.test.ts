@@ -34,7 +34,7 @@ describe('one voice per input channel through the processor', () => {
 
   function run(processorOptions: Record<string, unknown>): Float32Array {
     const proc = new Processor({ processorOptions } as never);
-    (proc.port as unknown as FakePort).deliver({ type: 'load', id: 1, model: bytes.slice().buffer });
+    (proc.port as unknown as FakePort).deliver({ type: 'load', id: 1, model: readModel(bytes) });
     const out = new Float32Array(n);
     const outQ = [[new Float32Array(Q)]];
     const p = params();

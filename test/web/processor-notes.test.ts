@@ -41,7 +41,7 @@ function eventsMessage(push: (ev: number[]) => void): EventsMessage {
 function runProcessor(bytes: Uint8Array, quanta: number, firstFrame: number, at: Map<number, EventsMessage[]>, voices?: number) {
   const proc = new Processor({ parameterData: { mode: 2 }, processorOptions: { voices } } as never);
   const port = proc.port as unknown as FakePort;
-  port.deliver({ type: 'load', id: 1, model: bytes.slice().buffer });
+  port.deliver({ type: 'load', id: 1, model: readModel(bytes) });
   const g = globalThis as unknown as { currentFrame: number };
   const out = new Float32Array(quanta * Q);
   const outQ = [[new Float32Array(Q)]];

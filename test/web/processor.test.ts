@@ -2,6 +2,7 @@
 // sampleRate) are stubbed, then worklet/processor.ts is imported and process() driven directly, quantum by
 // quantum, against StreamingEngine driven the same way.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { modelParts } from '../../src/engine/model-pipeline';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
 import { DEFAULT_LOUDNESS_RANGE_DB, readModel } from '../../src/model/model-file';
 import type { DDSPReply, LoadResult } from '../../src/web/protocol';
@@ -29,9 +30,12 @@ function defaultParams(): Params {
   return p;
 }
 
+/** A processor; a model in `processorOptions` is built (with 'step' requests, as the node would) before it returns. */
 function makeProcessor(processorOptions: Record<string, unknown> = {}) {
   const proc = new Processor({ numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], processorOptions } as never);
-  return { proc, port: proc.port as unknown as FakePort };
+  const port = proc.port as unknown as FakePort;
+  port.finishLoads();
+  return { proc, port };
 }
 
 /** Runs `input` (channels × n) through the processor in quanta; returns the mono output. */
@@ -57,6 +61,8 @@ function runEngine(input: Float32Array, bytes: Uint8Array): Float32Array {
 
 describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   const bytes = smallModelBytes();
+  /** The model as the node posts it: read in the page. */
+  const model = () => readModel(bytes);
   const input = glideInput(SAMPLE_RATE / 2);
 
   it("registers as 'ddsp-stream' with the six control AudioParams and the mode param, and their ranges", () => {
@@ -83,7 +89,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
 
   it('answers a load request with the latency, and process() equals the engine sample for sample', () => {
     const { proc, port } = makeProcessor();
-    const reply = port.deliver({ type: 'load', id: 3, model: bytes.slice().buffer });
+    const reply = port.deliver({ type: 'load', id: 3, model: model() });
     const engineLatency = new StreamingEngine(readModel(bytes), { sampleRate: SAMPLE_RATE }).latencySamples;
     expect(reply).toEqual({
       id: 3,
@@ -100,26 +106,96 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     expect(maxDiff).toBe(0);
   });
 
-  it('accepts the model in processorOptions (bytes or a read model) and posts {type: "loaded"}', () => {
-    const a = makeProcessor({ model: bytes });
+  it("a load with the page's parts (modelParts at the context rate) renders the same, sample for sample; parts for another rate are not used", () => {
+    const want = runEngine(input, bytes);
+    for (const rate of [SAMPLE_RATE, 44100]) {
+      const { proc, port } = makeProcessor();
+      const parts = modelParts(model(), rate);
+      expect(Object.keys(parts.reverbs)).toEqual(['irreverb']);
+      expect(port.deliver({ type: 'load', id: 1, model: model(), parts })).toMatchObject({ id: 1, result: { sampleRate: SAMPLE_RATE } });
+      expect(maxAbsDiff(runProcessor(proc, [input]), want)).toBe(0);
+    }
+  });
+
+  it('builds a load in steps: render quanta alone complete it (the playing model plays on meanwhile), loads are answered in order, and a step request answers whether a load is still building', () => {
+    const { proc, port } = makeProcessor({ model: model() });
+    const ref = makeProcessor({ model: model() });
+    const params = defaultParams();
+    const x = new Float32Array(Q);
+    const out = new Float32Array(Q);
+    const refOut = new Float32Array(Q);
+    const sent = port.sent.length;
+    port.onmessage?.({ data: { type: 'load', id: 1, model: smallModel() } });
+    port.onmessage?.({ data: { type: 'load', id: 2, model: model() } });
+    expect(port.sent.length).toBe(sent); // nothing built or answered in the messages
+    let quanta = 0;
+    while (port.sent.length < sent + 2 && quanta < 200) {
+      x.fill(0).set(input.subarray(quanta * Q, (quanta + 1) * Q));
+      proc.process([[x]], [[out]], params);
+      ref.proc.process([[x]], [[refOut]], params);
+      if (port.sent.length === sent) expect(out).toEqual(refOut); // the playing model, untouched until a swap
+      quanta++;
+    }
+    expect(port.sent.slice(sent).map((m) => m.id)).toEqual([1, 2]);
+    expect(quanta).toBeGreaterThan(4); // steps, not one go
+    console.log(`[processor] two loads of the small model built in ${quanta} quanta`);
+    port.onmessage?.({ data: { type: 'load', id: 3, model: model() } });
+    expect(port.deliver({ type: 'step', id: 4 })).toEqual({ id: 4, result: true });
+    port.finishLoads();
+    expect(port.sent.find((m) => m.id === 3)).toMatchObject({ result: { sampleRate: SAMPLE_RATE } });
+    expect(port.deliver({ type: 'step', id: 5 })).toEqual({ id: 5, result: false });
+  });
+
+  it('leaves a load to the step requests while they come: a quantum that follows one builds nothing', () => {
+    const { proc, port } = makeProcessor({ model: model() });
+    const params = defaultParams();
+    const x = new Float32Array(Q);
+    const out = new Float32Array(Q);
+    /** Step requests until load `id` is built, with a render quantum after each request or none. */
+    const requests = (id: number, quanta: boolean): number => {
+      port.onmessage?.({ data: { type: 'load', id, model: smallModel() } });
+      let n = 1;
+      while (port.step()) {
+        if (quanta) proc.process([[x]], [[out]], params);
+        n++;
+      }
+      expect(port.sent.find((m) => m.id === id)).toMatchObject({ result: { sampleRate: SAMPLE_RATE } });
+      return n;
+    };
+    const alone = requests(1, false);
+    expect(alone).toBeGreaterThan(4);
+    expect(requests(2, true)).toBe(alone);
+    // once the requests stop, the quanta take over
+    port.onmessage?.({ data: { type: 'load', id: 3, model: smallModel() } });
+    expect(port.step()).toBe(true);
+    let quanta = 0;
+    while (!port.sent.some((m) => m.id === 3) && quanta < 200) {
+      proc.process([[x]], [[out]], params);
+      quanta++;
+    }
+    expect(quanta).toBe(alone); // the first, after the request, builds nothing
+  });
+
+  it('accepts the model in processorOptions and posts {type: "loaded"}', () => {
+    const a = makeProcessor({ model: model() });
     expect(a.port.sent[0]).toMatchObject({ type: 'loaded', result: { sampleRate: SAMPLE_RATE } });
     const b = makeProcessor({ model: smallModel() });
     expect(b.port.sent[0]).toMatchObject({ type: 'loaded' });
     expect(runProcessor(a.proc, [input])).toEqual(runProcessor(b.proc, [input]));
   });
 
-  it('rejects a non-model file with MODEL_FORMAT, and keeps rendering (silence) without throwing', () => {
+  it('refuses file bytes (the page reads files; the worklet has no reader) and a model it cannot run with MODEL_LOAD, and keeps rendering (silence) without throwing', () => {
     const { proc, port } = makeProcessor();
-    const reply = port.deliver({ type: 'load', id: 9, model: new TextEncoder().encode('not a model').buffer });
-    expect(reply?.id).toBe(9);
-    expect(reply?.error?.code).toBe('MODEL_FORMAT');
-    expect(reply?.error?.message.length).toBeGreaterThan(5);
+    const reply = port.deliver({ type: 'load', id: 9, model: bytes.slice().buffer });
+    expect(reply).toMatchObject({ id: 9, error: { code: 'MODEL_LOAD', message: expect.stringContaining('DDSPModel object') } });
+    const bad = port.deliver({ type: 'load', id: 10, model: { ...model(), frameRate: 0 } });
+    expect(bad).toMatchObject({ id: 10, error: { code: 'MODEL_LOAD', message: expect.stringContaining('frameRate must be a positive finite number') } });
     expect(runProcessor(proc, [input.subarray(0, 4 * Q)]).every((v) => v === 0)).toBe(true);
   });
 
   it('a bad processorOptions model is reported as {type: "error"}, not thrown', () => {
-    const { port } = makeProcessor({ model: new Uint8Array([1, 2, 3]) });
-    expect(port.sent[0]).toMatchObject({ type: 'error', error: { code: 'MODEL_FORMAT' } });
+    const { port } = makeProcessor({ model: { ...model(), sampleRate: -1 } });
+    expect(port.sent[0]).toMatchObject({ type: 'error', error: { code: 'MODEL_LOAD', message: expect.stringContaining('modelSampleRate must be a positive number of Hz, got -1') } });
   });
 
   it('answers unknown requests with BAD_REQUEST (the mode is a param, not a message)', () => {
@@ -133,10 +209,10 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   });
 
   it('downmixes a stereo input to the mean of its channels', () => {
-    const { proc } = makeProcessor({ model: bytes });
+    const { proc } = makeProcessor({ model: model() });
     const right = input.map((v, i) => (i % 3 === 0 ? -v : 0.5 * v));
     const mean = input.map((v, i) => (v + right[i]) * 0.5);
-    const ref = makeProcessor({ model: bytes });
+    const ref = makeProcessor({ model: model() });
     expect(runProcessor(proc, [input, right])).toEqual(runProcessor(ref.proc, [mean]));
   });
 
@@ -149,16 +225,16 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
     }
     dirty[5] = -Infinity;
     clean[5] = 0;
-    const a = makeProcessor({ model: bytes });
-    const b = makeProcessor({ model: bytes });
+    const a = makeProcessor({ model: model() });
+    const b = makeProcessor({ model: model() });
     const got = runProcessor(a.proc, [dirty]);
     expect(got.every(Number.isFinite)).toBe(true);
     expect(got).toEqual(runProcessor(b.proc, [clean]));
   });
 
   it('with no input connected (zero channels) renders as if the input were silent', () => {
-    const a = makeProcessor({ model: bytes });
-    const b = makeProcessor({ model: bytes });
+    const a = makeProcessor({ model: model() });
+    const b = makeProcessor({ model: model() });
     const params = defaultParams();
     const outA = [new Float32Array(Q)];
     const outB = [new Float32Array(Q)];
@@ -171,7 +247,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   });
 
   it('control mode renders from the f0/loudness params with no input, finite and not silent', () => {
-    const { proc, port } = makeProcessor({ model: bytes });
+    const { proc, port } = makeProcessor({ model: model() });
     expect(port.sent[0]).toMatchObject({ type: 'loaded' });
     const params = defaultParams();
     params.mode[0] = 1;
@@ -188,7 +264,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   });
 
   it('the mode param takes effect from the first quantum it is set in, and back, sample for sample', () => {
-    const { proc } = makeProcessor({ model: bytes });
+    const { proc } = makeProcessor({ model: model() });
     const params = defaultParams();
     params.mode[0] = 1;
     params.f0[0] = 330;
@@ -213,7 +289,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
 
   it('a load result carries the model\'s loudness range, or the default for a file without one', () => {
     const { port } = makeProcessor();
-    const reply = port.deliver({ type: 'load', id: 1, model: bytes.slice().buffer }) as { result: LoadResult };
+    const reply = port.deliver({ type: 'load', id: 1, model: model() }) as { result: LoadResult };
     expect(reply.result.loudnessRangeDb).toEqual([...DEFAULT_LOUDNESS_RANGE_DB]);
     const withRange = port.deliver({ type: 'load', id: 2, model: { ...smallModel(), loudnessRangeDb: [-30, 5] } }) as { result: LoadResult };
     expect(withRange.result.loudnessRangeDb).toEqual([-30, 5]);

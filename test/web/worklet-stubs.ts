@@ -10,12 +10,35 @@ export class FakePort {
   postMessage(m: unknown): void {
     this.sent.push(m as DDSPReply);
   }
-  /** Delivers `data` as the node would send it; returns the processor's last post. */
+  /**
+   * Delivers `data` as the node would send it, a load followed by 'step' requests until it is answered (as
+   * DDSPNode.loadModel does; their replies are not kept); returns the processor's last post.
+   */
   deliver(data: unknown): DDSPReply | undefined {
     this.onmessage?.({ data });
+    if ((data as { type?: unknown } | null)?.type === 'load') {
+      const id = (data as { id: number }).id;
+      while (!this.sent.some((m) => m.id === id) && this.step()) { /* next step */ }
+    }
     return this.sent[this.sent.length - 1];
   }
+
+  /** Steps the loads queued until none is left (the processorOptions model's, say), as DDSPNode's steps would. */
+  finishLoads(): void {
+    while (this.step()) { /* next step */ }
+  }
+
+  /** Sends one 'step' request and drops its reply; returns whether a load is still being built. */
+  step(): boolean {
+    this.onmessage?.({ data: { type: 'step', id: STEP_ID } });
+    const reply = this.sent.pop();
+    if (reply?.id !== STEP_ID) throw new Error(`a step was answered with ${JSON.stringify(reply)}`);
+    return reply.result === true;
+  }
 }
+
+/** The id of the harness's 'step' requests (the tests' own requests use small ids). */
+const STEP_ID = 1e9;
 
 /**
  * Installs AudioWorkletProcessor (with a FakePort), registerProcessor (recording into `registered`; a second

@@ -114,7 +114,40 @@ async function loadModelRejects(modelUrl: string, badUrl: string): Promise<{ rej
   }
 }
 
-const api = { render, processorRegistered, createFails, loadModelRejects, base64ToFloats };
+/** An onset probe: what renderOnsets renders. */
+export interface OnsetRequest {
+  modelUrl: string;
+  sampleRate: number;
+  nSamples: number;
+  mode: DDSPMode;
+  /** Audio mode: the input (raw float32 samples). */
+  inputUrl?: string;
+  /** Control mode: f0 (Hz) held, and note-ons/offs as [time s, level 0..1] (node.levelToLoudness), k-rate. */
+  f0?: number;
+  notes?: [number, number][];
+  /** Initial reverbMix (0: dry, onsets not smeared by the reverb's tail). */
+  reverbMix?: number;
+}
+
+/** Renders onsets through a DDSPNode in a native OfflineAudioContext; returns the output and the node's latency. */
+async function renderOnsets(r: OnsetRequest): Promise<RenderResult> {
+  const ctx = new OfflineAudioContext(1, r.nSamples, r.sampleRate);
+  const node = await DDSPNode.create(ctx, { model: r.modelUrl, mode: r.mode, f0: r.f0, reverbMix: r.reverbMix });
+  if (r.inputUrl !== undefined) {
+    const input = new Float32Array((await fetchBytes(r.inputUrl)).buffer);
+    const buf = ctx.createBuffer(1, r.nSamples, r.sampleRate);
+    buf.copyToChannel(input.subarray(0, r.nSamples), 0);
+    const src = new AudioBufferSourceNode(ctx, { buffer: buf });
+    src.connect(node);
+    src.start(0);
+  }
+  for (const [t, level] of r.notes ?? []) node.loudness.setValueAtTime(node.levelToLoudness(level), t);
+  node.connect(ctx.destination);
+  const rendered = await ctx.startRendering();
+  return { out: floatsToBase64(rendered.getChannelData(0)), latency: node.latency, latencySamples: node.latencySamples };
+}
+
+const api = { render, renderOnsets, processorRegistered, createFails, loadModelRejects, base64ToFloats };
 /** What the test calls through page.evaluate. */
 export type PageApi = typeof api;
 (globalThis as unknown as { ddspTest: PageApi }).ddspTest = api;
