@@ -6,25 +6,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamingEngine } from '../../src/engine/streaming-engine';
 import { readModel } from '../../src/model/model-file';
 import type { DDSPProcessor as DDSPProcessorClass } from '../../worklet/ddsp-processor';
-import type { ParameterDescriptor } from '../../worklet/scope';
 import { maxAbsDiff } from '../browser/harness';
 import { SAMPLE_RATE, glideInput, rms, smallModelBytes } from '../browser/fixture-model';
-import type { FakePort } from './worklet-stubs';
-import { loadProcessor } from './worklet-stubs';
+import { defaultParams, loadProcessor, type FakePort } from './worklet-stubs';
 
 const Q = 128;
 let Processor: typeof DDSPProcessorClass;
 beforeAll(async () => {
   Processor = await loadProcessor(new Map(), SAMPLE_RATE);
 });
-
-function params(): Record<string, Float32Array> {
-  const p: Record<string, Float32Array> = {};
-  for (const d of (Processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors) {
-    p[d.name] = new Float32Array([d.defaultValue ?? 0]);
-  }
-  return p;
-}
 
 describe('one voice per input channel through the processor', () => {
   const bytes = smallModelBytes();
@@ -37,7 +27,7 @@ describe('one voice per input channel through the processor', () => {
     (proc.port as unknown as FakePort).deliver({ type: 'load', id: 1, model: readModel(bytes) });
     const out = new Float32Array(n);
     const outQ = [[new Float32Array(Q)]];
-    const p = params();
+    const p = defaultParams(Processor);
     for (let off = 0; off < n; off += Q) {
       proc.process([inputs.map((x) => x.subarray(off, off + Q))], outQ, p);
       out.set(outQ[0][0], off);

@@ -8,10 +8,9 @@ import {
   NOW_FRAME, pushAllNotesOff, pushMidi, pushNoteOff, pushNoteOn, type EventsMessage,
 } from '../../src/web/event-messages';
 import type { DDSPProcessor as DDSPProcessorClass } from '../../worklet/ddsp-processor';
-import type { ParameterDescriptor } from '../../worklet/scope';
 import { maxAbsDiff } from '../browser/harness';
 import { SAMPLE_RATE, rms, smallModelBytes } from '../browser/fixture-model';
-import { loadProcessor, type FakePort } from './worklet-stubs';
+import { defaultParams, loadProcessor, type FakePort } from './worklet-stubs';
 
 const Q = 128;
 let Processor: typeof DDSPProcessorClass;
@@ -20,10 +19,7 @@ beforeAll(async () => {
 });
 
 function params(): Record<string, Float32Array> {
-  const p: Record<string, Float32Array> = {};
-  for (const d of (Processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors) {
-    p[d.name] = new Float32Array([d.defaultValue ?? 0]);
-  }
+  const p = defaultParams(Processor);
   p.mode[0] = 2; // notes
   return p;
 }

@@ -8,7 +8,7 @@ import { DEFAULT_LOUDNESS_RANGE_DB, readModel } from '../../src/model/model-file
 import type { DDSPReply, LoadResult } from '../../src/web/protocol';
 import type { DDSPProcessor as DDSPProcessorClass } from '../../worklet/ddsp-processor';
 import type { ParameterDescriptor } from '../../worklet/scope';
-import { FakePort, loadProcessor } from './worklet-stubs';
+import { FakePort, defaultParams, loadProcessor } from './worklet-stubs';
 import { maxAbsDiff } from '../browser/harness';
 import { SAMPLE_RATE, glideInput, rms, smallModel, smallModelBytes } from '../browser/fixture-model';
 
@@ -22,13 +22,6 @@ beforeAll(async () => {
 });
 
 type Params = Record<string, Float32Array>;
-function defaultParams(): Params {
-  const p: Params = {};
-  for (const d of (Processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors) {
-    p[d.name] = new Float32Array([d.defaultValue ?? 0]);
-  }
-  return p;
-}
 
 /** A processor; a model in `processorOptions` is built (with 'step' requests, as the node would) before it returns. */
 function makeProcessor(processorOptions: Record<string, unknown> = {}) {
@@ -39,7 +32,7 @@ function makeProcessor(processorOptions: Record<string, unknown> = {}) {
 }
 
 /** Runs `input` (channels × n) through the processor in quanta; returns the mono output. */
-function runProcessor(proc: DDSPProcessorClass, input: Float32Array[], params = defaultParams()): Float32Array {
+function runProcessor(proc: DDSPProcessorClass, input: Float32Array[], params = defaultParams(Processor)): Float32Array {
   const n = input[0].length;
   const out = new Float32Array(n);
   const inQ = input.map(() => new Float32Array(Q));
@@ -83,7 +76,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   it('outputs zeros until a model is loaded', () => {
     const { proc } = makeProcessor();
     const out = [new Float32Array(Q).fill(7)];
-    expect(proc.process([[input.subarray(0, Q)]], [out], defaultParams())).toBe(true);
+    expect(proc.process([[input.subarray(0, Q)]], [out], defaultParams(Processor))).toBe(true);
     expect(out[0].every((v) => v === 0)).toBe(true);
   });
 
@@ -120,7 +113,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   it('builds a load in steps: render quanta alone complete it (the playing model plays on meanwhile), loads are answered in order, and a step request answers whether a load is still building', () => {
     const { proc, port } = makeProcessor({ model: model() });
     const ref = makeProcessor({ model: model() });
-    const params = defaultParams();
+    const params = defaultParams(Processor);
     const x = new Float32Array(Q);
     const out = new Float32Array(Q);
     const refOut = new Float32Array(Q);
@@ -148,7 +141,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
 
   it('leaves a load to the step requests while they come: a quantum that follows one builds nothing', () => {
     const { proc, port } = makeProcessor({ model: model() });
-    const params = defaultParams();
+    const params = defaultParams(Processor);
     const x = new Float32Array(Q);
     const out = new Float32Array(Q);
     /** Step requests until load `id` is built, with a render quantum after each request or none. */
@@ -235,7 +228,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   it('with no input connected (zero channels) renders as if the input were silent', () => {
     const a = makeProcessor({ model: model() });
     const b = makeProcessor({ model: model() });
-    const params = defaultParams();
+    const params = defaultParams(Processor);
     const outA = [new Float32Array(Q)];
     const outB = [new Float32Array(Q)];
     const silent = new Float32Array(Q);
@@ -249,7 +242,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
   it('control mode renders from the f0/loudness params with no input, finite and not silent', () => {
     const { proc, port } = makeProcessor({ model: model() });
     expect(port.sent[0]).toMatchObject({ type: 'loaded' });
-    const params = defaultParams();
+    const params = defaultParams(Processor);
     params.mode[0] = 1;
     params.f0[0] = 220;
     params.loudness[0] = -20;
@@ -265,7 +258,7 @@ describe('ddsp-stream processor (Node, stubbed worklet scope)', () => {
 
   it('the mode param takes effect from the first quantum it is set in, and back, sample for sample', () => {
     const { proc } = makeProcessor({ model: model() });
-    const params = defaultParams();
+    const params = defaultParams(Processor);
     params.mode[0] = 1;
     params.f0[0] = 330;
     params.loudness[0] = -10;

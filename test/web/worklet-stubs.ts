@@ -1,6 +1,7 @@
 // Stubs of the AudioWorkletGlobalScope for running worklet/processor.ts in Node (as chrisguttandin's
 // limiter-audio-worklet-processor does in its unit setup).
 import type { DDSPReply } from '../../src/web/protocol';
+import type { ParameterDescriptor } from '../../worklet/scope';
 import type { DDSPProcessor } from '../../worklet/ddsp-processor';
 
 /** A port that records what the processor posts. */
@@ -59,3 +60,11 @@ export async function loadProcessor(registered: Map<string, unknown>, sampleRate
   return (await import('../../worklet/ddsp-processor')).DDSPProcessor;
 }
 
+/** The processor's AudioParams at their default values, one value per quantum (k-rate form), by name. */
+export function defaultParams(processor: typeof DDSPProcessor): Record<string, Float32Array> {
+  const p: Record<string, Float32Array> = {};
+  for (const d of (processor as unknown as { parameterDescriptors: ParameterDescriptor[] }).parameterDescriptors) {
+    p[d.name] = new Float32Array([d.defaultValue ?? 0]);
+  }
+  return p;
+}
