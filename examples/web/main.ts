@@ -8,6 +8,7 @@
 //                                   └─► DDSPNode ─► outputAnalyser ─► volume ─► destination
 import { BUNDLED_MODELS, DDSPError, DDSPNode } from 'ddsp-stream';
 import { mountTrainPanel } from './train-panel';
+import { $ } from './dom';
 
 type DemoNode = DDSPNode<AudioContext>;
 type Source = 'keyboard' | 'mic' | 'file';
@@ -42,12 +43,6 @@ declare global {
 
 // ---------------------------------------------------------------------------------------------------------------
 // DOM helpers
-
-function $<T extends HTMLElement = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (el === null) throw new Error(`#${id} missing from index.html`);
-  return el as T;
-}
 
 const statusEl = $('status');
 function setStatus(text: string, kind: 'info' | 'ok' | 'error' = 'info'): void {

@@ -6,6 +6,7 @@
 // Uses only the package's public API: `ddsp-stream/train/web` plus tfjs-core and its WebGL backend, as a user's page
 // would import them.
 import type { WebModelSnapshot, WebTrainProgress, WebTrainRun } from 'ddsp-stream/train/web';
+import { $ } from './dom';
 
 /** What the demo gives the panel. */
 export interface TrainPanelHost {
@@ -69,12 +70,6 @@ declare global {
   interface Window {
     ddspTrain: TrainHandle;
   }
-}
-
-function $<T extends HTMLElement = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (el === null) throw new Error(`#${id} missing from index.html`);
-  return el as T;
 }
 
 /** Wires the Train panel of index.html to `host`. */
